@@ -1,0 +1,1 @@
+//! The `povd` node daemon. (Issue 4: not built yet.)

@@ -1,0 +1,344 @@
+//! Exact decimal amounts of reputation and tokens (spec section 2).
+//!
+//! Every amount is a `rust_decimal::Decimal` held at scale exactly 12. Each arithmetic step
+//! rounds its result to 12 decimal places, midpoint to even, and fails (instead of
+//! panicking or wrapping) when it would overflow. Because the scale is fixed, two equal
+//! amounts always have the same canonical bytes: under `postcard` an amount is its 96-bit
+//! mantissa as an `i128` varint; in human-readable formats (JSON, TOML) it is the normalized
+//! decimal string, e.g. `"19.7788854382"`.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rust_decimal::{Decimal, MathematicalOps, RoundingStrategy};
+use thiserror::Error;
+
+/// Decimal places every amount carries.
+pub const SCALE: u32 = 12;
+
+/// The largest mantissa a `Decimal` can hold (2^96 - 1).
+const MAX_MANTISSA: i128 = (1i128 << 96) - 1;
+
+/// An amount of reputation or tokens, or a change of one (events carry signed deltas).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Amount(Decimal);
+
+/// Why an arithmetic step or a parse could not produce an amount.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum AmountError {
+    /// The result does not fit a 96-bit mantissa at 12 decimal places.
+    #[error("arithmetic overflow in {0}")]
+    Overflow(&'static str),
+    /// Division by zero.
+    #[error("division by zero in {0}")]
+    DivisionByZero(&'static str),
+    /// Text that is not a decimal number.
+    #[error("{0:?} is not a decimal number")]
+    Malformed(String),
+    /// A number with more digits after the point than the chain keeps.
+    #[error("{0} has more than 12 decimal places")]
+    TooPrecise(String),
+}
+
+impl Amount {
+    /// Zero, at scale 12.
+    pub const ZERO: Amount = Amount(Decimal::from_parts(0, 0, 0, false, SCALE));
+    /// One, at scale 12.
+    pub const ONE: Amount = Amount(Decimal::from_parts(
+        1_000_000_000_000u64 as u32,
+        (1_000_000_000_000u64 >> 32) as u32,
+        0,
+        false,
+        SCALE,
+    ));
+
+    /// Brings any decimal to scale 12 by rounding (midpoint to even), checking the range.
+    pub fn round(value: Decimal) -> Result<Amount, AmountError> {
+        let mut d = value.round_dp_with_strategy(SCALE, RoundingStrategy::MidpointNearestEven);
+        if d.scale() != SCALE {
+            d.rescale(SCALE);
+            if d.scale() != SCALE {
+                return Err(AmountError::Overflow("rescale"));
+            }
+        }
+        Ok(Amount(d))
+    }
+
+    /// An amount from a decimal that must already be exact at 12 places (input parsing:
+    /// a value given with more places is an error, not silently rounded).
+    pub fn exact(value: Decimal) -> Result<Amount, AmountError> {
+        let normalized = value.normalize();
+        if normalized.scale() > SCALE {
+            return Err(AmountError::TooPrecise(normalized.to_string()));
+        }
+        Amount::round(normalized)
+    }
+
+    /// A whole number of units.
+    pub fn from_int(value: i64) -> Amount {
+        // An i64 times 10^12 is below 2^104 but above 2^96 only for |value| > 7.9e16,
+        // which no integer literal in this code base reaches; clamp through `round` anyway.
+        Amount::round(Decimal::from(value)).unwrap_or(Amount::ZERO)
+    }
+
+    /// The amount's mantissa at scale 12 (its canonical integer form).
+    pub fn mantissa(self) -> i128 {
+        self.0.mantissa()
+    }
+
+    /// The amount whose mantissa at scale 12 is `mantissa`.
+    pub fn from_mantissa(mantissa: i128) -> Result<Amount, AmountError> {
+        if !(-MAX_MANTISSA..=MAX_MANTISSA).contains(&mantissa) {
+            return Err(AmountError::Overflow("mantissa"));
+        }
+        Ok(Amount(Decimal::from_i128_with_scale(mantissa, SCALE)))
+    }
+
+    /// The underlying decimal (scale 12).
+    pub fn decimal(self) -> Decimal {
+        self.0
+    }
+
+    /// True when strictly below zero.
+    pub fn is_negative(self) -> bool {
+        self.0.is_sign_negative() && !self.0.is_zero()
+    }
+
+    /// True when zero.
+    pub fn is_zero(self) -> bool {
+        self.0.is_zero()
+    }
+
+    /// `self + rhs`, rounded.
+    pub fn add(self, rhs: Amount) -> Result<Amount, AmountError> {
+        Amount::from_mantissa(self.mantissa() + rhs.mantissa())
+    }
+
+    /// `self - rhs`, rounded.
+    pub fn sub(self, rhs: Amount) -> Result<Amount, AmountError> {
+        Amount::from_mantissa(self.mantissa() - rhs.mantissa())
+    }
+
+    /// `self * rhs`, rounded.
+    pub fn mul(self, rhs: Amount) -> Result<Amount, AmountError> {
+        let product = self.0.checked_mul(rhs.0).ok_or(AmountError::Overflow("multiply"))?;
+        Amount::round(product)
+    }
+
+    /// `self / rhs`, rounded.
+    pub fn div(self, rhs: Amount) -> Result<Amount, AmountError> {
+        if rhs.is_zero() {
+            return Err(AmountError::DivisionByZero("divide"));
+        }
+        let quotient = self.0.checked_div(rhs.0).ok_or(AmountError::Overflow("divide"))?;
+        Amount::round(quotient)
+    }
+
+    /// `self ^ exponent` for a non-negative base: `sqrt` when the exponent is 0.5,
+    /// rust_decimal's `powd` otherwise (spec section 2), rounded.
+    pub fn pow(self, exponent: Amount) -> Result<Amount, AmountError> {
+        if self.is_negative() {
+            return Err(AmountError::Overflow("power of a negative base"));
+        }
+        if self.is_zero() {
+            return Ok(if exponent.is_zero() { Amount::ONE } else { Amount::ZERO });
+        }
+        if self == Amount::ONE || exponent == Amount::ONE {
+            return Ok(self);
+        }
+        if exponent.is_zero() {
+            return Ok(Amount::ONE);
+        }
+        let half = Decimal::new(5, 1);
+        let result = if exponent.0 == half {
+            self.0.sqrt()
+        } else {
+            self.0.checked_powd(exponent.0)
+        };
+        Amount::round(result.ok_or(AmountError::Overflow("power"))?)
+    }
+
+    /// The sum of many amounts, exact (one range check at the end).
+    pub fn sum<I: IntoIterator<Item = Amount>>(items: I) -> Result<Amount, AmountError> {
+        let mut total: i128 = 0;
+        for item in items {
+            total = total
+                .checked_add(item.mantissa())
+                .ok_or(AmountError::Overflow("sum"))?;
+        }
+        Amount::from_mantissa(total)
+    }
+
+    /// The nearest `f64`, for printing conformance output only (never in consensus code).
+    pub fn to_f64_lossy(self) -> f64 {
+        // Decimal's Display is exact; parsing it gives the nearest double.
+        self.0.normalize().to_string().parse().unwrap_or(f64::NAN)
+    }
+}
+
+impl Default for Amount {
+    fn default() -> Self {
+        Amount::ZERO
+    }
+}
+
+impl fmt::Display for Amount {
+    /// The canonical text form: normalized, no trailing zeros (`19.7788854382`, `20`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0.normalize(), f)
+    }
+}
+
+impl fmt::Debug for Amount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl FromStr for Amount {
+    type Err = AmountError;
+    /// Parses plain decimal notation (`12`, `0.02`, `-3.5`); at most 12 decimal places.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let trimmed = s.trim();
+        if trimmed.is_empty()
+            || !trimmed
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '.' || c == '-' || c == '+')
+        {
+            return Err(AmountError::Malformed(s.to_string()));
+        }
+        let d = Decimal::from_str_exact(trimmed).map_err(|_| AmountError::Malformed(s.to_string()))?;
+        Amount::exact(d)
+    }
+}
+
+impl serde::Serialize for Amount {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            s.collect_str(self)
+        } else {
+            s.serialize_i128(self.mantissa())
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Amount {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        if d.is_human_readable() {
+            d.deserialize_any(TextVisitor)
+        } else {
+            let mantissa = i128::deserialize(d)?;
+            Amount::from_mantissa(mantissa).map_err(serde::de::Error::custom)
+        }
+    }
+}
+
+/// Reads an amount from a string or an integer; refuses floats, which cannot be exact.
+struct TextVisitor;
+
+impl serde::de::Visitor<'_> for TextVisitor {
+    type Value = Amount;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a decimal amount as a string (\"0.02\") or an integer")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Amount, E> {
+        v.parse().map_err(E::custom)
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Amount, E> {
+        Amount::round(Decimal::from(v)).map_err(E::custom)
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Amount, E> {
+        Amount::round(Decimal::from(v)).map_err(E::custom)
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Amount, E> {
+        Err(E::custom(format!(
+            "amount {v} is a floating-point number, which cannot be exact: write it as a string, e.g. \"{v}\""
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn a(s: &str) -> Amount {
+        s.parse().expect("amount")
+    }
+
+    #[test]
+    fn rounds_to_twelve_places_midpoint_even() {
+        assert_eq!(
+            Amount::round(Decimal::from_str_exact("0.0000000000005").expect("d")).expect("r"),
+            Amount::ZERO
+        );
+        assert_eq!(
+            Amount::round(Decimal::from_str_exact("0.0000000000015").expect("d")).expect("r"),
+            a("0.000000000002")
+        );
+        assert_eq!(a("1").div(a("3")).expect("div"), a("0.333333333333"));
+        assert_eq!(a("2").div(a("3")).expect("div"), a("0.666666666667"));
+    }
+
+    #[test]
+    fn equal_amounts_have_equal_bytes() {
+        let x = a("1.0");
+        let y = a("1.00");
+        assert_eq!(x, y);
+        assert_eq!(
+            postcard::to_stdvec(&x).expect("enc"),
+            postcard::to_stdvec(&y).expect("enc")
+        );
+        assert_eq!(x.decimal().scale(), SCALE);
+        assert_eq!(x.to_string(), "1");
+        assert_eq!(a("19.77888543820").to_string(), "19.7788854382");
+    }
+
+    #[test]
+    fn parse_errors_are_clear() {
+        assert!(matches!("abc".parse::<Amount>(), Err(AmountError::Malformed(_))));
+        assert!(matches!("1e5".parse::<Amount>(), Err(AmountError::Malformed(_))));
+        assert!(matches!(
+            "0.0000000000001".parse::<Amount>(),
+            Err(AmountError::TooPrecise(_))
+        ));
+        let err = serde_json::from_str::<Amount>("0.02").expect_err("float refused");
+        assert!(err.to_string().contains("string"), "{err}");
+        assert_eq!(serde_json::from_str::<Amount>("\"0.02\"").expect("str"), a("0.02"));
+        assert_eq!(serde_json::from_str::<Amount>("7").expect("int"), a("7"));
+    }
+
+    #[test]
+    fn overflow_is_an_error_not_a_panic() {
+        let big = Amount::from_mantissa(MAX_MANTISSA).expect("max");
+        assert!(big.add(Amount::ONE).is_err());
+        assert!(big.mul(a("2")).is_err());
+        assert!(Amount::ONE.div(Amount::ZERO).is_err());
+        assert!(postcard::from_bytes::<Amount>(
+            &postcard::to_stdvec(&(MAX_MANTISSA + 1)).expect("enc")
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn powers_are_accurate() {
+        // Values computed with 50-digit arithmetic.
+        let cases = [
+            ("0.598520000000", "0.5", "0.773640743498"),
+            ("0.25", "0.6", "0.435275281648"),
+            ("0.123456789012", "0.6", "0.285042085154"),
+            ("0.999999", "0.6", "0.999999400000"),
+            ("0.5", "1", "0.5"),
+        ];
+        for (x, e, want) in cases {
+            let got = a(x).pow(a(e)).expect("pow");
+            let err = got.sub(a(want)).expect("sub").mantissa().abs();
+            assert!(err <= 1, "{x}^{e} = {got}, want {want}");
+        }
+        assert_eq!(Amount::ZERO.pow(a("0.5")).expect("pow"), Amount::ZERO);
+    }
+}

@@ -1,0 +1,116 @@
+//! Why a transaction was rejected: one variant per rule, each saying what was wrong.
+
+use pov_crypto::{Address, KeyError, SignatureError};
+use thiserror::Error;
+
+use crate::amount::{Amount, AmountError};
+use crate::params::EvalValue;
+use crate::state::ContributionId;
+
+/// A transaction that cannot be applied, and why. Applying it changed nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum TxError {
+    /// The transaction names another cooperative.
+    #[error("wrong chain: transaction is for {got:?}, this chain is {expected:?}")]
+    WrongChain {
+        /// This chain's id.
+        expected: String,
+        /// The transaction's chain id.
+        got: String,
+    },
+    /// The signature does not verify.
+    #[error("bad signature: {0}")]
+    Signature(#[from] SignatureError),
+    /// The nonce is not the sender's next one.
+    #[error("wrong nonce: expected {expected}, got {got}")]
+    Nonce {
+        /// The sender's nonce plus one.
+        expected: u64,
+        /// The transaction's nonce.
+        got: u64,
+    },
+    /// The sender has no account (and admission is by invitation).
+    #[error("unknown sender {0}: only members can send transactions (ask a member to admit you)")]
+    UnknownSender(Address),
+    /// A named member does not exist.
+    #[error("unknown member {0}")]
+    UnknownMember(Address),
+    /// The member to admit already has an account.
+    #[error("{0} is already a member")]
+    AlreadyMember(Address),
+    /// The key cannot hold an account.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// No contribution has that id.
+    #[error("unknown contribution {0}")]
+    UnknownContribution(ContributionId),
+    /// The contribution type is not in the genesis.
+    #[error("unknown contribution kind {0:?}")]
+    UnknownKind(String),
+    /// The value is not in the contribution's evaluation set.
+    #[error("value {value} is not in the evaluation set {set:?}")]
+    ValueNotInSet {
+        /// The value given.
+        value: EvalValue,
+        /// The allowed values.
+        set: Vec<EvalValue>,
+    },
+    /// Re-evaluating with the live value, under `revote = reject-same`.
+    #[error("same-value re-vote: the live evaluation of contribution {contribution} already has value {value}")]
+    SameValueRevote {
+        /// The contribution.
+        contribution: ContributionId,
+        /// The repeated value.
+        value: EvalValue,
+    },
+    /// The evaluator holds less reputation than the cooperative requires.
+    #[error("reputation {have} is below the minimum {need} required to evaluate")]
+    ReputationTooLow {
+        /// The evaluator's reputation.
+        have: Amount,
+        /// `min_reputation_to_evaluate`.
+        need: Amount,
+    },
+    /// Not enough tokens for a fee or a transfer.
+    #[error("insufficient tokens: have {have}, need {need}")]
+    InsufficientTokens {
+        /// The sender's tokens.
+        have: Amount,
+        /// What the transaction costs.
+        need: Amount,
+    },
+    /// Only members with reputation may admit newcomers.
+    #[error("admitting a member requires reputation above 0")]
+    AdmitWithoutReputation,
+    /// A text field is longer than the protocol allows.
+    #[error("{field} is {got} bytes, more than the {max} allowed")]
+    TooLong {
+        /// Which field.
+        field: &'static str,
+        /// The limit in bytes.
+        max: usize,
+        /// Its length in bytes.
+        got: usize,
+    },
+    /// A required field is empty.
+    #[error("{0} must not be empty")]
+    Empty(&'static str),
+    /// A contribution with neither a URI nor a content hash.
+    #[error("a contribution needs a uri or a content hash")]
+    NoContent,
+    /// A transfer of zero or a negative amount.
+    #[error("transfer amount must be positive, got {0}")]
+    NonPositiveAmount(Amount),
+    /// A transfer to the sender itself.
+    #[error("cannot transfer to yourself")]
+    SelfTransfer,
+    /// A step would make a balance negative.
+    #[error("balance of member {member} would become negative")]
+    Negative {
+        /// The member.
+        member: Address,
+    },
+    /// An arithmetic step overflowed.
+    #[error("arithmetic: {0}")]
+    Arithmetic(#[from] AmountError),
+}

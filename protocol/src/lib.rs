@@ -1,0 +1,25 @@
+//! The `pov` protocol: transactions, blocks, genesis and the Proof-of-Value state machine.
+//!
+//! This crate is pure: no I/O, no clock, no randomness, no floating point in anything that
+//! decides state. Two nodes that apply the same transactions to the same genesis reach
+//! byte-identical states and the same state root. The contract it implements is
+//! `shared/spec/pov-protocol.md`; `docs/protocol.md` explains it and the decisions taken
+//! where the spec was silent.
+
+pub mod amount;
+pub mod codec;
+pub mod conformance;
+pub mod error;
+pub mod events;
+mod evaluation;
+mod execute;
+pub mod params;
+pub mod state;
+pub mod tx;
+
+pub use amount::{Amount, AmountError};
+pub use error::TxError;
+pub use events::{Asset, Event, Rule};
+pub use params::{Admission, EvalValue, Grant, Params, Revote, RewardRule, TypeParams};
+pub use state::{Contribution, ContributionId, LiveEvaluation, Member, MemberId, State};
+pub use tx::{Transaction, TxBody};

@@ -1,0 +1,174 @@
+//! The cooperative's parameters (spec section 3): per contribution type and chain-wide.
+//!
+//! Parameters are fixed by the genesis. A contribution keeps its own copy of its type's
+//! parameters, so a later change could never alter an evaluation already running.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::amount::Amount;
+
+/// A value a member may give a contribution (an entry of an evaluation set).
+pub type EvalValue = i64;
+
+/// The rules of one contribution type ("code", "design", "care", ...).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TypeParams {
+    /// Tokens the contributor pays, burned, to submit (keeps spam costly).
+    pub fee: Amount,
+    /// `s`: the fraction of an evaluator's reputation put at stake.
+    pub stake: Amount,
+    /// `d`: the fraction of an evaluator's reputation shared with earlier aligned evaluators.
+    pub distribution: Amount,
+    /// `β`: how strongly the stake shrinks as more reputation has engaged.
+    pub fee_exponent: Amount,
+    /// The allowed values, strictly increasing.
+    pub evaluation_set: Vec<EvalValue>,
+    /// How the contributor is rewarded.
+    pub reward: RewardRule,
+    /// Tokens minted per contribution for its first-time evaluators (0 = none).
+    #[serde(default)]
+    pub evaluator_fund: Amount,
+}
+
+/// The contributor reward rule of spec section 4, step 5.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "rule", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum RewardRule {
+    /// Backfeed 2016: binary sets; reward grows with the share of reputation voting the top
+    /// value once it passes a threshold.
+    Threshold {
+        /// θ: the share of reputation that must vote the top value before anything is minted.
+        threshold: Amount,
+        /// Tokens minted per unit of score.
+        token_factor: Amount,
+        /// Reputation minted per unit of score.
+        reputation_factor: Amount,
+    },
+    /// Technical Summary: mint up to the table entry of the reputation-weighted median.
+    Median {
+        /// Tokens for each value of the evaluation set, in the set's order.
+        token_value: Vec<Amount>,
+        /// Reputation for each value of the evaluation set, in the set's order.
+        reputation_value: Vec<Amount>,
+    },
+}
+
+/// What happens when a member evaluates a contribution again with the value it already gave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Revote {
+    /// Rejected: repeating a vote would only farm redistribution (pov's default).
+    #[default]
+    RejectSame,
+    /// Processed in full, with all its costs (the 2016 reference's behaviour).
+    Reprocess,
+}
+
+/// How new members join.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Admission {
+    /// A member with reputation admits newcomers with an `Admit` transaction.
+    #[default]
+    Invite,
+    /// Any unknown key's first valid transaction creates its account, with nothing granted.
+    Open,
+}
+
+/// What an admitted member starts with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Grant {
+    /// Reputation minted for the newcomer.
+    pub reputation: Amount,
+    /// Tokens minted for the newcomer.
+    pub tokens: Amount,
+}
+
+/// All parameters of a cooperative.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    /// The contribution types, by name (sorted, so the encoding is canonical).
+    pub types: BTreeMap<String, TypeParams>,
+    /// The re-vote policy.
+    #[serde(default)]
+    pub revote: Revote,
+    /// Share of a referred member's gains minted again for its referrer.
+    #[serde(default = "default_referral_fraction")]
+    pub referral_fraction: Amount,
+    /// How members join.
+    #[serde(default)]
+    pub admission: Admission,
+    /// What an admitted member starts with.
+    #[serde(default)]
+    pub initial_grant: Grant,
+    /// Reputation below which a member may not evaluate.
+    #[serde(default)]
+    pub min_reputation_to_evaluate: Amount,
+}
+
+fn default_referral_fraction() -> Amount {
+    Amount::round(rust_decimal::Decimal::new(2, 1)).unwrap_or(Amount::ZERO)
+}
+
+fn dec(mantissa: i64, scale: u32) -> Amount {
+    Amount::round(rust_decimal::Decimal::new(mantissa, scale)).unwrap_or(Amount::ZERO)
+}
+
+impl TypeParams {
+    /// The defaults a new cooperative starts from: the Technical Summary's median rule on a
+    /// 0..5 scale with Backfeed's stake 0.02, distribution 0.08 and exponent 0.5.
+    pub fn default_median() -> TypeParams {
+        let tokens = [0, 1, 2, 5, 10, 20];
+        let reputation = [0, 1, 2, 4, 7, 10];
+        TypeParams {
+            fee: Amount::ONE,
+            stake: dec(2, 2),
+            distribution: dec(8, 2),
+            fee_exponent: dec(5, 1),
+            evaluation_set: (0..=5).collect(),
+            reward: RewardRule::Median {
+                token_value: tokens.iter().map(|v| Amount::from_int(*v)).collect(),
+                reputation_value: reputation.iter().map(|v| Amount::from_int(*v)).collect(),
+            },
+            evaluator_fund: Amount::ZERO,
+        }
+    }
+
+    /// Position of `value` in the evaluation set, if it is allowed.
+    pub fn value_index(&self, value: EvalValue) -> Option<usize> {
+        self.evaluation_set.binary_search(&value).ok()
+    }
+
+    /// The lowest allowed value (where the median starts).
+    pub fn lowest_value(&self) -> EvalValue {
+        self.evaluation_set.first().copied().unwrap_or_default()
+    }
+
+    /// The highest allowed value (the only one the threshold rule rewards).
+    pub fn top_value(&self) -> EvalValue {
+        self.evaluation_set.last().copied().unwrap_or_default()
+    }
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        let mut types = BTreeMap::new();
+        types.insert("work".to_string(), TypeParams::default_median());
+        Params {
+            types,
+            revote: Revote::RejectSame,
+            referral_fraction: default_referral_fraction(),
+            admission: Admission::Invite,
+            initial_grant: Grant {
+                reputation: Amount::from_int(1),
+                tokens: Amount::from_int(10),
+            },
+            min_reputation_to_evaluate: Amount::ZERO,
+        }
+    }
+}

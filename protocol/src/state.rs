@@ -1,0 +1,474 @@
+//! The cooperative's state: members, contributions, parameters and the running totals.
+//!
+//! State changes only through [`State::apply`] (a signed transaction) or the rule entry
+//! points it dispatches to. Each of those runs inside a [`Change`]: every balance change goes
+//! through it, so it is checked (never negative, never overflowing), counted into `R` and
+//! the token supply, recorded as an [`Event`], and journaled. If any step of a transaction
+//! fails, the journal is rolled back and the state is exactly as before.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use pov_crypto::{Address, Hash};
+use serde::{Deserialize, Serialize};
+
+use crate::amount::Amount;
+use crate::error::TxError;
+use crate::events::{Asset, Event, Rule};
+use crate::params::{EvalValue, Params, TypeParams};
+use crate::tx::{Transaction, TxBody};
+
+/// A member's permanent number: its position in admission order.
+pub type MemberId = u32;
+/// A contribution's permanent number: its position in submission order, from 0.
+pub type ContributionId = u64;
+
+/// A member's account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    /// The member's public key.
+    pub address: Address,
+    /// A display name (from the genesis; empty for admitted members).
+    pub name: String,
+    /// Non-transferable reputation.
+    pub reputation: Amount,
+    /// Transferable tokens.
+    pub tokens: Amount,
+    /// Number of transactions the member has had applied.
+    pub nonce: u64,
+    /// Who admitted the member; it earns a share of the member's gains.
+    pub referrer: Option<MemberId>,
+}
+
+/// One member's live evaluation of a contribution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveEvaluation {
+    /// The evaluator.
+    pub member: MemberId,
+    /// The value given.
+    pub value: EvalValue,
+    /// Insertion sequence on the contribution (redistribution visits in this order).
+    pub seq: u64,
+}
+
+/// A contribution and the running state of its evaluation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contribution {
+    /// Its id.
+    pub id: ContributionId,
+    /// Who submitted it (and is rewarded).
+    pub contributor: MemberId,
+    /// Its type.
+    pub kind: String,
+    /// Its title.
+    pub title: String,
+    /// Where the work lives.
+    pub uri: String,
+    /// blake3 of the work, if given.
+    pub content_hash: Option<Hash>,
+    /// The type's parameters when it was submitted (later changes never apply to it).
+    pub params: TypeParams,
+    /// Live evaluations in insertion order (a re-vote moves to the end).
+    pub evaluations: Vec<LiveEvaluation>,
+    /// Everyone who ever evaluated it (for the evaluator fund's "first time" test).
+    pub evaluated_ever: BTreeSet<MemberId>,
+    /// Next insertion sequence number.
+    pub next_seq: u64,
+    /// What is left of the evaluator fund, `F_c`.
+    pub fund: Amount,
+    /// Threshold rule: the best score so far, `max_c` (`None` until first set).
+    pub max_score: Option<Amount>,
+    /// Median rule: the highest median reached so far, `m*_c`.
+    pub median_max: EvalValue,
+    /// Tokens minted for the contributor so far.
+    pub minted_tokens: Amount,
+    /// Reputation minted for the contributor so far.
+    pub minted_reputation: Amount,
+    /// Evaluations processed, re-votes included.
+    pub evaluation_count: u64,
+}
+
+/// The whole state of a cooperative.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "StateRepr")]
+pub struct State {
+    chain_id: String,
+    params: Params,
+    members: Vec<Member>,
+    contributions: Vec<Contribution>,
+    /// `R`: the sum of all members' reputation, kept incrementally.
+    total_reputation: Amount,
+    /// The sum of all members' tokens, kept incrementally.
+    total_tokens: Amount,
+    /// Address to member id; derived from `members`, never encoded.
+    #[serde(skip)]
+    index: BTreeMap<Address, MemberId>,
+}
+
+/// The encoded fields of [`State`], from which the index is rebuilt on decode.
+#[derive(Deserialize)]
+struct StateRepr {
+    chain_id: String,
+    params: Params,
+    members: Vec<Member>,
+    contributions: Vec<Contribution>,
+    total_reputation: Amount,
+    total_tokens: Amount,
+}
+
+impl From<StateRepr> for State {
+    fn from(r: StateRepr) -> State {
+        let index = r
+            .members
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.address, i as MemberId))
+            .collect();
+        State {
+            chain_id: r.chain_id,
+            params: r.params,
+            members: r.members,
+            contributions: r.contributions,
+            total_reputation: r.total_reputation,
+            total_tokens: r.total_tokens,
+            index,
+        }
+    }
+}
+
+/// What must be restored if a transaction fails half-way.
+struct Journal {
+    members_len: usize,
+    contributions_len: usize,
+    total_reputation: Amount,
+    total_tokens: Amount,
+    /// (member, reputation, tokens, nonce) before each change, oldest first.
+    members: Vec<(MemberId, Amount, Amount, u64)>,
+}
+
+/// A transaction in progress: the state, the journal to undo it, and the events so far.
+pub(crate) struct Change<'a> {
+    pub(crate) state: &'a mut State,
+    journal: Journal,
+    pub(crate) events: Vec<Event>,
+}
+
+impl<'a> Change<'a> {
+    fn begin(state: &'a mut State) -> Change<'a> {
+        let journal = Journal {
+            members_len: state.members.len(),
+            contributions_len: state.contributions.len(),
+            total_reputation: state.total_reputation,
+            total_tokens: state.total_tokens,
+            members: Vec::new(),
+        };
+        Change {
+            state,
+            journal,
+            events: Vec::new(),
+        }
+    }
+
+    fn rollback(self) {
+        let Change { state, journal, .. } = self;
+        for (id, reputation, tokens, nonce) in journal.members.into_iter().rev() {
+            if let Some(m) = state.members.get_mut(id as usize) {
+                m.reputation = reputation;
+                m.tokens = tokens;
+                m.nonce = nonce;
+            }
+        }
+        for m in state.members.drain(journal.members_len..) {
+            state.index.remove(&m.address);
+        }
+        state.contributions.truncate(journal.contributions_len);
+        state.total_reputation = journal.total_reputation;
+        state.total_tokens = journal.total_tokens;
+    }
+
+    fn remember(&mut self, id: MemberId) {
+        let m = &self.state.members[id as usize];
+        self.journal
+            .members
+            .push((id, m.reputation, m.tokens, m.nonce));
+    }
+
+    /// Adds `delta` (signed) to one balance of `member`, checking it stays non-negative,
+    /// updating the running total, and recording the event.
+    pub(crate) fn credit(
+        &mut self,
+        member: MemberId,
+        asset: Asset,
+        delta: Amount,
+        rule: Rule,
+        contribution: Option<ContributionId>,
+    ) -> Result<(), TxError> {
+        if delta.is_zero() {
+            return Ok(());
+        }
+        self.remember(member);
+        let m = &mut self.state.members[member as usize];
+        let (balance, total) = match asset {
+            Asset::Reputation => (&mut m.reputation, &mut self.state.total_reputation),
+            Asset::Tokens => (&mut m.tokens, &mut self.state.total_tokens),
+        };
+        let new_balance = balance.add(delta)?;
+        if new_balance.is_negative() {
+            return Err(TxError::Negative { member: m.address });
+        }
+        let new_total = total.add(delta)?;
+        *balance = new_balance;
+        *total = new_total;
+        self.events.push(Event {
+            rule,
+            member,
+            asset,
+            amount: delta,
+            contribution,
+        });
+        Ok(())
+    }
+
+    /// Credits `amount` to `member` and the referral share to its referrer, if any.
+    pub(crate) fn credit_with_referral(
+        &mut self,
+        member: MemberId,
+        asset: Asset,
+        amount: Amount,
+        rule: Rule,
+        contribution: Option<ContributionId>,
+    ) -> Result<(), TxError> {
+        self.credit(member, asset, amount, rule, contribution)?;
+        if let Some(referrer) = self.state.members[member as usize].referrer {
+            let share = self.state.params.referral_fraction.mul(amount)?;
+            self.credit(referrer, asset, share, Rule::Referral, contribution)?;
+        }
+        Ok(())
+    }
+
+    fn bump_nonce(&mut self, member: MemberId) {
+        self.remember(member);
+        self.state.members[member as usize].nonce += 1;
+    }
+
+    /// Creates an account (already checked to be new and a valid key).
+    pub(crate) fn create_member(
+        &mut self,
+        address: Address,
+        referrer: Option<MemberId>,
+    ) -> MemberId {
+        self.state.push_member(address, String::new(), referrer)
+    }
+}
+
+impl State {
+    /// An empty cooperative with these parameters (members come from the genesis).
+    pub fn new(chain_id: impl Into<String>, params: Params) -> State {
+        State {
+            chain_id: chain_id.into(),
+            params,
+            members: Vec::new(),
+            contributions: Vec::new(),
+            total_reputation: Amount::ZERO,
+            total_tokens: Amount::ZERO,
+            index: BTreeMap::new(),
+        }
+    }
+
+    fn push_member(&mut self, address: Address, name: String, referrer: Option<MemberId>) -> MemberId {
+        let id = self.members.len() as MemberId;
+        self.members.push(Member {
+            address,
+            name,
+            reputation: Amount::ZERO,
+            tokens: Amount::ZERO,
+            nonce: 0,
+            referrer,
+        });
+        self.index.insert(address, id);
+        id
+    }
+
+    /// Adds a founding member with its balances (genesis and conformance set-up only;
+    /// transactions admit members through the rules).
+    pub fn add_founding_member(
+        &mut self,
+        address: Address,
+        name: impl Into<String>,
+        reputation: Amount,
+        tokens: Amount,
+    ) -> Result<MemberId, TxError> {
+        if self.index.contains_key(&address) {
+            return Err(TxError::AlreadyMember(address));
+        }
+        if reputation.is_negative() || tokens.is_negative() {
+            return Err(TxError::Negative { member: address });
+        }
+        let total_reputation = self.total_reputation.add(reputation)?;
+        let total_tokens = self.total_tokens.add(tokens)?;
+        let id = self.push_member(address, name.into(), None);
+        let m = &mut self.members[id as usize];
+        m.reputation = reputation;
+        m.tokens = tokens;
+        self.total_reputation = total_reputation;
+        self.total_tokens = total_tokens;
+        Ok(id)
+    }
+
+    /// The chain this state belongs to.
+    pub fn chain_id(&self) -> &str {
+        &self.chain_id
+    }
+
+    /// The cooperative's parameters.
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+
+    /// All members, by id.
+    pub fn members(&self) -> &[Member] {
+        &self.members
+    }
+
+    /// One member by id.
+    pub fn member(&self, id: MemberId) -> Option<&Member> {
+        self.members.get(id as usize)
+    }
+
+    /// One member by address.
+    pub fn member_by_address(&self, address: &Address) -> Option<(MemberId, &Member)> {
+        let id = *self.index.get(address)?;
+        Some((id, &self.members[id as usize]))
+    }
+
+    /// All contributions, by id.
+    pub fn contributions(&self) -> &[Contribution] {
+        &self.contributions
+    }
+
+    /// One contribution by id.
+    pub fn contribution(&self, id: ContributionId) -> Option<&Contribution> {
+        usize::try_from(id).ok().and_then(|i| self.contributions.get(i))
+    }
+
+    /// `R`, the total reputation.
+    pub fn total_reputation(&self) -> Amount {
+        self.total_reputation
+    }
+
+    /// The token supply.
+    pub fn total_tokens(&self) -> Amount {
+        self.total_tokens
+    }
+
+    /// The canonical bytes of the state.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        crate::codec::encode(self)
+    }
+
+    /// Applies a signed transaction: chain id, signature, nonce, then its body.
+    ///
+    /// On error nothing changed. On success the events say what changed and why.
+    pub fn apply(&mut self, tx: &Transaction) -> Result<Vec<Event>, TxError> {
+        tx.verify_signature()?;
+        self.apply_verified(tx)
+    }
+
+    /// [`State::apply`] for a transaction whose signature was already checked (the mempool
+    /// caches that result by transaction hash, spec section 7).
+    pub fn apply_verified(&mut self, tx: &Transaction) -> Result<Vec<Event>, TxError> {
+        if tx.chain_id != self.chain_id {
+            return Err(TxError::WrongChain {
+                expected: self.chain_id.clone(),
+                got: tx.chain_id.clone(),
+            });
+        }
+        let mut change = Change::begin(self);
+        match crate::execute::execute(&mut change, tx) {
+            Ok(()) => Ok(change.events),
+            Err(err) => {
+                change.rollback();
+                Err(err)
+            }
+        }
+    }
+
+    /// Checks a transaction against the state without changing it (the mempool's test).
+    pub fn check(&self, tx: &Transaction) -> Result<(), TxError> {
+        // Cloning is the price of a simple, obviously side-effect-free check; the mempool
+        // calls it on a scratch copy per block anyway.
+        self.clone().apply_verified(tx).map(|_| ())
+    }
+
+    /// The rule of spec section 4 alone, for member `evaluator` (no signature, no nonce):
+    /// the entry point of the conformance runner and the benchmarks.
+    pub fn evaluate(
+        &mut self,
+        evaluator: MemberId,
+        contribution: ContributionId,
+        value: EvalValue,
+    ) -> Result<Vec<Event>, TxError> {
+        if self.member(evaluator).is_none() {
+            return Err(TxError::UnknownMember(Address::default()));
+        }
+        let mut change = Change::begin(self);
+        match crate::evaluation::evaluate(&mut change, evaluator, contribution, value) {
+            Ok(()) => Ok(change.events),
+            Err(err) => {
+                change.rollback();
+                Err(err)
+            }
+        }
+    }
+
+    /// Submits a contribution for `contributor` as a `Contribute` body would (fee included).
+    pub fn contribute(
+        &mut self,
+        contributor: MemberId,
+        kind: &str,
+        title: &str,
+        uri: &str,
+        content_hash: Option<Hash>,
+    ) -> Result<(ContributionId, Vec<Event>), TxError> {
+        let address = self
+            .member(contributor)
+            .map(|m| m.address)
+            .ok_or(TxError::UnknownMember(Address::default()))?;
+        let mut change = Change::begin(self);
+        let body = TxBody::Contribute {
+            kind: kind.to_string(),
+            title: title.to_string(),
+            uri: uri.to_string(),
+            content_hash,
+        };
+        match crate::execute::execute_body(&mut change, contributor, address, &body) {
+            Ok(()) => {
+                let id = (change.state.contributions.len() - 1) as ContributionId;
+                Ok((id, change.events))
+            }
+            Err(err) => {
+                change.rollback();
+                Err(err)
+            }
+        }
+    }
+
+    pub(crate) fn contributions_mut(&mut self) -> &mut Vec<Contribution> {
+        &mut self.contributions
+    }
+
+    pub(crate) fn members_slice(&self) -> &[Member] {
+        &self.members
+    }
+}
+
+impl Change<'_> {
+    /// Applies the nonce rule for `sender` and bumps it.
+    pub(crate) fn use_nonce(&mut self, sender: MemberId, nonce: u64) -> Result<(), TxError> {
+        let expected = self.state.members[sender as usize].nonce + 1;
+        if nonce != expected {
+            return Err(TxError::Nonce { expected, got: nonce });
+        }
+        self.bump_nonce(sender);
+        Ok(())
+    }
+}

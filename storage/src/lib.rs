@@ -1,0 +1,1 @@
+//! The chain and its state on disk. (Issue 3: not built yet.)
