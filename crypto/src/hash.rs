@@ -60,7 +60,10 @@ mod tests {
         assert_eq!(format!("0x{}", text.to_uppercase()).parse::<Hash>(), Ok(h));
         assert!(matches!(
             "abcd".parse::<Hash>(),
-            Err(crate::ParseHexError::Length { expected: 64, got: 4 })
+            Err(crate::ParseHexError::Length {
+                expected: 64,
+                got: 4
+            })
         ));
         let bad = format!("{}zz", &text[..62]);
         assert!(matches!(

@@ -99,9 +99,9 @@ mod tests {
             0xde, 0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
         ];
         let mut carry = 0u16;
-        for i in 0..32 {
-            let sum = u16::from(sig.0[32 + i]) + u16::from(L[i]) + carry;
-            sig.0[32 + i] = sum as u8;
+        for (byte, l) in sig.0[32..].iter_mut().zip(L) {
+            let sum = u16::from(*byte) + u16::from(l) + carry;
+            *byte = sum as u8;
             carry = sum >> 8;
         }
         assert!(sig.verify(&k.address(), b"m").is_err());

@@ -19,9 +19,62 @@ pub const SCALE: u32 = 12;
 /// The largest mantissa a `Decimal` can hold (2^96 - 1).
 const MAX_MANTISSA: i128 = (1i128 << 96) - 1;
 
+/// 10^SCALE: one unit in mantissa terms.
+const SCALE_FACTOR: u64 = 1_000_000_000_000;
+
+/// Rounds `quotient + remainder / divisor` to an integer, midpoint to even.
+fn round_half_even(quotient: u128, remainder: u128, divisor: u128) -> u128 {
+    let twice = remainder * 2;
+    if twice > divisor || (twice == divisor && quotient % 2 == 1) {
+        quotient + 1
+    } else {
+        quotient
+    }
+}
+
+/// `round(a * b / 10^12)` for products that do not fit 128 bits (a, b < 2^96), by
+/// schoolbook multiplication into four 64-bit limbs and long division by 10^12.
+fn wide_mul_round(a: u128, b: u128) -> Result<u128, AmountError> {
+    let (a1, a0) = ((a >> 64) as u64, a as u64);
+    let (b1, b0) = ((b >> 64) as u64, b as u64);
+    // 256-bit product as limbs, least significant first.
+    let mut limbs = [0u64; 4];
+    let mut add_at = |pos: usize, value: u128| {
+        let mut carry = value;
+        let mut i = pos;
+        while carry != 0 && i < 4 {
+            let sum = u128::from(limbs[i]) + (carry & u128::from(u64::MAX));
+            limbs[i] = sum as u64;
+            carry = (carry >> 64) + (sum >> 64);
+            i += 1;
+        }
+    };
+    add_at(0, u128::from(a0) * u128::from(b0));
+    add_at(1, u128::from(a1) * u128::from(b0));
+    add_at(1, u128::from(a0) * u128::from(b1));
+    add_at(2, u128::from(a1) * u128::from(b1));
+    let d = u128::from(SCALE_FACTOR);
+    let mut quotient = [0u64; 4];
+    let mut rem: u128 = 0;
+    for i in (0..4).rev() {
+        let cur = (rem << 64) | u128::from(limbs[i]);
+        quotient[i] = (cur / d) as u64;
+        rem = cur % d;
+    }
+    if quotient[3] != 0 || quotient[2] != 0 {
+        return Err(AmountError::Overflow("multiply"));
+    }
+    let q = (u128::from(quotient[1]) << 64) | u128::from(quotient[0]);
+    Ok(round_half_even(q, rem, d))
+}
+
 /// An amount of reputation or tokens, or a change of one (events carry signed deltas).
+///
+/// Held as its mantissa at scale 12 (the `Decimal` it stands for is `mantissa / 10^12`),
+/// always within a `Decimal`'s 96-bit range: comparisons, sums and differences are plain
+/// integer operations, and a `Decimal` is built only to divide, take powers or print.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Amount(Decimal);
+pub struct Amount(i128);
 
 /// Why an arithmetic step or a parse could not produce an amount.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -42,15 +95,9 @@ pub enum AmountError {
 
 impl Amount {
     /// Zero, at scale 12.
-    pub const ZERO: Amount = Amount(Decimal::from_parts(0, 0, 0, false, SCALE));
+    pub const ZERO: Amount = Amount(0);
     /// One, at scale 12.
-    pub const ONE: Amount = Amount(Decimal::from_parts(
-        1_000_000_000_000u64 as u32,
-        (1_000_000_000_000u64 >> 32) as u32,
-        0,
-        false,
-        SCALE,
-    ));
+    pub const ONE: Amount = Amount(SCALE_FACTOR as i128);
 
     /// Brings any decimal to scale 12 by rounding (midpoint to even), checking the range.
     pub fn round(value: Decimal) -> Result<Amount, AmountError> {
@@ -61,7 +108,7 @@ impl Amount {
                 return Err(AmountError::Overflow("rescale"));
             }
         }
-        Ok(Amount(d))
+        Ok(Amount(d.mantissa()))
     }
 
     /// An amount from a decimal that must already be exact at 12 places (input parsing:
@@ -83,7 +130,7 @@ impl Amount {
 
     /// The amount's mantissa at scale 12 (its canonical integer form).
     pub fn mantissa(self) -> i128 {
-        self.0.mantissa()
+        self.0
     }
 
     /// The amount whose mantissa at scale 12 is `mantissa`.
@@ -91,46 +138,64 @@ impl Amount {
         if !(-MAX_MANTISSA..=MAX_MANTISSA).contains(&mantissa) {
             return Err(AmountError::Overflow("mantissa"));
         }
-        Ok(Amount(Decimal::from_i128_with_scale(mantissa, SCALE)))
+        Ok(Amount(mantissa))
     }
 
     /// The underlying decimal (scale 12).
     pub fn decimal(self) -> Decimal {
-        self.0
+        Decimal::from_i128_with_scale(self.0, SCALE)
     }
 
     /// True when strictly below zero.
     pub fn is_negative(self) -> bool {
-        self.0.is_sign_negative() && !self.0.is_zero()
+        self.0 < 0
     }
 
     /// True when zero.
     pub fn is_zero(self) -> bool {
-        self.0.is_zero()
+        self.0 == 0
     }
 
     /// `self + rhs`, rounded.
-    pub fn add(self, rhs: Amount) -> Result<Amount, AmountError> {
+    pub fn checked_add(self, rhs: Amount) -> Result<Amount, AmountError> {
         Amount::from_mantissa(self.mantissa() + rhs.mantissa())
     }
 
     /// `self - rhs`, rounded.
-    pub fn sub(self, rhs: Amount) -> Result<Amount, AmountError> {
+    pub fn checked_sub(self, rhs: Amount) -> Result<Amount, AmountError> {
         Amount::from_mantissa(self.mantissa() - rhs.mantissa())
     }
 
-    /// `self * rhs`, rounded.
-    pub fn mul(self, rhs: Amount) -> Result<Amount, AmountError> {
-        let product = self.0.checked_mul(rhs.0).ok_or(AmountError::Overflow("multiply"))?;
-        Amount::round(product)
+    /// `self * rhs`, rounded once, exactly.
+    ///
+    /// Computed on the integer mantissas: the exact product at scale 24 is divided by 10^12
+    /// and rounded midpoint-to-even, so the result is the true product correctly rounded
+    /// (rust_decimal's own multiplication may round an over-long product before we would,
+    /// rounding twice). This is also the hot path of redistribution.
+    pub fn checked_mul(self, rhs: Amount) -> Result<Amount, AmountError> {
+        let (a, b) = (self.mantissa(), rhs.mantissa());
+        let negative = (a < 0) != (b < 0);
+        let (ua, ub) = (a.unsigned_abs(), b.unsigned_abs());
+        let magnitude = match ua.checked_mul(ub) {
+            Some(product) => {
+                let d = SCALE_FACTOR as u128;
+                round_half_even(product / d, product % d, d)
+            }
+            None => wide_mul_round(ua, ub)?,
+        };
+        let m = i128::try_from(magnitude).map_err(|_| AmountError::Overflow("multiply"))?;
+        Amount::from_mantissa(if negative { -m } else { m })
     }
 
     /// `self / rhs`, rounded.
-    pub fn div(self, rhs: Amount) -> Result<Amount, AmountError> {
+    pub fn checked_div(self, rhs: Amount) -> Result<Amount, AmountError> {
         if rhs.is_zero() {
             return Err(AmountError::DivisionByZero("divide"));
         }
-        let quotient = self.0.checked_div(rhs.0).ok_or(AmountError::Overflow("divide"))?;
+        let quotient = self
+            .decimal()
+            .checked_div(rhs.decimal())
+            .ok_or(AmountError::Overflow("divide"))?;
         Amount::round(quotient)
     }
 
@@ -141,7 +206,11 @@ impl Amount {
             return Err(AmountError::Overflow("power of a negative base"));
         }
         if self.is_zero() {
-            return Ok(if exponent.is_zero() { Amount::ONE } else { Amount::ZERO });
+            return Ok(if exponent.is_zero() {
+                Amount::ONE
+            } else {
+                Amount::ZERO
+            });
         }
         if self == Amount::ONE || exponent == Amount::ONE {
             return Ok(self);
@@ -150,10 +219,10 @@ impl Amount {
             return Ok(Amount::ONE);
         }
         let half = Decimal::new(5, 1);
-        let result = if exponent.0 == half {
-            self.0.sqrt()
+        let result = if exponent.decimal() == half {
+            self.decimal().sqrt()
         } else {
-            self.0.checked_powd(exponent.0)
+            self.decimal().checked_powd(exponent.decimal())
         };
         Amount::round(result.ok_or(AmountError::Overflow("power"))?)
     }
@@ -172,7 +241,11 @@ impl Amount {
     /// The nearest `f64`, for printing conformance output only (never in consensus code).
     pub fn to_f64_lossy(self) -> f64 {
         // Decimal's Display is exact; parsing it gives the nearest double.
-        self.0.normalize().to_string().parse().unwrap_or(f64::NAN)
+        self.decimal()
+            .normalize()
+            .to_string()
+            .parse()
+            .unwrap_or(f64::NAN)
     }
 }
 
@@ -185,7 +258,7 @@ impl Default for Amount {
 impl fmt::Display for Amount {
     /// The canonical text form: normalized, no trailing zeros (`19.7788854382`, `20`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0.normalize(), f)
+        fmt::Display::fmt(&self.decimal().normalize(), f)
     }
 }
 
@@ -207,7 +280,8 @@ impl FromStr for Amount {
         {
             return Err(AmountError::Malformed(s.to_string()));
         }
-        let d = Decimal::from_str_exact(trimmed).map_err(|_| AmountError::Malformed(s.to_string()))?;
+        let d =
+            Decimal::from_str_exact(trimmed).map_err(|_| AmountError::Malformed(s.to_string()))?;
         Amount::exact(d)
     }
 }
@@ -280,8 +354,14 @@ mod tests {
             Amount::round(Decimal::from_str_exact("0.0000000000015").expect("d")).expect("r"),
             a("0.000000000002")
         );
-        assert_eq!(a("1").div(a("3")).expect("div"), a("0.333333333333"));
-        assert_eq!(a("2").div(a("3")).expect("div"), a("0.666666666667"));
+        assert_eq!(
+            a("1").checked_div(a("3")).expect("div"),
+            a("0.333333333333")
+        );
+        assert_eq!(
+            a("2").checked_div(a("3")).expect("div"),
+            a("0.666666666667")
+        );
     }
 
     #[test]
@@ -300,28 +380,81 @@ mod tests {
 
     #[test]
     fn parse_errors_are_clear() {
-        assert!(matches!("abc".parse::<Amount>(), Err(AmountError::Malformed(_))));
-        assert!(matches!("1e5".parse::<Amount>(), Err(AmountError::Malformed(_))));
+        assert!(matches!(
+            "abc".parse::<Amount>(),
+            Err(AmountError::Malformed(_))
+        ));
+        assert!(matches!(
+            "1e5".parse::<Amount>(),
+            Err(AmountError::Malformed(_))
+        ));
         assert!(matches!(
             "0.0000000000001".parse::<Amount>(),
             Err(AmountError::TooPrecise(_))
         ));
         let err = serde_json::from_str::<Amount>("0.02").expect_err("float refused");
         assert!(err.to_string().contains("string"), "{err}");
-        assert_eq!(serde_json::from_str::<Amount>("\"0.02\"").expect("str"), a("0.02"));
+        assert_eq!(
+            serde_json::from_str::<Amount>("\"0.02\"").expect("str"),
+            a("0.02")
+        );
         assert_eq!(serde_json::from_str::<Amount>("7").expect("int"), a("7"));
     }
 
     #[test]
     fn overflow_is_an_error_not_a_panic() {
         let big = Amount::from_mantissa(MAX_MANTISSA).expect("max");
-        assert!(big.add(Amount::ONE).is_err());
-        assert!(big.mul(a("2")).is_err());
-        assert!(Amount::ONE.div(Amount::ZERO).is_err());
+        assert!(big.checked_add(Amount::ONE).is_err());
+        assert!(big.checked_mul(a("2")).is_err());
+        assert!(Amount::ONE.checked_div(Amount::ZERO).is_err());
         assert!(postcard::from_bytes::<Amount>(
             &postcard::to_stdvec(&(MAX_MANTISSA + 1)).expect("enc")
         )
         .is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn integer_multiply_is_the_correctly_rounded_product(
+            a in -(1i128 << 80)..(1i128 << 80),
+            b in -(1i128 << 44)..(1i128 << 44),
+        ) {
+            // Products below 2^124 fit rust_decimal's 28 digits exactly at scale 24, so
+            // Decimal multiplication followed by one rounding is the reference.
+            let x = Amount::from_mantissa(a).expect("a");
+            let y = Amount::from_mantissa(b).expect("b");
+            let exact = x.decimal().checked_mul(y.decimal());
+            if let Some(exact) = exact {
+                if exact.scale() == 24 {
+                    proptest::prop_assert_eq!(x.checked_mul(y).expect("mul"), Amount::round(exact).expect("round"));
+                }
+            }
+        }
+
+        #[test]
+        fn wide_path_agrees_with_narrow_path(a in 0u128..(1u128 << 64), b in 0u128..(1u128 << 63)) {
+            let d = u128::from(SCALE_FACTOR);
+            let p = a * b;
+            proptest::prop_assert_eq!(wide_mul_round(a, b).expect("wide"), round_half_even(p / d, p % d, d));
+        }
+    }
+
+    #[test]
+    fn wide_products_round_and_overflow_correctly() {
+        // (2^90 units) * 1.5 needs the wide path; the exact answer is 1.5 * 2^90 units.
+        let big = Amount::from_mantissa(1i128 << 90).expect("big");
+        let one_and_half = "1.5".parse::<Amount>().expect("1.5");
+        let got = big.checked_mul(one_and_half).expect("fits");
+        assert_eq!(got.mantissa(), (1i128 << 90) + (1i128 << 89));
+        let max = Amount::from_mantissa(MAX_MANTISSA).expect("max");
+        assert!(max.checked_mul(max).is_err());
+        assert_eq!(
+            "-2".parse::<Amount>()
+                .expect("-2")
+                .checked_mul(one_and_half)
+                .expect("mul"),
+            "-3".parse().expect("-3")
+        );
     }
 
     #[test]
@@ -336,7 +469,7 @@ mod tests {
         ];
         for (x, e, want) in cases {
             let got = a(x).pow(a(e)).expect("pow");
-            let err = got.sub(a(want)).expect("sub").mantissa().abs();
+            let err = got.checked_sub(a(want)).expect("sub").mantissa().abs();
             assert!(err <= 1, "{x}^{e} = {got}, want {want}");
         }
         assert_eq!(Amount::ZERO.pow(a("0.5")).expect("pow"), Amount::ZERO);

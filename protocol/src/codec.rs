@@ -34,7 +34,8 @@ pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
 
 /// Decodes bytes that must be exactly the canonical encoding of a `T`.
 pub fn decode_canonical<T: Serialize + DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
-    let value: T = postcard::from_bytes(bytes).map_err(|e| DecodeError::Malformed(e.to_string()))?;
+    let value: T =
+        postcard::from_bytes(bytes).map_err(|e| DecodeError::Malformed(e.to_string()))?;
     let canonical = encode(&value);
     if canonical != bytes {
         return Err(DecodeError::NonCanonical {

@@ -100,7 +100,12 @@ fn run_vector(vector: &mut Value, name: &str) -> Result<(), ConformanceError> {
     let initial = obj
         .get("initial_state_after_contribution_fees")
         .and_then(Value::as_array)
-        .ok_or_else(|| err(name, "`initial_state_after_contribution_fees` must be an array"))?;
+        .ok_or_else(|| {
+            err(
+                name,
+                "`initial_state_after_contribution_fees` must be an array",
+            )
+        })?;
     for (i, m) in initial.iter().enumerate() {
         let at = format!("{name}: initial_state_after_contribution_fees[{i}]");
         let reputation = amount_field(m, "reputation", &at)?;
@@ -120,7 +125,13 @@ fn run_vector(vector: &mut Value, name: &str) -> Result<(), ConformanceError> {
         let at = format!("{name}: contributors[{i}]");
         let member = member_index(c, members, &at)?;
         state
-            .contribute(member, KIND, &format!("contribution {i}"), &format!("vector:{i}"), None)
+            .contribute(
+                member,
+                KIND,
+                &format!("contribution {i}"),
+                &format!("vector:{i}"),
+                None,
+            )
             .map_err(|e| err(&at, e.to_string()))?;
     }
 
@@ -134,7 +145,8 @@ fn run_vector(vector: &mut Value, name: &str) -> Result<(), ConformanceError> {
             .as_object_mut()
             .ok_or_else(|| err(&at, "a step must be an object"))?;
         let evaluator = member_index(
-            s.get("evaluator").ok_or_else(|| err(&at, "missing `evaluator`"))?,
+            s.get("evaluator")
+                .ok_or_else(|| err(&at, "missing `evaluator`"))?,
             members,
             &format!("{at}.evaluator"),
         )?;
@@ -195,7 +207,10 @@ fn member_index(v: &Value, members: usize, at: &str) -> Result<MemberId, Conform
         .as_u64()
         .ok_or_else(|| err(at, "must be a member index (a non-negative integer)"))?;
     if i as usize >= members {
-        return Err(err(at, format!("member {i} does not exist ({members} members)")));
+        return Err(err(
+            at,
+            format!("member {i} does not exist ({members} members)"),
+        ));
     }
     Ok(i as MemberId)
 }
@@ -226,7 +241,11 @@ fn amount_field(obj: &Value, key: &str, at: &str) -> Result<Amount, ConformanceE
 
 /// Parameters in the 2016 reference's names: threshold rule, binary set, re-votes reprocessed.
 fn reference_params(p: &Value, at: &str) -> Result<(TypeParams, Revote), ConformanceError> {
-    let fund = if p.get("REWARD_TOKENS_TO_EVALUATORS").and_then(Value::as_bool) == Some(true) {
+    let fund = if p
+        .get("REWARD_TOKENS_TO_EVALUATORS")
+        .and_then(Value::as_bool)
+        == Some(true)
+    {
         amount_field(p, "token_fund_for_evaluators", at)?
     } else {
         Amount::ZERO
@@ -281,9 +300,7 @@ fn pov_params(p: &Value, at: &str) -> Result<(TypeParams, Revote), ConformanceEr
             Some(v) => amount_value(v, &format!("{at}.{key}")),
         }
     };
-    let rw = p
-        .get("reward")
-        .ok_or_else(|| err(at, "missing `reward`"))?;
+    let rw = p.get("reward").ok_or_else(|| err(at, "missing `reward`"))?;
     let rat = format!("{at}.reward");
     let reward = match rw.get("rule").and_then(Value::as_str) {
         Some("median") => RewardRule::Median {
@@ -310,7 +327,12 @@ fn pov_params(p: &Value, at: &str) -> Result<(TypeParams, Revote), ConformanceEr
 }
 
 /// A value table `{"VALUE": amount}` as a list aligned with the evaluation set.
-fn table(rw: &Value, key: &str, set: &[EvalValue], at: &str) -> Result<Vec<Amount>, ConformanceError> {
+fn table(
+    rw: &Value,
+    key: &str,
+    set: &[EvalValue],
+    at: &str,
+) -> Result<Vec<Amount>, ConformanceError> {
     let at = format!("{at}.{key}");
     let map = rw
         .get(key)
@@ -365,7 +387,8 @@ pub fn compare(expected: &Value, computed: &Value) -> Comparison {
     let pairs: Vec<(&Value, &Value)> = match (expected.get("vectors"), computed.get("vectors")) {
         (Some(Value::Array(a)), Some(Value::Array(b))) => {
             if a.len() != b.len() {
-                cmp.shape_mismatches.push("vectors: different counts".into());
+                cmp.shape_mismatches
+                    .push("vectors: different counts".into());
             }
             a.iter().zip(b).collect()
         }

@@ -59,7 +59,10 @@ pub(crate) fn evaluate(
     let r_k = members[k as usize].reputation;
     let min = state.params().min_reputation_to_evaluate;
     if r_k < min {
-        return Err(TxError::ReputationTooLow { have: r_k, need: min });
+        return Err(TxError::ReputationTooLow {
+            have: r_k,
+            need: min,
+        });
     }
     let previous = contribution.evaluations.iter().position(|e| e.member == k);
     if state.params().revote == Revote::RejectSame {
@@ -99,11 +102,11 @@ pub(crate) fn evaluate(
 
     // Step 1: evaluator fund. V' excludes k: a first-time evaluator has no live evaluation.
     if first_time && !fund.is_zero() {
-        let unengaged = r_total.sub(Amount::from_mantissa(engaged_before)?)?;
+        let unengaged = r_total.checked_sub(Amount::from_mantissa(engaged_before)?)?;
         if unengaged > Amount::ZERO {
-            let t = fund.mul(r_k)?.div(unengaged)?;
+            let t = fund.checked_mul(r_k)?.checked_div(unengaged)?;
             change.credit(k, Asset::Tokens, t, Rule::EvaluatorFund, Some(c))?;
-            fund = fund.sub(t)?;
+            fund = fund.checked_sub(t)?;
         }
     }
 
@@ -115,14 +118,23 @@ pub(crate) fn evaluate(
 
     // Step 3: stake.
     if r_total > Amount::ZERO && r > Amount::ZERO {
-        let share = engaged.div(r_total)?.pow(exponent)?;
-        let fee = stake.mul(r)?.mul(Amount::ONE.sub(share)?)?;
-        change.credit(k, Asset::Reputation, Amount::ZERO.sub(fee)?, Rule::Stake, Some(c))?;
+        let share = engaged.checked_div(r_total)?.pow(exponent)?;
+        let fee = stake
+            .checked_mul(r)?
+            .checked_mul(Amount::ONE.checked_sub(share)?)?;
+        change.credit(
+            k,
+            Asset::Reputation,
+            Amount::ZERO.checked_sub(fee)?,
+            Rule::Stake,
+            Some(c),
+        )?;
     }
 
     // Step 4: redistribution to the other live evaluators with the same value.
     if same_value > Amount::ZERO {
-        let factor = Amount::ONE.add(distribution.mul(r)?.div(same_value)?)?;
+        let factor =
+            Amount::ONE.checked_add(distribution.checked_mul(r)?.checked_div(same_value)?)?;
         let peers: Vec<MemberId> = change
             .state
             .contribution(c)
@@ -137,8 +149,14 @@ pub(crate) fn evaluate(
             .unwrap_or_default();
         for j in peers {
             let old = change.state.members_slice()[j as usize].reputation;
-            let gain = old.mul(factor)?.sub(old)?;
-            change.credit_with_referral(j, Asset::Reputation, gain, Rule::Redistribution, Some(c))?;
+            let gain = old.checked_mul(factor)?.checked_sub(old)?;
+            change.credit_with_referral(
+                j,
+                Asset::Reputation,
+                gain,
+                Rule::Redistribution,
+                Some(c),
+            )?;
         }
     }
 
@@ -151,11 +169,11 @@ pub(crate) fn evaluate(
                 reputation_factor,
             } => {
                 if v == *set.last().unwrap_or(&v) {
-                    let score = same_value.div(r_total)?;
+                    let score = same_value.checked_div(r_total)?;
                     let previous_max = max_score.unwrap_or(Amount::ZERO);
                     if score > previous_max {
                         let base = if previous_max >= *threshold {
-                            score.sub(previous_max)?
+                            score.checked_sub(previous_max)?
                         } else if score > *threshold {
                             score
                         } else {
@@ -163,11 +181,11 @@ pub(crate) fn evaluate(
                         };
                         max_score = Some(score);
                         if base > Amount::ZERO {
-                            let tokens = token_factor.mul(base)?;
-                            let reputation = reputation_factor.mul(base)?;
+                            let tokens = token_factor.checked_mul(base)?;
+                            let reputation = reputation_factor.checked_mul(base)?;
                             mint(change, contributor, tokens, reputation, c)?;
-                            minted_tokens = minted_tokens.add(tokens)?;
-                            minted_reputation = minted_reputation.add(reputation)?;
+                            minted_tokens = minted_tokens.checked_add(tokens)?;
+                            minted_reputation = minted_reputation.checked_add(reputation)?;
                         }
                     }
                 }
@@ -177,17 +195,17 @@ pub(crate) fn evaluate(
                 reputation_value,
             } => {
                 let m = weighted_median(&weights, engaged, r_total)?;
-                let m_star = set
-                    .iter()
-                    .position(|x| *x == median_max)
-                    .unwrap_or(0);
+                let m_star = set.iter().position(|x| *x == median_max).unwrap_or(0);
                 if m > m_star {
-                    let at = |table: &Vec<Amount>, i: usize| table.get(i).copied().unwrap_or(Amount::ZERO);
-                    let tokens = at(token_value, m).sub(at(token_value, m_star))?;
-                    let reputation = at(reputation_value, m).sub(at(reputation_value, m_star))?;
+                    let at = |table: &Vec<Amount>, i: usize| {
+                        table.get(i).copied().unwrap_or(Amount::ZERO)
+                    };
+                    let tokens = at(token_value, m).checked_sub(at(token_value, m_star))?;
+                    let reputation =
+                        at(reputation_value, m).checked_sub(at(reputation_value, m_star))?;
                     mint(change, contributor, tokens, reputation, c)?;
-                    minted_tokens = minted_tokens.add(tokens)?;
-                    minted_reputation = minted_reputation.add(reputation)?;
+                    minted_tokens = minted_tokens.checked_add(tokens)?;
+                    minted_reputation = minted_reputation.checked_add(reputation)?;
                     median_max = set[m];
                 }
             }
@@ -223,7 +241,13 @@ fn mint(
     reputation: Amount,
     c: ContributionId,
 ) -> Result<(), TxError> {
-    change.credit_with_referral(contributor, Asset::Tokens, tokens, Rule::ContributorReward, Some(c))?;
+    change.credit_with_referral(
+        contributor,
+        Asset::Tokens,
+        tokens,
+        Rule::ContributorReward,
+        Some(c),
+    )?;
     change.credit_with_referral(
         contributor,
         Asset::Reputation,
@@ -244,7 +268,7 @@ pub(crate) fn weighted_median(
     engaged: Amount,
     r_total: Amount,
 ) -> Result<usize, TxError> {
-    let mut running = r_total.sub(engaged)?.mantissa();
+    let mut running = r_total.checked_sub(engaged)?.mantissa();
     let total = r_total.mantissa();
     for (i, w) in weights.iter().enumerate() {
         running += w;

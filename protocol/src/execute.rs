@@ -91,7 +91,13 @@ fn contribute(
             need: params.fee,
         });
     }
-    change.credit(sender, Asset::Tokens, zero_minus(params.fee)?, Rule::Fee, Some(id))?;
+    change.credit(
+        sender,
+        Asset::Tokens,
+        zero_minus(params.fee)?,
+        Rule::Fee,
+        Some(id),
+    )?;
     let median_max = params.lowest_value();
     let fund = params.evaluator_fund;
     change.state.contributions_mut().push(Contribution {
@@ -116,7 +122,7 @@ fn contribute(
 }
 
 fn zero_minus(amount: Amount) -> Result<Amount, TxError> {
-    Ok(Amount::ZERO.sub(amount)?)
+    Ok(Amount::ZERO.checked_sub(amount)?)
 }
 
 fn transfer(
@@ -140,7 +146,13 @@ fn transfer(
     if have < amount {
         return Err(TxError::InsufficientTokens { have, need: amount });
     }
-    change.credit(sender, Asset::Tokens, zero_minus(amount)?, Rule::Transfer, None)?;
+    change.credit(
+        sender,
+        Asset::Tokens,
+        zero_minus(amount)?,
+        Rule::Transfer,
+        None,
+    )?;
     change.credit(recipient, Asset::Tokens, amount, Rule::Transfer, None)
 }
 
@@ -158,6 +170,12 @@ fn admit(change: &mut Change<'_>, sender: MemberId, member: &Address) -> Result<
         Admission::Open => Default::default(),
     };
     let id = change.create_member(*member, Some(sender));
-    change.credit(id, Asset::Reputation, grant.reputation, Rule::Admission, None)?;
+    change.credit(
+        id,
+        Asset::Reputation,
+        grant.reputation,
+        Rule::Admission,
+        None,
+    )?;
     change.credit(id, Asset::Tokens, grant.tokens, Rule::Admission, None)
 }

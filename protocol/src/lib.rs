@@ -7,12 +7,15 @@
 //! where the spec was silent.
 
 pub mod amount;
+pub mod block;
 pub mod codec;
 pub mod conformance;
 pub mod error;
-pub mod events;
 mod evaluation;
+pub mod events;
 mod execute;
+pub mod genesis;
+pub mod merkle;
 pub mod params;
 pub mod state;
 pub mod tx;

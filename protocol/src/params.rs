@@ -35,7 +35,7 @@ pub struct TypeParams {
 
 /// The contributor reward rule of spec section 4, step 5.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "rule", rename_all = "kebab-case", deny_unknown_fields)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub enum RewardRule {
     /// Backfeed 2016: binary sets; reward grows with the share of reputation voting the top
     /// value once it passes a threshold.

@@ -211,11 +211,11 @@ impl<'a> Change<'a> {
             Asset::Reputation => (&mut m.reputation, &mut self.state.total_reputation),
             Asset::Tokens => (&mut m.tokens, &mut self.state.total_tokens),
         };
-        let new_balance = balance.add(delta)?;
+        let new_balance = balance.checked_add(delta)?;
         if new_balance.is_negative() {
             return Err(TxError::Negative { member: m.address });
         }
-        let new_total = total.add(delta)?;
+        let new_total = total.checked_add(delta)?;
         *balance = new_balance;
         *total = new_total;
         self.events.push(Event {
@@ -239,7 +239,7 @@ impl<'a> Change<'a> {
     ) -> Result<(), TxError> {
         self.credit(member, asset, amount, rule, contribution)?;
         if let Some(referrer) = self.state.members[member as usize].referrer {
-            let share = self.state.params.referral_fraction.mul(amount)?;
+            let share = self.state.params.referral_fraction.checked_mul(amount)?;
             self.credit(referrer, asset, share, Rule::Referral, contribution)?;
         }
         Ok(())
@@ -274,7 +274,12 @@ impl State {
         }
     }
 
-    fn push_member(&mut self, address: Address, name: String, referrer: Option<MemberId>) -> MemberId {
+    fn push_member(
+        &mut self,
+        address: Address,
+        name: String,
+        referrer: Option<MemberId>,
+    ) -> MemberId {
         let id = self.members.len() as MemberId;
         self.members.push(Member {
             address,
@@ -303,8 +308,8 @@ impl State {
         if reputation.is_negative() || tokens.is_negative() {
             return Err(TxError::Negative { member: address });
         }
-        let total_reputation = self.total_reputation.add(reputation)?;
-        let total_tokens = self.total_tokens.add(tokens)?;
+        let total_reputation = self.total_reputation.checked_add(reputation)?;
+        let total_tokens = self.total_tokens.checked_add(tokens)?;
         let id = self.push_member(address, name.into(), None);
         let m = &mut self.members[id as usize];
         m.reputation = reputation;
@@ -347,7 +352,9 @@ impl State {
 
     /// One contribution by id.
     pub fn contribution(&self, id: ContributionId) -> Option<&Contribution> {
-        usize::try_from(id).ok().and_then(|i| self.contributions.get(i))
+        usize::try_from(id)
+            .ok()
+            .and_then(|i| self.contributions.get(i))
     }
 
     /// `R`, the total reputation.
@@ -466,9 +473,89 @@ impl Change<'_> {
     pub(crate) fn use_nonce(&mut self, sender: MemberId, nonce: u64) -> Result<(), TxError> {
         let expected = self.state.members[sender as usize].nonce + 1;
         if nonce != expected {
-            return Err(TxError::Nonce { expected, got: nonce });
+            return Err(TxError::Nonce {
+                expected,
+                got: nonce,
+            });
         }
         self.bump_nonce(sender);
         Ok(())
+    }
+}
+
+/// Key prefixes of the state's Merkle leaves (spec section 6: entries in key order).
+mod leaf_key {
+    pub(super) const META: u8 = 0;
+    pub(super) const MEMBER: u8 = 1;
+    pub(super) const CONTRIBUTION: u8 = 2;
+}
+
+/// The chain-wide entry of the state tree.
+#[derive(Serialize)]
+struct Meta<'a> {
+    chain_id: &'a str,
+    params: &'a Params,
+    total_reputation: Amount,
+    total_tokens: Amount,
+    members: u64,
+    contributions: u64,
+}
+
+impl State {
+    /// The state's entries as (key, canonical value bytes), in key order.
+    ///
+    /// Keys: `0` for the chain-wide entry, `1 ‖ address` per member, `2 ‖ id (big-endian)`
+    /// per contribution. Each leaf hashes `key ‖ value`, so a member's proof shows its
+    /// address, reputation and tokens together.
+    pub fn entries(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let mut out = Vec::with_capacity(1 + self.members.len() + self.contributions.len());
+        let meta = Meta {
+            chain_id: &self.chain_id,
+            params: &self.params,
+            total_reputation: self.total_reputation,
+            total_tokens: self.total_tokens,
+            members: self.members.len() as u64,
+            contributions: self.contributions.len() as u64,
+        };
+        out.push((vec![leaf_key::META], crate::codec::encode(&meta)));
+        for (address, id) in &self.index {
+            let mut key = vec![leaf_key::MEMBER];
+            key.extend_from_slice(address.as_bytes());
+            out.push((key, crate::codec::encode(&self.members[*id as usize])));
+        }
+        for c in &self.contributions {
+            let mut key = vec![leaf_key::CONTRIBUTION];
+            key.extend_from_slice(&c.id.to_be_bytes());
+            out.push((key, crate::codec::encode(c)));
+        }
+        out
+    }
+
+    fn leaf_hashes(&self) -> Vec<Hash> {
+        self.entries()
+            .iter()
+            .map(|(k, v)| pov_crypto::hash_parts(&[&[0u8], &(k.len() as u32).to_le_bytes(), k, v]))
+            .collect()
+    }
+
+    /// The state root: the Merkle root over all entries in key order.
+    pub fn state_root(&self) -> Hash {
+        crate::merkle::root(&self.leaf_hashes())
+    }
+
+    /// A proof of one member's entry under [`State::state_root`].
+    pub fn prove_member(&self, address: &Address) -> Option<crate::merkle::Proof> {
+        // The member's leaf index is 1 (after the meta entry) plus its rank by address.
+        let rank = self.index.range(..*address).count();
+        self.index.get(address)?;
+        crate::merkle::prove(&self.leaf_hashes(), 1 + rank)
+    }
+
+    /// The leaf hash a member proof is checked against.
+    pub fn member_leaf(member: &Member) -> Hash {
+        let mut key = vec![leaf_key::MEMBER];
+        key.extend_from_slice(member.address.as_bytes());
+        let value = crate::codec::encode(member);
+        pov_crypto::hash_parts(&[&[0u8], &(key.len() as u32).to_le_bytes(), &key, &value])
     }
 }

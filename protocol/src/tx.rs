@@ -20,7 +20,7 @@ const TX_SIGN_DOMAIN: &[u8] = b"pov/tx/v1";
 
 /// What a transaction does.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "kebab-case", deny_unknown_fields)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub enum TxBody {
     /// Submit a contribution; the sender pays its type's fee.
     Contribute {

@@ -1,0 +1,452 @@
+//! Blocks, their headers and commit certificates (spec section 6).
+//!
+//! A block is final when a [`Certificate`] carries precommit signatures over
+//! `(chain, height, round, block hash)` from validators holding more than 2/3 of the voting
+//! power. This module checks a block against its parent and executes it against a state;
+//! ordering blocks (consensus) is the node's job.
+
+use std::collections::BTreeSet;
+
+use pov_crypto::{Address, Hash, Signature};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::codec;
+use crate::error::TxError;
+use crate::events::Event;
+use crate::state::State;
+use crate::tx::Transaction;
+
+/// Prefix of the bytes a validator signs to precommit a block.
+const PRECOMMIT_DOMAIN: &[u8] = b"pov/precommit/v1";
+
+/// A validator and its voting power.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Validator {
+    /// The validator's consensus key.
+    pub address: Address,
+    /// Its weight in every quorum.
+    pub power: u64,
+}
+
+/// The ordered validator list (order decides the round-robin proposer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ValidatorSet {
+    /// The validators, in genesis order.
+    pub validators: Vec<Validator>,
+}
+
+impl ValidatorSet {
+    /// Sum of all voting power.
+    pub fn total_power(&self) -> u128 {
+        self.validators.iter().map(|v| u128::from(v.power)).sum()
+    }
+
+    /// A validator's power, if it is in the set.
+    pub fn power_of(&self, address: &Address) -> Option<u64> {
+        self.validators
+            .iter()
+            .find(|v| v.address == *address)
+            .map(|v| v.power)
+    }
+
+    /// True when `power` is more than 2/3 of the total (integer arithmetic, no rounding).
+    pub fn is_quorum(&self, power: u128) -> bool {
+        3 * power > 2 * self.total_power()
+    }
+
+    /// The hash a header commits to.
+    pub fn hash(&self) -> Hash {
+        pov_crypto::hash(&codec::encode(self))
+    }
+}
+
+/// A block header: what validators sign (through its hash) and light clients follow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockHeader {
+    /// The cooperative.
+    pub chain_id: String,
+    /// 1 for the first block after genesis.
+    pub height: u64,
+    /// The parent's hash (the genesis hash for height 1).
+    pub prev_hash: Hash,
+    /// Proposer's clock in milliseconds since the Unix epoch; never below the parent's.
+    pub time_ms: u64,
+    /// The validator that proposed it.
+    pub proposer: Address,
+    /// Merkle root of the transaction hashes.
+    pub tx_root: Hash,
+    /// State root after applying the block.
+    pub state_root: Hash,
+    /// Hash of the validator set that finalizes it.
+    pub validator_set_hash: Hash,
+}
+
+impl BlockHeader {
+    /// The block's hash: blake3 of the header's canonical bytes.
+    pub fn hash(&self) -> Hash {
+        pov_crypto::hash(&codec::encode(self))
+    }
+}
+
+/// A block: a header and its transactions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Block {
+    /// The header.
+    pub header: BlockHeader,
+    /// The transactions, applied in order.
+    pub txs: Vec<Transaction>,
+}
+
+impl Block {
+    /// The block's hash (its header's).
+    pub fn hash(&self) -> Hash {
+        self.header.hash()
+    }
+}
+
+/// The Merkle root of a list of transactions.
+pub fn tx_root(txs: &[Transaction]) -> Hash {
+    let leaves: Vec<Hash> = txs
+        .iter()
+        .map(|tx| crate::merkle::leaf_hash(tx.hash().as_bytes()))
+        .collect();
+    crate::merkle::root(&leaves)
+}
+
+/// One validator's precommit signature inside a certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitSig {
+    /// The validator.
+    pub validator: Address,
+    /// Its signature over [`precommit_sign_bytes`].
+    pub signature: Signature,
+}
+
+/// Proof that a block is final: precommits of more than 2/3 of the power.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Certificate {
+    /// The block's height.
+    pub height: u64,
+    /// The consensus round that decided it.
+    pub round: u32,
+    /// The block's hash.
+    pub block_hash: Hash,
+    /// The precommits.
+    pub signatures: Vec<CommitSig>,
+}
+
+/// The bytes a validator signs to precommit `block_hash` at `height` and `round`.
+pub fn precommit_sign_bytes(chain_id: &str, height: u64, round: u32, block_hash: &Hash) -> Vec<u8> {
+    let mut out = PRECOMMIT_DOMAIN.to_vec();
+    out.extend(codec::encode(&(chain_id, height, round, block_hash)));
+    out
+}
+
+/// Why a certificate does not prove finality.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum CertificateError {
+    /// It certifies another block or height.
+    #[error("certificate is for height {got_height} block {got_hash}, expected height {height} block {hash}")]
+    WrongBlock {
+        /// Expected height.
+        height: u64,
+        /// Expected block hash.
+        hash: Hash,
+        /// Certified height.
+        got_height: u64,
+        /// Certified block hash.
+        got_hash: Hash,
+    },
+    /// A signer is not a validator.
+    #[error("certificate signer {0} is not a validator")]
+    UnknownValidator(Address),
+    /// A validator signed twice.
+    #[error("validator {0} appears twice in the certificate")]
+    Duplicate(Address),
+    /// A signature does not verify.
+    #[error("certificate signature of {0} does not verify")]
+    BadSignature(Address),
+    /// The signers hold 2/3 of the power or less.
+    #[error("certificate power {got} of {total} is not more than 2/3")]
+    NoQuorum {
+        /// Power of valid signers.
+        got: u128,
+        /// Total power.
+        total: u128,
+    },
+}
+
+impl Certificate {
+    /// Checks every signature and the quorum for `block_hash` at `height`.
+    pub fn verify(
+        &self,
+        chain_id: &str,
+        validators: &ValidatorSet,
+        height: u64,
+        block_hash: &Hash,
+    ) -> Result<(), CertificateError> {
+        if self.height != height || self.block_hash != *block_hash {
+            return Err(CertificateError::WrongBlock {
+                height,
+                hash: *block_hash,
+                got_height: self.height,
+                got_hash: self.block_hash,
+            });
+        }
+        let message = precommit_sign_bytes(chain_id, self.height, self.round, &self.block_hash);
+        let mut seen = BTreeSet::new();
+        let mut power = 0u128;
+        for sig in &self.signatures {
+            let p = validators
+                .power_of(&sig.validator)
+                .ok_or(CertificateError::UnknownValidator(sig.validator))?;
+            if !seen.insert(sig.validator) {
+                return Err(CertificateError::Duplicate(sig.validator));
+            }
+            sig.signature
+                .verify(&sig.validator, &message)
+                .map_err(|_| CertificateError::BadSignature(sig.validator))?;
+            power += u128::from(p);
+        }
+        if !validators.is_quorum(power) {
+            return Err(CertificateError::NoQuorum {
+                got: power,
+                total: validators.total_power(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// What a block's parent fixes for it: height, hash and time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parent {
+    /// The parent's height (0 for genesis).
+    pub height: u64,
+    /// The parent's hash (the genesis hash for height 0).
+    pub hash: Hash,
+    /// The parent's time in milliseconds.
+    pub time_ms: u64,
+}
+
+/// Why a block is not a valid successor of its parent.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum BlockError {
+    /// The header names another chain.
+    #[error("block is for chain {got:?}, not {expected:?}")]
+    WrongChain {
+        /// This chain.
+        expected: String,
+        /// The header's chain.
+        got: String,
+    },
+    /// Not the next height.
+    #[error("block height {got} does not follow {parent}")]
+    Height {
+        /// Parent height.
+        parent: u64,
+        /// Header height.
+        got: u64,
+    },
+    /// `prev_hash` is not the parent's hash.
+    #[error("block's prev_hash {got} is not the parent's hash {expected}")]
+    PrevHash {
+        /// Parent hash.
+        expected: Hash,
+        /// Header's prev_hash.
+        got: Hash,
+    },
+    /// Time went backwards.
+    #[error("block time {got} ms is before its parent's {parent} ms")]
+    Time {
+        /// Parent time.
+        parent: u64,
+        /// Header time.
+        got: u64,
+    },
+    /// The proposer is not a validator.
+    #[error("proposer {0} is not a validator")]
+    Proposer(Address),
+    /// The header commits to another validator set.
+    #[error("validator set hash {got} is not {expected}")]
+    ValidatorSet {
+        /// Our set's hash.
+        expected: Hash,
+        /// The header's.
+        got: Hash,
+    },
+    /// The header's tx root does not match its transactions.
+    #[error("tx_root {got} does not match the transactions ({expected})")]
+    TxRoot {
+        /// Computed root.
+        expected: Hash,
+        /// Header's root.
+        got: Hash,
+    },
+    /// A transaction failed: a block may only hold applicable transactions.
+    #[error("transaction {index} ({hash}) is invalid: {error}")]
+    Transaction {
+        /// Its position in the block.
+        index: usize,
+        /// Its hash.
+        hash: Hash,
+        /// Why.
+        error: TxError,
+    },
+    /// The state root after execution differs from the header's.
+    #[error("state root after execution is {computed}, header says {header}")]
+    StateRoot {
+        /// What this node computed.
+        computed: Hash,
+        /// What the header claims.
+        header: Hash,
+    },
+}
+
+/// The result of an applied block: each transaction's events and the new state root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockOutcome {
+    /// Events per transaction, in block order.
+    pub events: Vec<Vec<Event>>,
+    /// The state root after the block.
+    pub state_root: Hash,
+}
+
+/// Checks a header against its parent and the validator set (not the clock: "not too far
+/// in the future" depends on the local clock and is the node's check).
+pub fn check_header(
+    header: &BlockHeader,
+    txs: &[Transaction],
+    chain_id: &str,
+    parent: &Parent,
+    validators: &ValidatorSet,
+) -> Result<(), BlockError> {
+    if header.chain_id != chain_id {
+        return Err(BlockError::WrongChain {
+            expected: chain_id.to_string(),
+            got: header.chain_id.clone(),
+        });
+    }
+    if header.height != parent.height + 1 {
+        return Err(BlockError::Height {
+            parent: parent.height,
+            got: header.height,
+        });
+    }
+    if header.prev_hash != parent.hash {
+        return Err(BlockError::PrevHash {
+            expected: parent.hash,
+            got: header.prev_hash,
+        });
+    }
+    if header.time_ms < parent.time_ms {
+        return Err(BlockError::Time {
+            parent: parent.time_ms,
+            got: header.time_ms,
+        });
+    }
+    if validators.power_of(&header.proposer).is_none() {
+        return Err(BlockError::Proposer(header.proposer));
+    }
+    let set_hash = validators.hash();
+    if header.validator_set_hash != set_hash {
+        return Err(BlockError::ValidatorSet {
+            expected: set_hash,
+            got: header.validator_set_hash,
+        });
+    }
+    let root = tx_root(txs);
+    if header.tx_root != root {
+        return Err(BlockError::TxRoot {
+            expected: root,
+            got: header.tx_root,
+        });
+    }
+    Ok(())
+}
+
+impl State {
+    /// Applies a block's transactions in order. If any fails, the state is left exactly
+    /// as it was and the error names the transaction.
+    ///
+    /// `verified` says whether a transaction's signature was already checked (the
+    /// mempool's cache); others are verified here.
+    pub fn execute_txs(
+        &mut self,
+        txs: &[Transaction],
+        verified: &dyn Fn(&Transaction) -> bool,
+    ) -> Result<BlockOutcome, BlockError> {
+        let backup = self.clone();
+        let result = self.execute_unguarded(txs, verified);
+        if result.is_err() {
+            *self = backup;
+        }
+        result
+    }
+
+    /// Runs the transactions, leaving a partly applied state on failure (callers restore).
+    fn execute_unguarded(
+        &mut self,
+        txs: &[Transaction],
+        verified: &dyn Fn(&Transaction) -> bool,
+    ) -> Result<BlockOutcome, BlockError> {
+        let mut events = Vec::with_capacity(txs.len());
+        for (index, tx) in txs.iter().enumerate() {
+            let result = if verified(tx) {
+                self.apply_verified(tx)
+            } else {
+                self.apply(tx)
+            };
+            match result {
+                Ok(e) => events.push(e),
+                Err(error) => {
+                    return Err(BlockError::Transaction {
+                        index,
+                        hash: tx.hash(),
+                        error,
+                    });
+                }
+            }
+        }
+        Ok(BlockOutcome {
+            events,
+            state_root: self.state_root(),
+        })
+    }
+
+    /// Checks and applies a whole block: header against parent, transactions, and the
+    /// state root the header claims. On any error the state is unchanged.
+    pub fn apply_block(
+        &mut self,
+        block: &Block,
+        parent: &Parent,
+        validators: &ValidatorSet,
+        verified: &dyn Fn(&Transaction) -> bool,
+    ) -> Result<BlockOutcome, BlockError> {
+        check_header(
+            &block.header,
+            &block.txs,
+            self.chain_id(),
+            parent,
+            validators,
+        )?;
+        let backup = self.clone();
+        let result = self
+            .execute_unguarded(&block.txs, verified)
+            .and_then(|outcome| {
+                if outcome.state_root == block.header.state_root {
+                    Ok(outcome)
+                } else {
+                    Err(BlockError::StateRoot {
+                        computed: outcome.state_root,
+                        header: block.header.state_root,
+                    })
+                }
+            });
+        if result.is_err() {
+            *self = backup;
+        }
+        result
+    }
+}

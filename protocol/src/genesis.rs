@@ -1,0 +1,543 @@
+//! The genesis (spec section 8): a cooperative's founding members, validators and parameters.
+//!
+//! Operators write it as TOML. It is parsed strictly (unknown keys, floats for amounts and
+//! malformed values are errors that name the place), then validated as a whole so that every
+//! problem is reported at once, each naming its field. The chain's identity is the blake3
+//! hash of the parsed genesis's canonical bytes, so reformatting the TOML changes nothing.
+
+use std::collections::BTreeSet;
+
+use pov_crypto::{Address, Hash, Keypair};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::amount::Amount;
+use crate::block::{Parent, Validator, ValidatorSet};
+use crate::params::{Params, RewardRule, TypeParams};
+use crate::state::State;
+
+/// A founding member.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisMember {
+    /// The member's public key (its address).
+    pub public_key: Address,
+    /// A display name, unique within the genesis.
+    pub name: String,
+    /// Starting reputation.
+    pub reputation: Amount,
+    /// Starting tokens.
+    pub tokens: Amount,
+}
+
+/// A validator named in the genesis.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisValidator {
+    /// The validator's consensus key.
+    pub public_key: Address,
+    /// Its voting power.
+    pub power: u64,
+    /// Where peers can reach it (a libp2p multiaddr), if published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub addr: Option<String>,
+}
+
+/// A parsed genesis.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Genesis {
+    /// The cooperative's name on the wire.
+    pub chain_id: String,
+    /// When the chain starts, in milliseconds since the Unix epoch (UTC).
+    pub genesis_time_ms: u64,
+    /// The rules.
+    pub params: Params,
+    /// Founding members.
+    pub members: Vec<GenesisMember>,
+    /// The validators, in proposer order.
+    pub validators: Vec<GenesisValidator>,
+}
+
+/// The TOML form: the same fields with a TOML datetime for the start time.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GenesisFile {
+    chain_id: String,
+    genesis_time: toml::value::Datetime,
+    params: Params,
+    #[serde(default)]
+    members: Vec<GenesisMember>,
+    #[serde(default)]
+    validators: Vec<GenesisValidator>,
+}
+
+/// One thing wrong with a genesis.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{field}: {message}")]
+pub struct Problem {
+    /// The field, as a path (`members[2].reputation`).
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+/// Why a genesis cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum GenesisError {
+    /// The TOML does not parse into a genesis (the message names line and key).
+    #[error("genesis does not parse: {0}")]
+    Parse(String),
+    /// It parses, but breaks rules; every problem found is listed.
+    #[error("genesis is invalid:\n{}", .0.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
+    Invalid(Vec<Problem>),
+}
+
+fn problem(out: &mut Vec<Problem>, field: impl Into<String>, message: impl Into<String>) {
+    out.push(Problem {
+        field: field.into(),
+        message: message.into(),
+    });
+}
+
+impl Genesis {
+    /// Parses and validates a genesis TOML.
+    pub fn from_toml(text: &str) -> Result<Genesis, GenesisError> {
+        let genesis = Genesis::parse_toml(text)?;
+        let problems = genesis.validate();
+        if !problems.is_empty() {
+            return Err(GenesisError::Invalid(problems));
+        }
+        Ok(genesis)
+    }
+
+    /// Parses a genesis TOML without the semantic checks (for editing tools that must load
+    /// a file in progress).
+    pub fn parse_toml(text: &str) -> Result<Genesis, GenesisError> {
+        let file: GenesisFile =
+            toml::from_str(text).map_err(|e| GenesisError::Parse(e.to_string()))?;
+        let genesis_time_ms = datetime_to_ms(&file.genesis_time)
+            .map_err(|m| GenesisError::Parse(format!("genesis_time: {m}")))?;
+        Ok(Genesis {
+            chain_id: file.chain_id,
+            genesis_time_ms,
+            params: file.params,
+            members: file.members,
+            validators: file.validators,
+        })
+    }
+
+    /// The genesis as TOML (what `pov genesis` writes).
+    pub fn to_toml(&self) -> String {
+        let file = GenesisFile {
+            chain_id: self.chain_id.clone(),
+            genesis_time: ms_to_datetime(self.genesis_time_ms),
+            params: self.params.clone(),
+            members: self.members.clone(),
+            validators: self.validators.clone(),
+        };
+        toml::to_string_pretty(&file).unwrap_or_default()
+    }
+
+    /// The chain's identity: blake3 of the genesis's canonical bytes.
+    pub fn hash(&self) -> Hash {
+        pov_crypto::hash(&crate::codec::encode(self))
+    }
+
+    /// The validator set the genesis names.
+    pub fn validator_set(&self) -> ValidatorSet {
+        ValidatorSet {
+            validators: self
+                .validators
+                .iter()
+                .map(|v| Validator {
+                    address: v.public_key,
+                    power: v.power,
+                })
+                .collect(),
+        }
+    }
+
+    /// What block 1 builds on: height 0, the genesis hash, the genesis time.
+    pub fn parent(&self) -> Parent {
+        Parent {
+            height: 0,
+            hash: self.hash(),
+            time_ms: self.genesis_time_ms,
+        }
+    }
+
+    /// The state before block 1.
+    pub fn state(&self) -> Result<State, GenesisError> {
+        let problems = self.validate();
+        if !problems.is_empty() {
+            return Err(GenesisError::Invalid(problems));
+        }
+        let mut state = State::new(self.chain_id.clone(), self.params.clone());
+        for (i, m) in self.members.iter().enumerate() {
+            state
+                .add_founding_member(m.public_key, m.name.clone(), m.reputation, m.tokens)
+                .map_err(|e| {
+                    GenesisError::Invalid(vec![Problem {
+                        field: format!("members[{i}]"),
+                        message: e.to_string(),
+                    }])
+                })?;
+        }
+        Ok(state)
+    }
+
+    /// Every rule the genesis breaks, each naming its field. Empty when valid.
+    pub fn validate(&self) -> Vec<Problem> {
+        let mut out = Vec::new();
+        validate_chain_id(&self.chain_id, &mut out);
+        validate_params(&self.params, &mut out);
+        let mut keys = BTreeSet::new();
+        let mut names = BTreeSet::new();
+        if self.members.is_empty() {
+            problem(
+                &mut out,
+                "members",
+                "a cooperative needs at least one member",
+            );
+        }
+        let mut total_rep = Amount::ZERO;
+        let mut total_tokens = Amount::ZERO;
+        for (i, m) in self.members.iter().enumerate() {
+            let at = format!("members[{i}]");
+            if let Err(e) = m.public_key.verifying_key() {
+                problem(&mut out, format!("{at}.public_key"), e.to_string());
+            }
+            if !keys.insert(m.public_key) {
+                problem(
+                    &mut out,
+                    format!("{at}.public_key"),
+                    format!("duplicate member {}", m.public_key),
+                );
+            }
+            if !m.name.is_empty() && !names.insert(m.name.clone()) {
+                problem(
+                    &mut out,
+                    format!("{at}.name"),
+                    format!("duplicate member name {:?}", m.name),
+                );
+            }
+            non_negative(&mut out, format!("{at}.reputation"), m.reputation);
+            non_negative(&mut out, format!("{at}.tokens"), m.tokens);
+            match (
+                total_rep.checked_add(m.reputation),
+                total_tokens.checked_add(m.tokens),
+            ) {
+                (Ok(r), Ok(t)) => {
+                    total_rep = r;
+                    total_tokens = t;
+                }
+                _ => problem(&mut out, at, "total reputation or tokens overflow"),
+            }
+        }
+        if self.validators.is_empty() {
+            problem(
+                &mut out,
+                "validators",
+                "at least one validator is needed to produce blocks",
+            );
+        }
+        let mut vkeys = BTreeSet::new();
+        let mut power: u128 = 0;
+        for (i, v) in self.validators.iter().enumerate() {
+            let at = format!("validators[{i}]");
+            if let Err(e) = v.public_key.verifying_key() {
+                problem(&mut out, format!("{at}.public_key"), e.to_string());
+            }
+            if !vkeys.insert(v.public_key) {
+                problem(
+                    &mut out,
+                    format!("{at}.public_key"),
+                    format!("duplicate validator {}", v.public_key),
+                );
+            }
+            if v.power == 0 {
+                problem(&mut out, format!("{at}.power"), "must be at least 1");
+            }
+            power += u128::from(v.power);
+            if let Some(addr) = &v.addr {
+                if !addr.starts_with('/') {
+                    problem(
+                        &mut out,
+                        format!("{at}.addr"),
+                        format!("{addr:?} is not a multiaddr (like /ip4/127.0.0.1/tcp/26656)"),
+                    );
+                }
+            }
+        }
+        if power > u128::from(u64::MAX) {
+            problem(&mut out, "validators", "total power exceeds 2^64 - 1");
+        }
+        out
+    }
+
+    /// The embedded development genesis: four members with well-known dev keys and one
+    /// validator, for `povd --dev` and the tests. Its keys are public: never use it for value.
+    pub fn dev() -> Genesis {
+        let members = [("alice", 40), ("bob", 30), ("carol", 20), ("dave", 10)]
+            .iter()
+            .enumerate()
+            .map(|(i, (name, rep))| GenesisMember {
+                public_key: Keypair::dev(i as u32).address(),
+                name: (*name).to_string(),
+                reputation: Amount::from_int(*rep),
+                tokens: Amount::from_int(100),
+            })
+            .collect();
+        Genesis {
+            chain_id: "pov-devnet".to_string(),
+            // 2026-01-01T00:00:00Z
+            genesis_time_ms: 1_767_225_600_000,
+            params: Params::default(),
+            members,
+            validators: vec![GenesisValidator {
+                public_key: dev_validator_key(0).address(),
+                power: 1,
+                addr: None,
+            }],
+        }
+    }
+}
+
+/// The dev validator key number `i` (distinct from the dev member keys).
+pub fn dev_validator_key(i: u32) -> Keypair {
+    Keypair::dev(1000 + i)
+}
+
+fn validate_chain_id(id: &str, out: &mut Vec<Problem>) {
+    if id.is_empty() || id.len() > 64 {
+        problem(out, "chain_id", "must be 1 to 64 characters");
+    }
+    if !id
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_' || c == '.')
+    {
+        problem(
+            out,
+            "chain_id",
+            format!("{id:?} may only use a-z, 0-9, '-', '_' and '.'"),
+        );
+    }
+}
+
+fn non_negative(out: &mut Vec<Problem>, field: String, value: Amount) {
+    if value.is_negative() {
+        problem(out, field, format!("{value} is negative"));
+    }
+}
+
+fn fraction(out: &mut Vec<Problem>, field: String, value: Amount) {
+    if value.is_negative() || value > Amount::ONE {
+        problem(out, field, format!("{value} must be between 0 and 1"));
+    }
+}
+
+fn validate_params(p: &Params, out: &mut Vec<Problem>) {
+    if p.types.is_empty() {
+        problem(
+            out,
+            "params.types",
+            "at least one contribution type is needed",
+        );
+    }
+    for (kind, t) in &p.types {
+        validate_type(kind, t, out);
+    }
+    fraction(out, "params.referral_fraction".into(), p.referral_fraction);
+    non_negative(
+        out,
+        "params.initial_grant.reputation".into(),
+        p.initial_grant.reputation,
+    );
+    non_negative(
+        out,
+        "params.initial_grant.tokens".into(),
+        p.initial_grant.tokens,
+    );
+    non_negative(
+        out,
+        "params.min_reputation_to_evaluate".into(),
+        p.min_reputation_to_evaluate,
+    );
+}
+
+fn validate_type(kind: &str, t: &TypeParams, out: &mut Vec<Problem>) {
+    let at = format!("params.types.{kind}");
+    if kind.is_empty() || kind.len() > crate::tx::MAX_KIND_BYTES {
+        problem(out, at.clone(), "type names must be 1 to 64 bytes");
+    }
+    non_negative(out, format!("{at}.fee"), t.fee);
+    fraction(out, format!("{at}.stake"), t.stake);
+    fraction(out, format!("{at}.distribution"), t.distribution);
+    non_negative(out, format!("{at}.evaluator_fund"), t.evaluator_fund);
+    if t.fee_exponent <= Amount::ZERO || t.fee_exponent > Amount::from_int(10) {
+        problem(
+            out,
+            format!("{at}.fee_exponent"),
+            format!("{} must be above 0 and at most 10", t.fee_exponent),
+        );
+    }
+    let set = &t.evaluation_set;
+    if set.len() < 2 {
+        problem(
+            out,
+            format!("{at}.evaluation_set"),
+            "needs at least two values",
+        );
+    }
+    if let Some(w) = set.windows(2).find(|w| w[0] >= w[1]) {
+        problem(
+            out,
+            format!("{at}.evaluation_set"),
+            format!(
+                "must be strictly increasing ({} is followed by {})",
+                w[0], w[1]
+            ),
+        );
+    }
+    match &t.reward {
+        RewardRule::Threshold {
+            threshold,
+            token_factor,
+            reputation_factor,
+        } => {
+            if set.len() != 2 {
+                problem(
+                    out,
+                    format!("{at}.reward.threshold"),
+                    "the threshold rule needs a binary evaluation set (two values)",
+                );
+            }
+            fraction(out, format!("{at}.reward.threshold.threshold"), *threshold);
+            non_negative(
+                out,
+                format!("{at}.reward.threshold.token_factor"),
+                *token_factor,
+            );
+            non_negative(
+                out,
+                format!("{at}.reward.threshold.reputation_factor"),
+                *reputation_factor,
+            );
+        }
+        RewardRule::Median {
+            token_value,
+            reputation_value,
+        } => {
+            for (name, table) in [
+                ("token_value", token_value),
+                ("reputation_value", reputation_value),
+            ] {
+                let field = format!("{at}.reward.median.{name}");
+                if table.len() != set.len() {
+                    problem(
+                        out,
+                        field.clone(),
+                        format!(
+                            "has {} entries, the evaluation set has {}",
+                            table.len(),
+                            set.len()
+                        ),
+                    );
+                }
+                if let Some(first) = table.first() {
+                    if !first.is_zero() {
+                        problem(
+                            out,
+                            field.clone(),
+                            format!("the lowest value's entry must be 0, not {first}"),
+                        );
+                    }
+                }
+                if let Some(w) = table.windows(2).find(|w| w[0] > w[1]) {
+                    problem(
+                        out,
+                        field.clone(),
+                        format!("must be non-decreasing ({} is followed by {})", w[0], w[1]),
+                    );
+                }
+                for (i, v) in table.iter().enumerate() {
+                    non_negative(out, format!("{field}[{i}]"), *v);
+                }
+            }
+        }
+    }
+}
+
+/// Days from 1970-01-01 to a civil date (proleptic Gregorian), after Howard Hinnant's
+/// well-known algorithm.
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+fn datetime_to_ms(dt: &toml::value::Datetime) -> Result<u64, String> {
+    let date = dt
+        .date
+        .ok_or("must be a date and time, like 2026-01-01T00:00:00Z")?;
+    let time = dt.time.unwrap_or(toml::value::Time {
+        hour: 0,
+        minute: 0,
+        second: 0,
+        nanosecond: 0,
+    });
+    let offset_minutes: i64 = match dt.offset {
+        Some(toml::value::Offset::Z) => 0,
+        Some(toml::value::Offset::Custom { minutes }) => i64::from(minutes),
+        None => return Err("needs a UTC offset (end it with Z)".into()),
+    };
+    let days = days_from_civil(
+        i64::from(date.year),
+        u32::from(date.month),
+        u32::from(date.day),
+    );
+    let secs = days * 86_400
+        + i64::from(time.hour) * 3600
+        + i64::from(time.minute) * 60
+        + i64::from(time.second)
+        - offset_minutes * 60;
+    let ms = secs * 1000 + i64::from(time.nanosecond / 1_000_000);
+    u64::try_from(ms).map_err(|_| "must not be before 1970".to_string())
+}
+
+fn ms_to_datetime(ms: u64) -> toml::value::Datetime {
+    let secs = (ms / 1000) as i64;
+    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+    let rem = secs.rem_euclid(86_400);
+    toml::value::Datetime {
+        date: Some(toml::value::Date {
+            year: y as u16,
+            month: m as u8,
+            day: d as u8,
+        }),
+        time: Some(toml::value::Time {
+            hour: (rem / 3600) as u8,
+            minute: (rem % 3600 / 60) as u8,
+            second: (rem % 60) as u8,
+            nanosecond: (ms % 1000) as u32 * 1_000_000,
+        }),
+        offset: Some(toml::value::Offset::Z),
+    }
+}
