@@ -1,1 +1,2 @@
 //! The `povd` node daemon. (Issue 4: not built yet.)
+pub mod consensus;

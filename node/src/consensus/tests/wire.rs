@@ -1,0 +1,273 @@
+//! Sign-bytes, signatures, validator-set arithmetic, certificates and evidence.
+
+use pov_crypto::{Address, Hash};
+
+use super::super::{
+    CertificateError, CommitCertificate, ConsensusError, Evidence, EvidenceError, Proposal,
+    SignedVote, ValidatorSetError, Vote, VoteKind, PROPOSAL_DOMAIN, PROPOSAL_SIGN_BYTES_LEN,
+    VOTE_DOMAIN, VOTE_SIGN_BYTES_LEN,
+};
+use super::{keys, set_with_powers, value, Validator, ValidatorSet};
+
+fn vote(kind: VoteKind, height: u64, round: u32, value: Option<Hash>, who: Address) -> Vote {
+    Vote {
+        kind,
+        height,
+        round,
+        value,
+        validator: who,
+    }
+}
+
+#[test]
+fn vote_sign_bytes_have_the_documented_layout() {
+    let k = &keys(1)[0];
+    let v = vote(
+        VoteKind::Precommit,
+        0x0102_0304_0506_0708,
+        0x0a0b_0c0d,
+        Some(value("x")),
+        k.address(),
+    );
+    let bytes = v.sign_bytes();
+    assert_eq!(bytes.len(), VOTE_SIGN_BYTES_LEN);
+    assert_eq!(&bytes[..11], VOTE_DOMAIN);
+    assert_eq!(bytes[11], 2, "precommit tag");
+    assert_eq!(
+        &bytes[12..20],
+        &[1, 2, 3, 4, 5, 6, 7, 8],
+        "height, big-endian"
+    );
+    assert_eq!(
+        &bytes[20..24],
+        &[0x0a, 0x0b, 0x0c, 0x0d],
+        "round, big-endian"
+    );
+    assert_eq!(bytes[24], 1, "value present");
+    assert_eq!(&bytes[25..57], value("x").as_bytes());
+    assert_eq!(&bytes[57..], k.address().as_bytes());
+
+    // Every field changes the bytes; nil differs from a zero hash.
+    let prevote = Vote {
+        kind: VoteKind::Prevote,
+        ..v
+    };
+    let nil = Vote { value: None, ..v };
+    let zero = Vote {
+        value: Some(Hash::ZERO),
+        ..v
+    };
+    let all = [
+        v.sign_bytes(),
+        prevote.sign_bytes(),
+        nil.sign_bytes(),
+        zero.sign_bytes(),
+        Vote { height: 1, ..v }.sign_bytes(),
+        Vote { round: 1, ..v }.sign_bytes(),
+    ];
+    for (i, a) in all.iter().enumerate() {
+        for b in &all[i + 1..] {
+            assert_ne!(a, b);
+        }
+    }
+}
+
+#[test]
+fn proposal_sign_bytes_have_the_documented_layout() {
+    let k = &keys(1)[0];
+    let p = Proposal {
+        height: 5,
+        round: 3,
+        value: value("b"),
+        pol_round: Some(2),
+        proposer: k.address(),
+    };
+    let bytes = p.sign_bytes();
+    assert_eq!(bytes.len(), PROPOSAL_SIGN_BYTES_LEN);
+    assert_eq!(&bytes[..15], PROPOSAL_DOMAIN);
+    assert_eq!(&bytes[15..23], &5u64.to_be_bytes());
+    assert_eq!(&bytes[23..27], &3u32.to_be_bytes());
+    assert_eq!(&bytes[27..59], value("b").as_bytes());
+    assert_eq!(bytes[59], 1);
+    assert_eq!(&bytes[60..64], &2u32.to_be_bytes());
+    let no_pol = Proposal {
+        pol_round: None,
+        ..p
+    };
+    let pol_zero = Proposal {
+        pol_round: Some(0),
+        ..p
+    };
+    assert_ne!(no_pol.sign_bytes(), pol_zero.sign_bytes());
+    // A vote can never be read as a proposal: the domains differ.
+    assert!(!VOTE_DOMAIN.starts_with(PROPOSAL_DOMAIN) && !PROPOSAL_DOMAIN.starts_with(VOTE_DOMAIN));
+}
+
+#[test]
+fn signing_checks_the_key_and_verification_checks_every_field() {
+    let ks = keys(2);
+    let v = vote(VoteKind::Prevote, 1, 0, Some(value("a")), ks[0].address());
+    assert_eq!(
+        v.sign(&ks[1]),
+        Err(ConsensusError::WrongSigner {
+            expected: ks[0].address(),
+            key: ks[1].address()
+        })
+    );
+    let signed = v.sign(&ks[0]).expect("own key");
+    assert!(signed.verify().is_ok());
+    let mut forged = signed;
+    forged.vote.value = None;
+    assert!(forged.verify().is_err());
+    let mut moved = signed;
+    moved.vote.round = 1;
+    assert!(moved.verify().is_err());
+
+    let p = Proposal {
+        height: 1,
+        round: 0,
+        value: value("a"),
+        pol_round: None,
+        proposer: ks[1].address(),
+    };
+    assert!(p.sign(&ks[0]).is_err());
+    let sp = p.sign(&ks[1]).expect("own key");
+    assert!(sp.verify().is_ok());
+    let mut forged = sp;
+    forged.proposal.pol_round = Some(0);
+    assert!(forged.verify().is_err());
+}
+
+#[test]
+fn validator_set_rejects_bad_lists_and_rotates_proposers() {
+    let ks = keys(3);
+    let a = ks[0].address();
+    assert_eq!(ValidatorSet::new(vec![]), Err(ValidatorSetError::Empty));
+    let v = |address, power| Validator { address, power };
+    assert_eq!(
+        ValidatorSet::new(vec![v(a, 1), v(a, 2)]),
+        Err(ValidatorSetError::Duplicate(a))
+    );
+    assert_eq!(
+        ValidatorSet::new(vec![v(a, 0)]),
+        Err(ValidatorSetError::ZeroPower(a))
+    );
+    assert_eq!(
+        ValidatorSet::new(vec![v(a, u64::MAX), v(ks[1].address(), 1)]),
+        Err(ValidatorSetError::PowerOverflow)
+    );
+
+    let set = set_with_powers(&ks, &[1, 1, 1]);
+    for height in 0..7u64 {
+        for round in 0..7u32 {
+            let expected = ((height + u64::from(round)) % 3) as usize;
+            assert_eq!(set.proposer(height, round).address, ks[expected].address());
+        }
+    }
+    // No overflow at the extremes.
+    let _ = set.proposer(u64::MAX, u32::MAX);
+    assert_eq!(set.power_of(&keys(4)[3].address()), None);
+}
+
+#[test]
+fn quorum_is_strictly_more_than_two_thirds_of_power() {
+    let ks = keys(3);
+    let set = set_with_powers(&ks, &[5, 3, 2]); // total 10
+    assert!(set.is_quorum(7)); // 21 > 20
+    assert!(!set.is_quorum(6)); // 18 <= 20
+    assert!(set.exceeds_one_third(4)); // 12 > 10
+    assert!(!set.exceeds_one_third(3)); // 9 <= 10
+
+    let set = set_with_powers(&ks, &[1, 1, 1]); // total 3: quorum is all three
+    assert!(set.is_quorum(3) && !set.is_quorum(2));
+    assert!(set.exceeds_one_third(2) && !set.exceeds_one_third(1));
+
+    // Huge powers do not overflow the arithmetic.
+    let big = set_with_powers(&ks[..2], &[u64::MAX / 2, u64::MAX / 2]);
+    assert!(big.is_quorum(u64::MAX - 1));
+    assert!(!big.is_quorum(u64::MAX / 2));
+}
+
+fn precommit(k: &pov_crypto::Keypair, round: u32, v: Option<Hash>) -> SignedVote {
+    vote(VoteKind::Precommit, 9, round, v, k.address())
+        .sign(k)
+        .expect("own key")
+}
+
+#[test]
+fn commit_certificates_need_quorum_power_of_matching_signed_precommits() {
+    let ks = keys(5);
+    let set = set_with_powers(&ks[..4], &[1, 1, 1, 1]);
+    let v = value("block");
+    let cert = |precommits: Vec<SignedVote>| CommitCertificate {
+        height: 9,
+        round: 2,
+        value: v,
+        precommits,
+    };
+    let good: Vec<SignedVote> = ks[..3].iter().map(|k| precommit(k, 2, Some(v))).collect();
+    assert_eq!(cert(good.clone()).verify(&set), Ok(()));
+
+    assert_eq!(
+        cert(good[..2].to_vec()).verify(&set),
+        Err(CertificateError::InsufficientPower { power: 2, total: 4 })
+    );
+    let mut doubled = good[..2].to_vec();
+    doubled.push(good[0]);
+    assert_eq!(
+        cert(doubled).verify(&set),
+        Err(CertificateError::DuplicateValidator(ks[0].address()))
+    );
+    let mut outsider = good.clone();
+    outsider.push(precommit(&ks[4], 2, Some(v)));
+    assert_eq!(
+        cert(outsider).verify(&set),
+        Err(CertificateError::UnknownValidator(ks[4].address()))
+    );
+    let mut wrong_round = good.clone();
+    wrong_round[1] = precommit(&ks[1], 1, Some(v));
+    assert_eq!(
+        cert(wrong_round).verify(&set),
+        Err(CertificateError::WrongVote { index: 1 })
+    );
+    let mut nil = good.clone();
+    nil[2] = precommit(&ks[2], 2, None);
+    assert_eq!(
+        cert(nil).verify(&set),
+        Err(CertificateError::WrongVote { index: 2 })
+    );
+    let mut forged = good;
+    forged[0].signature = forged[1].signature;
+    assert!(matches!(
+        cert(forged).verify(&set),
+        Err(CertificateError::BadSignature(_))
+    ));
+}
+
+#[test]
+fn double_sign_evidence_must_be_two_different_votes_for_one_slot() {
+    let ks = keys(2);
+    let a = precommit(&ks[0], 0, Some(value("a")));
+    let b = precommit(&ks[0], 0, None);
+    let ev = |vote_a, vote_b| Evidence::DoubleSign {
+        validator: ks[0].address(),
+        vote_a,
+        vote_b,
+    };
+    assert_eq!(ev(a, b).verify(), Ok(()));
+    assert_eq!(ev(a, a).verify(), Err(EvidenceError::NotConflicting));
+    assert_eq!(
+        ev(a, precommit(&ks[0], 1, None)).verify(),
+        Err(EvidenceError::NotConflicting)
+    );
+    assert_eq!(
+        ev(a, precommit(&ks[1], 0, None)).verify(),
+        Err(EvidenceError::NotConflicting)
+    );
+    let mut forged = b;
+    forged.signature = a.signature;
+    assert!(matches!(
+        ev(a, forged).verify(),
+        Err(EvidenceError::BadSignature(_))
+    ));
+}
