@@ -32,6 +32,26 @@ fn round_half_even(quotient: u128, remainder: u128, divisor: u128) -> u128 {
     }
 }
 
+/// `(n / 10^12, n % 10^12)` without a general 128-bit division.
+///
+/// 10^12 = 2^12 * 5^12: the low 12 bits are set aside, and the rest is divided by
+/// 5^12 (< 2^28) in 32-bit chunks, each step a 64-bit division by a constant, which the
+/// compiler turns into a multiplication. This is the hot path of redistribution.
+fn div_rem_scale(n: u128) -> (u128, u128) {
+    const FIVE_12: u64 = 244_140_625;
+    let low_bits = n & 0xfff;
+    let m = n >> 12;
+    let mut quotient: u128 = 0;
+    let mut rem: u64 = 0;
+    for shift in [96u32, 64, 32, 0] {
+        let chunk = ((m >> shift) & 0xffff_ffff) as u64;
+        let cur = (rem << 32) | chunk;
+        quotient = (quotient << 32) | u128::from(cur / FIVE_12);
+        rem = cur % FIVE_12;
+    }
+    (quotient, (u128::from(rem) << 12) | low_bits)
+}
+
 /// `round(a * b / 10^12)` for products that do not fit 128 bits (a, b < 2^96), by
 /// schoolbook multiplication into four 64-bit limbs and long division by 10^12.
 fn wide_mul_round(a: u128, b: u128) -> Result<u128, AmountError> {
@@ -178,8 +198,8 @@ impl Amount {
         let (ua, ub) = (a.unsigned_abs(), b.unsigned_abs());
         let magnitude = match ua.checked_mul(ub) {
             Some(product) => {
-                let d = SCALE_FACTOR as u128;
-                round_half_even(product / d, product % d, d)
+                let (q, r) = div_rem_scale(product);
+                round_half_even(q, r, u128::from(SCALE_FACTOR))
             }
             None => wide_mul_round(ua, ub)?,
         };
@@ -429,6 +449,12 @@ mod tests {
                     proptest::prop_assert_eq!(x.checked_mul(y).expect("mul"), Amount::round(exact).expect("round"));
                 }
             }
+        }
+
+        #[test]
+        fn fast_division_by_the_scale_is_exact(n in proptest::num::u128::ANY) {
+            let d = u128::from(SCALE_FACTOR);
+            proptest::prop_assert_eq!(div_rem_scale(n), (n / d, n % d));
         }
 
         #[test]
