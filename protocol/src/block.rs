@@ -17,8 +17,12 @@ use crate::events::Event;
 use crate::state::State;
 use crate::tx::Transaction;
 
-/// Prefix of the bytes a validator signs to precommit a block.
-const PRECOMMIT_DOMAIN: &[u8] = b"pov/precommit/v1";
+/// Prefix of the bytes a validator signs for a consensus vote.
+pub const VOTE_DOMAIN: &[u8] = b"pov/vote/v1";
+/// The kind byte of a prevote in [`vote_sign_bytes`].
+pub const PREVOTE: u8 = 1;
+/// The kind byte of a precommit in [`vote_sign_bytes`].
+pub const PRECOMMIT: u8 = 2;
 
 /// A validator and its voting power.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -136,11 +140,48 @@ pub struct Certificate {
     pub signatures: Vec<CommitSig>,
 }
 
-/// The bytes a validator signs to precommit `block_hash` at `height` and `round`.
-pub fn precommit_sign_bytes(chain_id: &str, height: u64, round: u32, block_hash: &Hash) -> Vec<u8> {
-    let mut out = PRECOMMIT_DOMAIN.to_vec();
-    out.extend(codec::encode(&(chain_id, height, round, block_hash)));
+/// The bytes a validator signs for a consensus vote: the one layout shared by the consensus
+/// engine (which signs) and certificate checks (which verify).
+///
+/// Layout: `"pov/vote/v1"`, kind ([`PREVOTE`] or [`PRECOMMIT`]), height (u64 big-endian),
+/// round (u32 big-endian), 0 for nil or 1 for a value, the value (32 zero bytes for nil),
+/// the validator's address. A vote for a block is bound to its chain through the block
+/// hash, whose header holds the chain id; a nil vote is not, so a validator key must serve
+/// one cooperative only (docs/consensus.md).
+pub fn vote_sign_bytes(
+    kind: u8,
+    height: u64,
+    round: u32,
+    value: Option<&Hash>,
+    validator: &Address,
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(VOTE_DOMAIN.len() + 1 + 8 + 4 + 1 + 32 + 32);
+    out.extend_from_slice(VOTE_DOMAIN);
+    out.push(kind);
+    out.extend_from_slice(&height.to_be_bytes());
+    out.extend_from_slice(&round.to_be_bytes());
+    match value {
+        Some(hash) => {
+            out.push(1);
+            out.extend_from_slice(hash.as_bytes());
+        }
+        None => {
+            out.push(0);
+            out.extend_from_slice(Hash::ZERO.as_bytes());
+        }
+    }
+    out.extend_from_slice(validator.as_bytes());
     out
+}
+
+/// The bytes `validator` signs to precommit `block_hash` at `height` and `round`.
+pub fn precommit_sign_bytes(
+    height: u64,
+    round: u32,
+    block_hash: &Hash,
+    validator: &Address,
+) -> Vec<u8> {
+    vote_sign_bytes(PRECOMMIT, height, round, Some(block_hash), validator)
 }
 
 /// Why a certificate does not prove finality.
@@ -181,7 +222,6 @@ impl Certificate {
     /// Checks every signature and the quorum for `block_hash` at `height`.
     pub fn verify(
         &self,
-        chain_id: &str,
         validators: &ValidatorSet,
         height: u64,
         block_hash: &Hash,
@@ -194,7 +234,6 @@ impl Certificate {
                 got_hash: self.block_hash,
             });
         }
-        let message = precommit_sign_bytes(chain_id, self.height, self.round, &self.block_hash);
         let mut seen = BTreeSet::new();
         let mut power = 0u128;
         for sig in &self.signatures {
@@ -204,6 +243,8 @@ impl Certificate {
             if !seen.insert(sig.validator) {
                 return Err(CertificateError::Duplicate(sig.validator));
             }
+            let message =
+                precommit_sign_bytes(self.height, self.round, &self.block_hash, &sig.validator);
             sig.signature
                 .verify(&sig.validator, &message)
                 .map_err(|_| CertificateError::BadSignature(sig.validator))?;

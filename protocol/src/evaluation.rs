@@ -278,3 +278,37 @@ pub(crate) fn weighted_median(
     }
     Ok(weights.len().saturating_sub(1))
 }
+
+/// Where a contribution's evaluation stands now, with current reputations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tally {
+    /// Reputation of the members with a live evaluation (`V`).
+    pub engaged: Amount,
+    /// The lower weighted median over the whole cooperative, as the median rule would
+    /// compute it now (`None` while `R = 0`).
+    pub median: Option<EvalValue>,
+}
+
+impl crate::state::State {
+    /// The current tally of a contribution (for queries; the rules compute their own
+    /// snapshot inside each evaluation).
+    pub fn tally(&self, c: ContributionId) -> Option<Tally> {
+        let contribution = self.contribution(c)?;
+        let p = &contribution.params;
+        let mut weights = vec![0i128; p.evaluation_set.len()];
+        for e in &contribution.evaluations {
+            let idx = p.value_index(e.value).unwrap_or(0);
+            weights[idx] += self.member(e.member).map_or(0, |m| m.reputation.mantissa());
+        }
+        let engaged = Amount::from_mantissa(weights.iter().sum()).ok()?;
+        let total = self.total_reputation();
+        let median = if total > Amount::ZERO {
+            weighted_median(&weights, engaged, total)
+                .ok()
+                .and_then(|i| p.evaluation_set.get(i).copied())
+        } else {
+            None
+        };
+        Some(Tally { engaged, median })
+    }
+}

@@ -11,7 +11,7 @@ pub mod block;
 pub mod codec;
 pub mod conformance;
 pub mod error;
-mod evaluation;
+pub mod evaluation;
 pub mod events;
 mod execute;
 pub mod genesis;

@@ -96,7 +96,7 @@ pub fn verify(proof: &Proof, leaf: Hash, expected_root: &Hash) -> bool {
             let Some(s) = siblings.next() else {
                 return false;
             };
-            hash = if i % 2 == 0 {
+            hash = if i.is_multiple_of(2) {
                 node_hash(&hash, s)
             } else {
                 node_hash(s, &hash)

@@ -122,7 +122,12 @@ fn certificates_need_more_than_two_thirds() {
     let hash = pov_crypto::hash(b"block");
     let sign = |i: u32| CommitSig {
         validator: dev_validator_key(i).address(),
-        signature: dev_validator_key(i).sign(&precommit_sign_bytes("pov-devnet", 5, 0, &hash)),
+        signature: dev_validator_key(i).sign(&precommit_sign_bytes(
+            5,
+            0,
+            &hash,
+            &dev_validator_key(i).address(),
+        )),
     };
     let cert = |sigs: Vec<CommitSig>| Certificate {
         height: 5,
@@ -131,40 +136,50 @@ fn certificates_need_more_than_two_thirds() {
         signatures: sigs,
     };
     assert!(cert(vec![sign(0), sign(1), sign(2)])
-        .verify("pov-devnet", &set, 5, &hash)
+        .verify(&set, 5, &hash)
         .is_ok());
     assert!(matches!(
-        cert(vec![sign(0), sign(1)]).verify("pov-devnet", &set, 5, &hash),
+        cert(vec![sign(0), sign(1)]).verify(&set, 5, &hash),
         Err(CertificateError::NoQuorum { got: 2, total: 4 })
     ));
     assert!(matches!(
-        cert(vec![sign(0), sign(1), sign(1)]).verify("pov-devnet", &set, 5, &hash),
+        cert(vec![sign(0), sign(1), sign(1)]).verify(&set, 5, &hash),
         Err(CertificateError::Duplicate(_))
     ));
     let mut forged = sign(2);
     forged.signature.0[1] ^= 1;
     assert!(matches!(
-        cert(vec![sign(0), sign(1), forged]).verify("pov-devnet", &set, 5, &hash),
+        cert(vec![sign(0), sign(1), forged]).verify(&set, 5, &hash),
         Err(CertificateError::BadSignature(_))
     ));
     let outsider = CommitSig {
         validator: Keypair::dev(0).address(),
-        signature: Keypair::dev(0).sign(&precommit_sign_bytes("pov-devnet", 5, 0, &hash)),
+        signature: Keypair::dev(0).sign(&precommit_sign_bytes(
+            5,
+            0,
+            &hash,
+            &Keypair::dev(0).address(),
+        )),
     };
     assert!(matches!(
-        cert(vec![sign(0), sign(1), outsider]).verify("pov-devnet", &set, 5, &hash),
+        cert(vec![sign(0), sign(1), outsider]).verify(&set, 5, &hash),
         Err(CertificateError::UnknownValidator(_))
     ));
-    // A signature for another chain does not count.
-    let other_chain = CommitSig {
+    // A precommit of another round than the certificate's does not count.
+    let other_round = CommitSig {
         validator: dev_validator_key(2).address(),
-        signature: dev_validator_key(2).sign(&precommit_sign_bytes("other", 5, 0, &hash)),
+        signature: dev_validator_key(2).sign(&precommit_sign_bytes(
+            5,
+            1,
+            &hash,
+            &dev_validator_key(2).address(),
+        )),
     };
-    assert!(cert(vec![sign(0), sign(1), other_chain])
-        .verify("pov-devnet", &set, 5, &hash)
+    assert!(cert(vec![sign(0), sign(1), other_round])
+        .verify(&set, 5, &hash)
         .is_err());
     assert!(matches!(
-        cert(vec![sign(0), sign(1), sign(2)]).verify("pov-devnet", &set, 6, &hash),
+        cert(vec![sign(0), sign(1), sign(2)]).verify(&set, 6, &hash),
         Err(CertificateError::WrongBlock { .. })
     ));
 }

@@ -1,0 +1,299 @@
+//! The on-disk layout: which tree holds what, under which key, encoded how.
+//!
+//! Every value is the canonical postcard encoding of a protocol or record type (decoding
+//! re-encodes and compares, so a flipped byte is caught as often as possible rather than
+//! read as a different value). Integers in keys are big-endian, so a tree's key order is
+//! height order, member order and so on, and ranges are prefix scans.
+//!
+//! | tree | key | value |
+//! |---|---|---|
+//! | `meta` | `version` | [`FORMAT_VERSION`] (u32, big-endian) |
+//! | `meta` | `genesis` | the genesis hash (32 bytes) |
+//! | `meta` | `head` | [`Head`] (absent until block 1) |
+//! | `chain` | `h ‖ height` | [`BlockHeader`] |
+//! | `chain` | `c ‖ height` | [`Certificate`] |
+//! | `chain` | `t ‖ height ‖ index (u32)` | [`Transaction`] |
+//! | `chain` | `n ‖ block hash` | height (u64, big-endian) |
+//! | `chain` | `x ‖ tx hash` | [`TxRecord`] (where it is, and its events) |
+//! | `state` | `g` | [`GlobalRecord`] (chain id, parameters, `R`, token supply) |
+//! | `state` | `m ‖ member id (u32)` | [`pov_protocol::Member`] (balances, nonce, referrer) |
+//! | `state` | `c ‖ contribution id (u64)` | [`pov_protocol::Contribution`] (with live evaluations) |
+//! | `history` | `m ‖ member ‖ height` | [`BlockLines`] of [`MemberActivity`] |
+//! | `history` | `c ‖ contribution ‖ height` | [`BlockLines`] of [`ContributionActivity`] |
+//!
+//! History is grouped per block: one record holds all of a member's (or a contribution's)
+//! lines in one block. A busy block touches most members dozens of times each (every
+//! aligned evaluator gets a redistribution event), and sled's cost is per key: one key per
+//! event made commits ten times slower (measured, see `docs/storage.md`).
+//!
+//! Within a block, lines are ordered by `(tx index, n)`, where `n` is 0 when the
+//! transaction created the member's account, 1 for the member's own transaction, `2 + i`
+//! for event `i` of the transaction (contributions: always 0).
+//!
+//! [`BlockHeader`]: pov_protocol::block::BlockHeader
+//! [`Certificate`]: pov_protocol::block::Certificate
+//! [`Transaction`]: pov_protocol::Transaction
+
+use pov_crypto::{Address, Hash};
+use pov_protocol::params::Params;
+use pov_protocol::{Amount, ContributionId, EvalValue, Event, MemberId};
+use serde::{Deserialize, Serialize};
+
+/// Version of this layout. Bumped on any incompatible change, so an old binary refuses a
+/// newer database instead of misreading it.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Keys of the `meta` tree.
+pub mod meta {
+    /// The layout version.
+    pub const VERSION: &[u8] = b"version";
+    /// The genesis hash the database was created for.
+    pub const GENESIS: &[u8] = b"genesis";
+    /// The head of the chain.
+    pub const HEAD: &[u8] = b"head";
+}
+
+/// Key prefixes and key builders of the `chain` tree.
+pub mod chain {
+    use pov_crypto::Hash;
+
+    /// Block headers by height.
+    pub const HEADER: u8 = b'h';
+    /// Commit certificates by height.
+    pub const CERTIFICATE: u8 = b'c';
+    /// Transactions by height and position.
+    pub const TX: u8 = b't';
+    /// Block hash to height.
+    pub const BLOCK_HASH: u8 = b'n';
+    /// Transaction hash to its record.
+    pub const TX_HASH: u8 = b'x';
+
+    /// `h ‖ height`.
+    pub fn header(height: u64) -> Vec<u8> {
+        super::key(HEADER, &[&height.to_be_bytes()])
+    }
+
+    /// `c ‖ height`.
+    pub fn certificate(height: u64) -> Vec<u8> {
+        super::key(CERTIFICATE, &[&height.to_be_bytes()])
+    }
+
+    /// `t ‖ height ‖ index`.
+    pub fn tx(height: u64, index: u32) -> Vec<u8> {
+        super::key(TX, &[&height.to_be_bytes(), &index.to_be_bytes()])
+    }
+
+    /// `t ‖ height`: the prefix of a block's transactions.
+    pub fn txs_of(height: u64) -> Vec<u8> {
+        super::key(TX, &[&height.to_be_bytes()])
+    }
+
+    /// `n ‖ block hash`.
+    pub fn block_hash(hash: &Hash) -> Vec<u8> {
+        super::key(BLOCK_HASH, &[hash.as_bytes()])
+    }
+
+    /// `x ‖ tx hash`.
+    pub fn tx_hash(hash: &Hash) -> Vec<u8> {
+        super::key(TX_HASH, &[hash.as_bytes()])
+    }
+}
+
+/// Key prefixes and key builders of the `state` tree.
+pub mod state {
+    /// The chain-wide record.
+    pub const GLOBAL: &[u8] = b"g";
+    /// Members by id.
+    pub const MEMBER: u8 = b'm';
+    /// Contributions by id.
+    pub const CONTRIBUTION: u8 = b'c';
+
+    /// `m ‖ id`.
+    pub fn member(id: u32) -> Vec<u8> {
+        super::key(MEMBER, &[&id.to_be_bytes()])
+    }
+
+    /// `c ‖ id`.
+    pub fn contribution(id: u64) -> Vec<u8> {
+        super::key(CONTRIBUTION, &[&id.to_be_bytes()])
+    }
+}
+
+/// Key prefixes and key builders of the `history` tree.
+pub mod history {
+    /// A member's activity.
+    pub const MEMBER: u8 = b'm';
+    /// A contribution's activity.
+    pub const CONTRIBUTION: u8 = b'c';
+
+    /// `m ‖ member ‖ height`.
+    pub fn member(member: u32, height: u64) -> Vec<u8> {
+        super::key(MEMBER, &[&member.to_be_bytes(), &height.to_be_bytes()])
+    }
+
+    /// `m ‖ member`: the prefix of all of a member's activity.
+    pub fn member_prefix(member: u32) -> Vec<u8> {
+        super::key(MEMBER, &[&member.to_be_bytes()])
+    }
+
+    /// `c ‖ contribution ‖ height`.
+    pub fn contribution(contribution: u64, height: u64) -> Vec<u8> {
+        super::key(
+            CONTRIBUTION,
+            &[&contribution.to_be_bytes(), &height.to_be_bytes()],
+        )
+    }
+
+    /// `c ‖ contribution`: the prefix of all of a contribution's activity.
+    pub fn contribution_prefix(contribution: u64) -> Vec<u8> {
+        super::key(CONTRIBUTION, &[&contribution.to_be_bytes()])
+    }
+
+    /// The height at the end of a history key.
+    pub fn height(key: &[u8]) -> Option<u64> {
+        let tail = key.len().checked_sub(8).map(|at| &key[at..])?;
+        Some(u64::from_be_bytes(tail.try_into().ok()?))
+    }
+}
+
+fn key(prefix: u8, parts: &[&[u8]]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1 + parts.iter().map(|p| p.len()).sum::<usize>());
+    out.push(prefix);
+    for part in parts {
+        out.extend_from_slice(part);
+    }
+    out
+}
+
+/// The head of the stored chain: the last finalized block and the state after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Head {
+    /// Its height.
+    pub height: u64,
+    /// Its hash.
+    pub hash: Hash,
+    /// The state root after it (equal to its header's `state_root`).
+    pub state_root: Hash,
+    /// Its time, in milliseconds (the next block's lower bound).
+    pub time_ms: u64,
+}
+
+/// Where a transaction is and what it did.
+///
+/// A finalized block holds only transactions that applied (spec section 5: a failing
+/// transaction makes its block invalid, and such a block is refused by
+/// [`crate::Store::commit`] with the transaction's index, hash and error), so the result
+/// stored here is always "applied, with these events".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxRecord {
+    /// The block's height.
+    pub height: u64,
+    /// The transaction's position in the block.
+    pub index: u32,
+    /// Every balance change it made, in order.
+    pub events: Vec<Event>,
+}
+
+/// The chain-wide part of the state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GlobalRecord {
+    /// The cooperative.
+    pub chain_id: String,
+    /// Its parameters.
+    pub params: Params,
+    /// `R`, the total reputation.
+    pub total_reputation: Amount,
+    /// The token supply.
+    pub total_tokens: Amount,
+}
+
+/// One line of history inside a block's record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Line<T> {
+    /// The transaction's position in the block.
+    pub tx_index: u32,
+    /// The line's order within the transaction (see the module docs).
+    pub n: u32,
+    /// What happened.
+    pub activity: T,
+}
+
+/// All of one member's (or contribution's) history lines in one block, in order.
+pub type BlockLines<T> = Vec<Line<T>>;
+
+/// What a transaction did, in a member's or contribution's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Action {
+    /// Submitted a contribution (which got this id).
+    Contributed {
+        /// The new contribution.
+        contribution: ContributionId,
+    },
+    /// Evaluated a contribution.
+    Evaluated {
+        /// The contribution.
+        contribution: ContributionId,
+        /// The value given.
+        value: EvalValue,
+    },
+    /// Sent tokens.
+    Transferred {
+        /// The recipient.
+        to: Address,
+        /// How many.
+        amount: Amount,
+    },
+    /// Admitted a new member.
+    Admitted {
+        /// The newcomer.
+        member: Address,
+    },
+}
+
+/// One line of a member's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MemberActivity {
+    /// The member's own transaction.
+    Sent {
+        /// Its hash.
+        tx: Hash,
+        /// What it did.
+        action: Action,
+    },
+    /// The member's account was created by this transaction.
+    Joined {
+        /// The transaction that created it.
+        tx: Hash,
+        /// Who admitted it, if anyone.
+        referrer: Option<MemberId>,
+    },
+    /// One of the member's balances changed.
+    Balance {
+        /// The change, with the rule that made it.
+        event: Event,
+        /// The balance of that asset right after the change ("reputation over time").
+        balance_after: Amount,
+    },
+}
+
+/// One line of a contribution's history: its submission and every evaluation, including
+/// those a re-vote later replaced (the contribution itself holds only the live ones).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ContributionActivity {
+    /// The contribution was submitted.
+    Submitted {
+        /// By whom.
+        contributor: MemberId,
+        /// The transaction.
+        tx: Hash,
+    },
+    /// A member evaluated it.
+    Evaluated {
+        /// The evaluator.
+        evaluator: MemberId,
+        /// The value.
+        value: EvalValue,
+        /// The transaction.
+        tx: Hash,
+    },
+}

@@ -1,0 +1,216 @@
+//! Crash tests that really crash: a child process commits blocks to a sled store and is
+//! killed with SIGKILL at a random moment (while committing, flushing, opening or replaying),
+//! again and again on the same directory. After every kill the store is reopened and must
+//! hold every block the child reported final, with the root it reported, and its state must
+//! equal a replay from genesis.
+//!
+//! The child is this same test binary, re-run with `--ignored --exact crash_writer_child`
+//! and the directory in `POV_CRASH_DIR`: no extra binary to build or ship.
+//!
+//! Before every fourth run the parent damages the stored state (valid bytes, wrong
+//! balance), so that the child's open rebuilds it by replay and rewrites it: kills then
+//! also land in the middle of that repair.
+//!
+//! Bounded in time: `POV_CRASH_SECONDS` (default 75) or 400 kills, whichever comes first.
+
+#![cfg(unix)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use pov_crypto::Hash;
+use pov_protocol::genesis::Genesis;
+use pov_storage::devnet::{commit_next, Workload};
+use pov_storage::engine::{Engine, SledEngine, SledOptions, Tree, WriteBatch};
+use pov_storage::{schema, OpenOptions, ReplayOptions, Store};
+
+const DIR_VAR: &str = "POV_CRASH_DIR";
+
+/// The child: opens the store and commits blocks of 1 to 8 transactions until killed,
+/// printing `final <height> <state root>` after each commit returns (after its flush).
+#[test]
+#[ignore = "run by crash_loop_keeps_every_final_block as its child process"]
+fn crash_writer_child() {
+    let Ok(dir) = std::env::var(DIR_VAR) else {
+        return;
+    };
+    let mut store =
+        Store::open(Path::new(&dir), Genesis::dev(), &OpenOptions::default()).expect("open");
+    let workload = Workload::dev(4);
+    let started = Instant::now();
+    let mut out = std::io::stdout();
+    // A cap in case the parent dies without killing us.
+    while started.elapsed() < Duration::from_secs(60) {
+        let count = 1 + (store.height() % 8) as usize;
+        let receipt = commit_next(&mut store, &workload, count, &|_| false).expect("commit");
+        // Written straight to the process's stdout (not the test harness's capture).
+        writeln!(out, "final {} {}", receipt.height, receipt.state_root).expect("stdout");
+        out.flush().expect("flush stdout");
+    }
+}
+
+/// splitmix64 for the kill delays; the seed is printed so a failure can be re-run.
+/// Gives member 0 one more token in the stored state, behind the store's back.
+fn damage_state(data: &Path) {
+    let engine = SledEngine::open(&data.join("sled"), &SledOptions::default()).expect("engine");
+    let key = schema::state::member(0);
+    let Some(bytes) = engine.get(Tree::State, &key).expect("get") else {
+        return;
+    };
+    let mut member: pov_protocol::Member =
+        pov_protocol::codec::decode_canonical(&bytes).expect("decode");
+    member.tokens = member
+        .tokens
+        .checked_add(pov_protocol::Amount::ONE)
+        .expect("add");
+    let mut batch = WriteBatch::new();
+    batch.put(Tree::State, key, pov_protocol::codec::encode(&member));
+    engine.write(&batch).expect("write");
+    engine.flush().expect("flush");
+}
+
+fn next(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+#[test]
+fn crash_loop_keeps_every_final_block() {
+    let budget = Duration::from_secs(
+        std::env::var("POV_CRASH_SECONDS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(75),
+    );
+    let seed = std::env::var("POV_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(1)
+        });
+    println!("crash loop: seed {seed} (POV_CRASH_SEED to repeat), budget {budget:?}");
+    let mut rng = seed;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let exe = std::env::current_exe().expect("test binary");
+    let started = Instant::now();
+
+    let (mut kills, mut reported, mut rebuilt, mut killed_before_first_commit) = (0, 0, 0, 0);
+    let mut damaged = 0;
+    let mut last_height = 0;
+    while started.elapsed() < budget && kills < 400 {
+        if kills % 4 == 3 {
+            damage_state(&data);
+            damaged += 1;
+        }
+        // Mostly short delays (kills during open and early commits), some long ones.
+        let delay = match next(&mut rng) % 4 {
+            0 => next(&mut rng) % 60,
+            _ => 20 + next(&mut rng) % 400,
+        };
+        let mut child = Command::new(&exe)
+            .args([
+                "--ignored",
+                "--exact",
+                "crash_writer_child",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(DIR_VAR, &data)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn the writer");
+        let stdout = child.stdout.take().expect("child stdout");
+        let mut stderr = child.stderr.take().expect("child stderr");
+        let errors = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
+            text
+        });
+        let reader = std::thread::spawn(move || {
+            let mut finals: Vec<(u64, Hash)> = Vec::new();
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                let mut parts = line.split_whitespace();
+                if parts.next() != Some("final") {
+                    continue;
+                }
+                let height = parts.next().and_then(|h| h.parse().ok());
+                let root = parts.next().and_then(|r| r.parse().ok());
+                if let (Some(h), Some(r)) = (height, root) {
+                    finals.push((h, r));
+                }
+            }
+            finals
+        });
+        std::thread::sleep(Duration::from_millis(delay));
+        child.kill().expect("SIGKILL the writer");
+        let status = child.wait().expect("reap the writer");
+        let finals = reader.join().expect("reader thread");
+        let errors = errors.join().expect("stderr thread");
+        // Killed by our SIGKILL, not ended by a failure of its own.
+        assert_eq!(
+            std::os::unix::process::ExitStatusExt::signal(&status),
+            Some(9),
+            "the writer ended by itself ({status}) after {delay} ms:\n{errors}"
+        );
+        kills += 1;
+        reported += finals.len();
+        if finals.is_empty() {
+            killed_before_first_commit += 1;
+        }
+
+        // Reopen: every block reported final is there, with its root.
+        let store = Store::open(&data, Genesis::dev(), &OpenOptions::default())
+            .unwrap_or_else(|e| panic!("kill {kills} (after {delay} ms): reopen failed: {e}"));
+        if store.open_report().rebuilt.is_some() {
+            rebuilt += 1;
+        }
+        for (height, root) in &finals {
+            let header = store
+                .header(*height)
+                .expect("read header")
+                .unwrap_or_else(|| {
+                    panic!("kill {kills}: block {height} was reported final and is gone")
+                });
+            assert_eq!(
+                header.state_root, *root,
+                "kill {kills}: block {height} has another root than reported"
+            );
+        }
+        let max_reported = finals.last().map_or(0, |f| f.0);
+        assert!(
+            store.height() >= max_reported.max(last_height),
+            "kill {kills}: head went back"
+        );
+        last_height = store.height();
+
+        // And the state is exactly a replay from genesis.
+        let replay = store.replay(ReplayOptions::default()).expect("replay");
+        assert_eq!(replay.height, store.height());
+        assert_eq!(
+            replay.state_root,
+            store.state_root(),
+            "kill {kills}: state differs from replay"
+        );
+        assert_eq!(store.state().state_root(), store.state_root());
+    }
+    println!(
+        "crash loop: {kills} SIGKILLs in {:.1} s ({killed_before_first_commit} before the first commit), \
+         {reported} blocks reported final, all present; head at {last_height}; \
+         state damaged before {damaged} runs; the parent's reopen rebuilt it {rebuilt} times \
+         (the others were repaired by the child before its kill)",
+        started.elapsed().as_secs_f64()
+    );
+    assert!(kills >= 10, "too few iterations to mean anything: {kills}");
+    assert!(last_height > 0, "the writer never committed a block");
+}

@@ -1,0 +1,576 @@
+//! The store's behaviour, against both engines: commit, queries, reopen, refusals, repair.
+
+use pov_crypto::Keypair;
+use pov_protocol::block::Block;
+use pov_protocol::genesis::{dev_validator_key, Genesis};
+use pov_protocol::{Asset, Transaction, TxBody};
+use pov_storage::devnet::{build_block, certify, commit_next, Workload};
+use pov_storage::engine::{Engine, SledEngine, SledOptions, Tree, WriteBatch};
+use pov_storage::{
+    schema, Action, ContributionActivity, HistoryQuery, MemberActivity, OpenOptions, Position,
+    ReplayOptions, Store, StoreError,
+};
+
+fn grow(store: &mut Store, blocks: u64, txs: usize) {
+    let workload = Workload::dev(4);
+    for _ in 0..blocks {
+        commit_next(store, &workload, txs, &|_| false).expect("commit");
+    }
+}
+
+fn open(dir: &std::path::Path) -> Store {
+    Store::open(dir, Genesis::dev(), &OpenOptions::default()).expect("open")
+}
+
+/// Everything a committed chain must answer, for any engine.
+fn check_queries(store: &Store) {
+    let height = store.height();
+    assert!(height > 0);
+    let head = store.head().expect("head");
+    let stored = store.block(height).expect("read").expect("head block");
+    assert_eq!(stored.block.hash(), head.hash);
+    assert_eq!(stored.block.header.state_root, head.state_root);
+    assert_eq!(store.state().state_root(), head.state_root);
+    let by_hash = store
+        .block_by_hash(&head.hash)
+        .expect("read")
+        .expect("by hash");
+    assert_eq!(by_hash, stored);
+
+    let range = store.blocks(2..=5, 100).expect("range");
+    assert_eq!(
+        range
+            .iter()
+            .map(|b| b.block.header.height)
+            .collect::<Vec<_>>(),
+        vec![2, 3, 4, 5]
+    );
+    assert_eq!(store.blocks(1..=height + 10, 3).expect("range").len(), 3);
+    assert!(store.block(height + 1).expect("read").is_none());
+
+    // Every transaction is found by hash, with its events.
+    let mut events = 0;
+    for h in 1..=height {
+        let b = store.block(h).expect("read").expect("block");
+        for (i, tx) in b.block.txs.iter().enumerate() {
+            let info = store.tx(&tx.hash()).expect("read").expect("tx by hash");
+            assert_eq!((info.height, info.index as usize), (h, i));
+            assert_eq!(&info.tx, tx);
+            assert_eq!(info.block_hash, b.block.hash());
+            events += info.events.len();
+        }
+    }
+    assert!(events > 0);
+
+    // A member's history ends at its current balances, and lists its transactions.
+    let alice = Keypair::dev(0).address();
+    let account = store.account(&alice).expect("alice");
+    let history = store
+        .member_history(account.id, HistoryQuery::oldest(usize::MAX))
+        .expect("history");
+    let sent = history
+        .iter()
+        .filter(|e| matches!(e.activity, MemberActivity::Sent { .. }))
+        .count();
+    assert_eq!(sent as u64, account.member.nonce);
+    let last = |asset| {
+        history.iter().rev().find_map(|e| match &e.activity {
+            MemberActivity::Balance {
+                event,
+                balance_after,
+            } if event.asset == asset => Some(*balance_after),
+            _ => None,
+        })
+    };
+    assert_eq!(last(Asset::Reputation), Some(account.member.reputation));
+    assert_eq!(last(Asset::Tokens), Some(account.member.tokens));
+    assert!(history.windows(2).all(|w| w[0].position < w[1].position));
+
+    // Paging: newest first, then older than the last one seen.
+    let newest = store
+        .member_history(account.id, HistoryQuery::latest(5))
+        .expect("page");
+    assert_eq!(newest.len(), 5);
+    assert_eq!(newest[0], *history.last().expect("last"));
+    let older = store
+        .member_history(
+            account.id,
+            HistoryQuery {
+                after: Some(newest[4].position),
+                newest_first: true,
+                limit: 3,
+            },
+        )
+        .expect("page");
+    assert_eq!(older[0], history[history.len() - 6]);
+    let forward = store
+        .member_history(
+            account.id,
+            HistoryQuery {
+                after: Some(history[1].position),
+                newest_first: false,
+                limit: 2,
+            },
+        )
+        .expect("page");
+    assert_eq!(forward, history[2..4].to_vec());
+    // Paging through everything, both ways, in pages that end inside blocks.
+    for page in [1, 3, 7] {
+        for newest_first in [false, true] {
+            let mut all = Vec::new();
+            let mut after = None;
+            loop {
+                let lines = store
+                    .member_history(
+                        account.id,
+                        HistoryQuery {
+                            after,
+                            newest_first,
+                            limit: page,
+                        },
+                    )
+                    .expect("page");
+                assert!(lines.len() <= page);
+                let Some(last) = lines.last() else { break };
+                after = Some(last.position);
+                all.extend(lines);
+            }
+            if newest_first {
+                all.reverse();
+            }
+            assert_eq!(all, history, "page {page}, newest first {newest_first}");
+        }
+    }
+
+    // A contribution lists its submission and every evaluation, replaced ones included.
+    let info = store
+        .contribution(0, HistoryQuery::oldest(usize::MAX))
+        .expect("read")
+        .expect("contribution 0");
+    assert!(matches!(
+        info.history[0].activity,
+        ContributionActivity::Submitted { .. }
+    ));
+    let evaluations = info.history.len() as u64 - 1;
+    assert_eq!(evaluations, info.contribution.evaluation_count);
+    assert!(evaluations >= info.contribution.evaluations.len() as u64);
+    assert!(store
+        .contribution(10_000, HistoryQuery::oldest(1))
+        .expect("read")
+        .is_none());
+}
+
+#[test]
+fn in_memory_store_commits_and_answers_queries() {
+    let mut store = Store::in_memory(Genesis::dev()).expect("store");
+    grow(&mut store, 12, 10);
+    assert_eq!(store.height(), 12);
+    check_queries(&store);
+    let verification = store.verify(ReplayOptions::default()).expect("verify");
+    assert!(verification.matches(), "{verification:?}");
+}
+
+#[test]
+fn sled_store_commits_answers_queries_and_reopens_where_it_stopped() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (root, state) = {
+        let mut store = open(dir.path());
+        assert_eq!(store.height(), 0);
+        grow(&mut store, 12, 10);
+        check_queries(&store);
+        assert!(store.size_on_disk().expect("size") > 0);
+        let status = store.status().expect("status");
+        assert_eq!(status.engine, "sled 0.34.7");
+        assert_eq!(status.head, store.head());
+        (store.state_root(), store.state().clone())
+    };
+    let mut store = open(dir.path());
+    assert_eq!(
+        store.open_report().rebuilt,
+        None,
+        "clean reopen must not replay"
+    );
+    assert_eq!(store.height(), 12);
+    assert_eq!(store.state_root(), root);
+    assert_eq!(store.state(), &state);
+    check_queries(&store);
+    grow(&mut store, 3, 10);
+    assert_eq!(store.height(), 15);
+    let verification = store
+        .verify(ReplayOptions {
+            verify_signatures: true,
+        })
+        .expect("verify");
+    assert!(verification.matches(), "{verification:?}");
+    assert_eq!(verification.replay.height, 15);
+}
+
+#[test]
+fn history_records_what_each_transaction_did() {
+    let mut store = Store::in_memory(Genesis::dev()).expect("store");
+    let genesis = Genesis::dev();
+    let key = dev_validator_key(0);
+    let alice = Keypair::dev(0);
+    let bob = Keypair::dev(1);
+    let newcomer = Keypair::dev(7);
+    let chain = &genesis.chain_id;
+    let txs = vec![
+        Transaction::sign(
+            &alice,
+            chain,
+            1,
+            TxBody::Contribute {
+                kind: "work".into(),
+                title: "first".into(),
+                uri: "https://example.org/1".into(),
+                content_hash: None,
+            },
+        ),
+        Transaction::sign(
+            &bob,
+            chain,
+            1,
+            TxBody::Evaluate {
+                contribution: 0,
+                value: 4,
+            },
+        ),
+        Transaction::sign(
+            &bob,
+            chain,
+            2,
+            TxBody::Evaluate {
+                contribution: 0,
+                value: 2,
+            },
+        ),
+        Transaction::sign(
+            &alice,
+            chain,
+            2,
+            TxBody::Admit {
+                member: newcomer.address(),
+            },
+        ),
+    ];
+    let parent = store.parent();
+    let block = build_block(
+        store.state(),
+        &parent,
+        &genesis.validator_set(),
+        &key,
+        parent.time_ms + 1,
+        txs.clone(),
+        &|_| false,
+    )
+    .expect("block");
+    store
+        .commit(&block, &certify(&block, 0, &[&key]))
+        .expect("commit");
+
+    let history = store
+        .contribution(0, HistoryQuery::oldest(10))
+        .expect("read")
+        .expect("contribution");
+    let lines: Vec<_> = history.history.iter().map(|e| e.activity.clone()).collect();
+    assert_eq!(
+        lines,
+        vec![
+            ContributionActivity::Submitted {
+                contributor: 0,
+                tx: txs[0].hash()
+            },
+            ContributionActivity::Evaluated {
+                evaluator: 1,
+                value: 4,
+                tx: txs[1].hash()
+            },
+            ContributionActivity::Evaluated {
+                evaluator: 1,
+                value: 2,
+                tx: txs[2].hash()
+            },
+        ]
+    );
+    // The re-vote replaced the live evaluation; the history keeps both.
+    assert_eq!(history.contribution.evaluations.len(), 1);
+
+    let newcomer_id = store.account(&newcomer.address()).expect("admitted").id;
+    let joined = store
+        .member_history(newcomer_id, HistoryQuery::oldest(10))
+        .expect("history");
+    assert_eq!(
+        joined[0].activity,
+        MemberActivity::Joined {
+            tx: txs[3].hash(),
+            referrer: Some(0)
+        }
+    );
+    assert_eq!(
+        joined[0].position,
+        Position {
+            height: 1,
+            tx_index: 3,
+            n: 0
+        }
+    );
+    assert!(joined.iter().any(|e| matches!(
+        &e.activity,
+        MemberActivity::Balance { event, .. } if event.rule == pov_protocol::Rule::Admission
+    )));
+    let alice_lines = store
+        .member_history(0, HistoryQuery::oldest(100))
+        .expect("history");
+    assert!(alice_lines.iter().any(|e| e.activity
+        == MemberActivity::Sent {
+            tx: txs[0].hash(),
+            action: Action::Contributed { contribution: 0 }
+        }));
+}
+
+/// Builds the next dev block from `txs` without checking them (for invalid blocks).
+fn raw_block(store: &Store, txs: Vec<Transaction>, state_root: pov_crypto::Hash) -> Block {
+    let genesis = store.genesis();
+    let parent = store.parent();
+    Block {
+        header: pov_protocol::block::BlockHeader {
+            chain_id: genesis.chain_id.clone(),
+            height: parent.height + 1,
+            prev_hash: parent.hash,
+            time_ms: parent.time_ms + 1,
+            proposer: dev_validator_key(0).address(),
+            tx_root: pov_protocol::block::tx_root(&txs),
+            state_root,
+            validator_set_hash: genesis.validator_set().hash(),
+        },
+        txs,
+    }
+}
+
+#[test]
+fn invalid_or_uncertified_blocks_are_refused_and_change_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = open(dir.path());
+    grow(&mut store, 2, 5);
+    let before = (
+        store.head(),
+        store.state().clone(),
+        store.size_on_disk().expect("size"),
+    );
+    let chain = store.genesis().chain_id.clone();
+    let key = dev_validator_key(0);
+
+    // A transaction with a wrong nonce: the block is invalid, and the error names it.
+    let alice = Keypair::dev(0);
+    let bad = Transaction::sign(
+        &alice,
+        &chain,
+        999,
+        TxBody::Evaluate {
+            contribution: 0,
+            value: 1,
+        },
+    );
+    let block = raw_block(&store, vec![bad.clone()], store.state_root());
+    let err = store
+        .commit(&block, &certify(&block, 0, &[&key]))
+        .expect_err("invalid block");
+    match &err {
+        StoreError::InvalidBlock { height: 3, error } => {
+            assert!(
+                error.to_string().contains(&bad.hash().to_string()),
+                "{error}"
+            )
+        }
+        other => panic!("unexpected {other}"),
+    }
+
+    // A wrong state root.
+    let block = raw_block(&store, vec![], pov_crypto::Hash([7; 32]));
+    assert!(matches!(
+        store.commit(&block, &certify(&block, 0, &[&key])),
+        Err(StoreError::InvalidBlock { .. })
+    ));
+
+    // A valid block signed by a key that is not a validator.
+    let block = raw_block(&store, vec![], store.state_root());
+    let stranger = Keypair::dev(1234);
+    assert!(matches!(
+        store.commit(&block, &certify(&block, 0, &[&stranger])),
+        Err(StoreError::Certificate { height: 3, .. })
+    ));
+
+    assert_eq!(store.head(), before.0);
+    assert_eq!(store.state(), &before.1);
+    drop(store);
+    let mut store = open(dir.path());
+    assert_eq!(store.head(), before.0);
+    assert!(store.block(3).expect("read").is_none());
+    // And the store still takes the right block.
+    let block = raw_block(&store, vec![], store.state_root());
+    store
+        .commit(&block, &certify(&block, 0, &[&key]))
+        .expect("valid empty block");
+}
+
+#[test]
+fn a_database_of_another_genesis_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    drop(open(dir.path()));
+    let mut other = Genesis::dev();
+    other.chain_id = "another-coop".into();
+    let err = Store::open(dir.path(), other, &OpenOptions::default()).expect_err("refused");
+    assert!(matches!(err, StoreError::WrongGenesis { .. }), "{err}");
+    assert!(err.to_string().contains(&dir.path().display().to_string()));
+}
+
+#[test]
+fn a_directory_in_use_is_refused_with_a_clear_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let first = open(dir.path());
+    // sled locks its data file (flock), which also refuses a second open in one process.
+    let err = Store::open(dir.path(), Genesis::dev(), &OpenOptions::default()).expect_err("locked");
+    assert!(matches!(err, StoreError::Locked { .. }), "{err}");
+    assert!(err.to_string().contains("another process"), "{err}");
+    drop(first);
+    drop(open(dir.path()));
+}
+
+#[test]
+fn a_damaged_state_is_rebuilt_by_replay_and_verify_finds_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = {
+        let mut store = open(dir.path());
+        grow(&mut store, 8, 10);
+        store.state_root()
+    };
+    // Give alice ten more tokens behind the store's back: valid bytes, wrong state.
+    {
+        let engine =
+            SledEngine::open(&dir.path().join("sled"), &SledOptions::default()).expect("engine");
+        let key = schema::state::member(0);
+        let bytes = engine.get(Tree::State, &key).expect("get").expect("alice");
+        let mut alice: pov_protocol::Member =
+            pov_protocol::codec::decode_canonical(&bytes).expect("decode");
+        alice.tokens = alice
+            .tokens
+            .checked_add(pov_protocol::Amount::from_int(10))
+            .expect("add");
+        let mut batch = WriteBatch::new();
+        batch.put(Tree::State, key, pov_protocol::codec::encode(&alice));
+        engine.write(&batch).expect("write");
+        engine.flush().expect("flush");
+    }
+    let genesis = Genesis::dev();
+    let verification =
+        pov_storage::verify_dir(dir.path(), &genesis, ReplayOptions::default()).expect("verify");
+    assert!(!verification.matches());
+    assert_eq!(verification.replay.state_root, root);
+    assert_ne!(verification.stored_state_root, Ok(root));
+
+    let store = open(dir.path());
+    let report = store.open_report();
+    assert!(
+        report.rebuilt.as_deref().unwrap_or("").contains("differs"),
+        "{report:?}"
+    );
+    assert_eq!(report.replay.map(|r| r.state_root), Some(root));
+    assert_eq!(store.state().state_root(), root);
+    drop(store);
+    // Written back: the next open is clean.
+    let store = open(dir.path());
+    assert_eq!(store.open_report().rebuilt, None);
+    assert!(store
+        .verify(ReplayOptions::default())
+        .expect("verify")
+        .matches());
+}
+
+#[test]
+fn verify_option_always_replays() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let mut store = open(dir.path());
+        grow(&mut store, 3, 5);
+    }
+    let store = Store::open(
+        dir.path(),
+        Genesis::dev(),
+        &OpenOptions {
+            verify: true,
+            ..OpenOptions::default()
+        },
+    )
+    .expect("open");
+    assert!(store.open_report().rebuilt.is_some());
+    assert_eq!(store.open_report().replay.map(|r| r.blocks), Some(3));
+}
+
+/// An engine whose flushes fail on demand (a disk going bad), over the memory engine.
+struct FailingFlush {
+    inner: pov_storage::engine::MemoryEngine,
+    fail: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Engine for FailingFlush {
+    fn name(&self) -> &'static str {
+        "failing"
+    }
+    fn location(&self) -> std::path::PathBuf {
+        "<failing>".into()
+    }
+    fn get(
+        &self,
+        tree: Tree,
+        key: &[u8],
+    ) -> Result<Option<Vec<u8>>, pov_storage::engine::EngineError> {
+        self.inner.get(tree, key)
+    }
+    fn scan(
+        &self,
+        scan: pov_storage::engine::Scan<'_>,
+    ) -> Result<Vec<pov_storage::engine::KeyValue>, pov_storage::engine::EngineError> {
+        self.inner.scan(scan)
+    }
+    fn write(&self, batch: &WriteBatch) -> Result<(), pov_storage::engine::EngineError> {
+        self.inner.write(batch)
+    }
+    fn flush(&self) -> Result<(), pov_storage::engine::EngineError> {
+        if self.fail.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(pov_storage::engine::EngineError {
+                kind: pov_storage::engine::EngineErrorKind::Io,
+                path: "<failing>".into(),
+                message: "disk on fire".into(),
+            });
+        }
+        Ok(())
+    }
+    fn size_on_disk(&self) -> Result<u64, pov_storage::engine::EngineError> {
+        Ok(0)
+    }
+}
+
+#[test]
+fn a_failed_flush_is_not_reported_final_and_stops_further_commits() {
+    let fail = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let engine = FailingFlush {
+        inner: pov_storage::engine::MemoryEngine::new(),
+        fail: fail.clone(),
+    };
+    let mut store = Store::with_engine(Box::new(engine), Genesis::dev(), &OpenOptions::default())
+        .expect("store");
+    grow(&mut store, 2, 5);
+    fail.store(true, std::sync::atomic::Ordering::SeqCst);
+    let workload = Workload::dev(4);
+    let err = commit_next(&mut store, &workload, 5, &|_| false).expect_err("flush fails");
+    assert!(matches!(err, StoreError::Io { .. }), "{err}");
+    assert!(err.to_string().contains("disk on fire"), "{err}");
+    assert_eq!(
+        store.height(),
+        2,
+        "a block whose flush failed is not the head"
+    );
+    fail.store(false, std::sync::atomic::Ordering::SeqCst);
+    let err = commit_next(&mut store, &workload, 5, &|_| false).expect_err("poisoned");
+    assert!(matches!(err, StoreError::Poisoned(_)), "{err}");
+}
