@@ -9,7 +9,7 @@ use pov_crypto::{Address, Hash, Keypair, Signature, SignatureError};
 use super::error::ConsensusError;
 
 /// Domain tag in front of every vote's sign-bytes.
-pub const VOTE_DOMAIN: &[u8] = b"pov/vote/v1";
+pub const VOTE_DOMAIN: &[u8] = pov_protocol::block::VOTE_DOMAIN;
 /// Domain tag in front of every proposal's sign-bytes.
 pub const PROPOSAL_DOMAIN: &[u8] = b"pov/proposal/v1";
 
@@ -26,8 +26,8 @@ impl VoteKind {
     /// The byte that stands for the kind in sign-bytes (never 0, so a zeroed buffer is no vote).
     fn tag(self) -> u8 {
         match self {
-            VoteKind::Prevote => 1,
-            VoteKind::Precommit => 2,
+            VoteKind::Prevote => pov_protocol::block::PREVOTE,
+            VoteKind::Precommit => pov_protocol::block::PRECOMMIT,
         }
     }
 }
@@ -71,14 +71,13 @@ impl Vote {
     /// validator address. No chain id: spec section 6 defines a commit signature as one over
     /// (height, round, hash), and the block hash already commits to the chain id.
     pub fn sign_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(VOTE_SIGN_BYTES_LEN);
-        out.extend_from_slice(VOTE_DOMAIN);
-        out.push(self.kind.tag());
-        out.extend_from_slice(&self.height.to_be_bytes());
-        out.extend_from_slice(&self.round.to_be_bytes());
-        push_optional_hash(&mut out, self.value.as_ref());
-        out.extend_from_slice(self.validator.as_bytes());
-        out
+        pov_protocol::block::vote_sign_bytes(
+            self.kind.tag(),
+            self.height,
+            self.round,
+            self.value.as_ref(),
+            &self.validator,
+        )
     }
 
     /// Signs the vote with `keypair`, which must be the key of `self.validator`.
@@ -242,19 +241,6 @@ impl Message {
     /// Checks the signature (see [`SignedVote::verify`]).
     pub fn verify(&self) -> Result<(), SignatureError> {
         self.signature().verify(&self.signer(), &self.sign_bytes())
-    }
-}
-
-fn push_optional_hash(out: &mut Vec<u8>, value: Option<&Hash>) {
-    match value {
-        Some(hash) => {
-            out.push(1);
-            out.extend_from_slice(hash.as_bytes());
-        }
-        None => {
-            out.push(0);
-            out.extend_from_slice(Hash::ZERO.as_bytes());
-        }
     }
 }
 

@@ -650,7 +650,11 @@ impl Sim {
             // rebroadcast: only relays by others can show a peer the other version.
             for peer in peers {
                 let pick = pov_crypto::hash_parts(&[&message.sign_bytes(), &[peer as u8]]);
-                let m = if pick.0[0] % 2 == 0 { twin } else { message };
+                let m = if pick.0[0].is_multiple_of(2) {
+                    twin
+                } else {
+                    message
+                };
                 self.send(i, peer, m);
             }
         } else {
@@ -703,14 +707,14 @@ impl Sim {
             Message::Vote(v) => {
                 let mut vote = v.vote;
                 vote.value = match vote.value {
-                    Some(_) if h.0[1] % 2 == 0 => None,
+                    Some(_) if h.0[1].is_multiple_of(2) => None,
                     _ => Some(valid_value(h)),
                 };
                 Message::Vote(vote.sign(key).expect("own key"))
             }
             Message::Proposal(p) => {
                 let mut proposal = p.proposal;
-                proposal.value = if h.0[1] % 2 == 0 {
+                proposal.value = if h.0[1].is_multiple_of(2) {
                     invalid_value(h)
                 } else {
                     valid_value(h)

@@ -1,0 +1,242 @@
+//! `config.toml`: a node's operator settings, and the layout of its home directory.
+//!
+//! Everything here is local (addresses, timeouts, limits); everything every node must agree
+//! on is in the genesis. Unknown keys are errors, so a typo never silently does nothing.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// A node's settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct NodeConfig {
+    /// Peer-to-peer networking.
+    #[serde(default)]
+    pub p2p: P2pConfig,
+    /// The HTTP API.
+    #[serde(default)]
+    pub api: ApiConfig,
+    /// Logging.
+    #[serde(default)]
+    pub log: LogConfig,
+    /// Consensus timing.
+    #[serde(default)]
+    pub consensus: ConsensusTiming,
+    /// Mempool limits.
+    #[serde(default)]
+    pub mempool: MempoolConfig,
+}
+
+/// Peer-to-peer settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct P2pConfig {
+    /// Multiaddrs to listen on.
+    pub listen: Vec<String>,
+    /// Peers to dial at start (multiaddrs, ideally ending in `/p2p/<peer id>`).
+    #[serde(default)]
+    pub bootnodes: Vec<String>,
+    /// Discover peers on the local network with mDNS (for local devnets).
+    #[serde(default)]
+    pub mdns: bool,
+}
+
+impl Default for P2pConfig {
+    fn default() -> Self {
+        P2pConfig {
+            listen: vec!["/ip4/0.0.0.0/tcp/26656".into()],
+            bootnodes: Vec::new(),
+            mdns: false,
+        }
+    }
+}
+
+/// HTTP API settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApiConfig {
+    /// Address to serve the API on. Loopback by default: the API accepts transactions and
+    /// should only face the internet behind a proxy the operator chose.
+    pub listen: SocketAddr,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 7070)),
+        }
+    }
+}
+
+/// Logging settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// A `tracing` filter (`info`, `pov_node=debug,info`); `RUST_LOG` overrides it.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            level: "info".into(),
+        }
+    }
+}
+
+/// Consensus timing (local: validators may differ, but similar values work best).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConsensusTiming {
+    /// Pause after a block is final before starting the next height (Tendermint's
+    /// `timeout_commit`): the target block interval.
+    pub block_time_ms: u64,
+    /// Wait for a proposal in round 0.
+    pub timeout_propose_ms: u64,
+    /// Wait for prevotes after seeing more than 2/3 of any.
+    pub timeout_prevote_ms: u64,
+    /// Wait for precommits after seeing more than 2/3 of any.
+    pub timeout_precommit_ms: u64,
+    /// Added to every timeout for each further round.
+    pub timeout_delta_ms: u64,
+}
+
+impl Default for ConsensusTiming {
+    fn default() -> Self {
+        ConsensusTiming {
+            block_time_ms: 1000,
+            timeout_propose_ms: 3000,
+            timeout_prevote_ms: 1000,
+            timeout_precommit_ms: 1000,
+            timeout_delta_ms: 500,
+        }
+    }
+}
+
+/// Mempool limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MempoolConfig {
+    /// Most pending transactions; beyond, submissions get "mempool full".
+    pub max_txs: usize,
+    /// Most transactions per block.
+    pub max_block_txs: usize,
+}
+
+impl Default for MempoolConfig {
+    fn default() -> Self {
+        MempoolConfig {
+            max_txs: 10_000,
+            max_block_txs: 1_000,
+        }
+    }
+}
+
+/// Why a config file could not be used.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not a valid config (the message names the line and key).
+    #[error("{path} is not a valid node config: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// toml's message, with line and key.
+        message: String,
+    },
+}
+
+impl NodeConfig {
+    /// Reads a config file.
+    pub fn load(path: &Path) -> Result<NodeConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })
+    }
+
+    /// The config as TOML.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+/// The files of a node's home directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Home {
+    /// The directory.
+    pub dir: PathBuf,
+}
+
+impl Home {
+    /// A home at `dir`.
+    pub fn new(dir: impl Into<PathBuf>) -> Home {
+        Home { dir: dir.into() }
+    }
+    /// `config.toml`.
+    pub fn config(&self) -> PathBuf {
+        self.dir.join("config.toml")
+    }
+    /// `genesis.toml`.
+    pub fn genesis(&self) -> PathBuf {
+        self.dir.join("genesis.toml")
+    }
+    /// `validator.key`: the validator's secret key in hex (absent on a full node).
+    pub fn validator_key(&self) -> PathBuf {
+        self.dir.join("validator.key")
+    }
+    /// `node.key`: the libp2p identity's secret key in hex.
+    pub fn node_key(&self) -> PathBuf {
+        self.dir.join("node.key")
+    }
+    /// `data/`: the chain store.
+    pub fn data(&self) -> PathBuf {
+        self.dir.join("data")
+    }
+    /// `consensus.wal`: the consensus log.
+    pub fn wal(&self) -> PathBuf {
+        self.dir.join("consensus.wal")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_round_trip_and_typos_are_errors() {
+        let config = NodeConfig::default();
+        let text = config.to_toml();
+        assert_eq!(toml::from_str::<NodeConfig>(&text).expect("parses"), config);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "[api]\nlisen = \"127.0.0.1:1\"\n").expect("write");
+        let err = NodeConfig::load(&path).expect_err("typo");
+        assert!(err.to_string().contains("lisen"), "{err}");
+        assert!(err.to_string().contains("config.toml"), "{err}");
+        std::fs::write(&path, "[api]\nlisten = \"not an address\"\n").expect("write");
+        assert!(NodeConfig::load(&path).is_err());
+        // Any key may be left out, inside a section too.
+        std::fs::write(&path, "[consensus]\nblock_time_ms = 250\n").expect("write");
+        let partial = NodeConfig::load(&path).expect("partial section");
+        assert_eq!(partial.consensus.block_time_ms, 250);
+        assert_eq!(
+            partial.consensus.timeout_propose_ms,
+            ConsensusTiming::default().timeout_propose_ms
+        );
+    }
+}

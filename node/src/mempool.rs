@@ -1,0 +1,213 @@
+//! The mempool: signed transactions waiting for a block.
+//!
+//! Admission runs every check a block would: signature (`verify_strict`), chain, nonce and
+//! the protocol's rules. It does so against a *pending* state: the last finalized state with
+//! every already admitted transaction applied in arrival order. A new transaction must apply
+//! on top of that, so a sender's transactions are admitted only with consecutive nonces and
+//! a sender can never queue more than it can pay for. After each finalized block the pending
+//! state is rebuilt from the new state and the remaining transactions re-applied; those that
+//! no longer apply (they were included, or a competing transaction spent the tokens) are
+//! dropped. Admitted transactions have a verified signature, so block validation can skip
+//! re-verifying them (spec section 7 allows caching by transaction hash).
+
+use std::collections::{HashSet, VecDeque};
+
+use pov_crypto::Hash;
+use pov_protocol::{State, Transaction, TxError};
+use thiserror::Error;
+
+/// Why a transaction was not admitted.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum MempoolError {
+    /// The pool holds its maximum number of transactions.
+    #[error("mempool full ({0} transactions): try again after the next block")]
+    Full(usize),
+    /// The transaction breaks a rule (the reason says which).
+    #[error(transparent)]
+    Rejected(#[from] TxError),
+}
+
+/// What became of an admitted transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admitted {
+    /// Newly admitted: gossip it.
+    New(Hash),
+    /// Already in the pool: nothing to do (duplicates are dropped quietly).
+    Known(Hash),
+}
+
+/// Pending transactions in arrival order, with the state they lead to.
+#[derive(Debug, Clone)]
+pub struct Mempool {
+    txs: VecDeque<(Hash, Transaction)>,
+    hashes: HashSet<Hash>,
+    pending: State,
+    limit: usize,
+}
+
+impl Mempool {
+    /// An empty pool over the finalized `state`, holding at most `limit` transactions.
+    pub fn new(state: &State, limit: usize) -> Mempool {
+        Mempool {
+            txs: VecDeque::new(),
+            hashes: HashSet::new(),
+            pending: state.clone(),
+            limit,
+        }
+    }
+
+    /// Checks and admits a transaction.
+    pub fn insert(&mut self, tx: Transaction) -> Result<Admitted, MempoolError> {
+        let hash = tx.hash();
+        if self.hashes.contains(&hash) {
+            return Ok(Admitted::Known(hash));
+        }
+        if self.txs.len() >= self.limit {
+            return Err(MempoolError::Full(self.limit));
+        }
+        tx.verify_signature().map_err(TxError::from)?;
+        self.pending.apply_verified(&tx)?;
+        self.hashes.insert(hash);
+        self.txs.push_back((hash, tx));
+        Ok(Admitted::New(hash))
+    }
+
+    /// True when the transaction is in the pool (and so its signature was verified).
+    pub fn contains(&self, hash: &Hash) -> bool {
+        self.hashes.contains(hash)
+    }
+
+    /// Up to `max` transactions in arrival order (which keeps each sender's nonces in order).
+    pub fn reap(&self, max: usize) -> Vec<Transaction> {
+        self.txs
+            .iter()
+            .take(max)
+            .map(|(_, tx)| tx.clone())
+            .collect()
+    }
+
+    /// Number of pending transactions.
+    pub fn len(&self) -> usize {
+        self.txs.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.txs.is_empty()
+    }
+
+    /// The state with every pending transaction applied (for `next_nonce`).
+    pub fn pending_state(&self) -> &State {
+        &self.pending
+    }
+
+    /// A transaction still pending, by hash.
+    pub fn get(&self, hash: &Hash) -> Option<&Transaction> {
+        if !self.hashes.contains(hash) {
+            return None;
+        }
+        self.txs.iter().find(|(h, _)| h == hash).map(|(_, tx)| tx)
+    }
+
+    /// Re-checks every pending transaction against a newly finalized state; returns how many
+    /// were dropped (included in the block, or no longer valid).
+    pub fn recheck(&mut self, finalized: &State) -> usize {
+        let before = self.txs.len();
+        let mut pending = finalized.clone();
+        let mut kept = VecDeque::with_capacity(before);
+        for (hash, tx) in self.txs.drain(..) {
+            if pending.apply_verified(&tx).is_ok() {
+                kept.push_back((hash, tx));
+            } else {
+                self.hashes.remove(&hash);
+            }
+        }
+        self.txs = kept;
+        self.pending = pending;
+        before - self.txs.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pov_crypto::Keypair;
+    use pov_protocol::genesis::Genesis;
+    use pov_protocol::TxBody;
+
+    fn contribute(key: &Keypair, nonce: u64) -> Transaction {
+        Transaction::sign(
+            key,
+            "pov-devnet",
+            nonce,
+            TxBody::Contribute {
+                kind: "work".into(),
+                title: format!("t{nonce}"),
+                uri: "u".into(),
+                content_hash: None,
+            },
+        )
+    }
+
+    #[test]
+    fn admits_in_nonce_order_and_drops_duplicates() {
+        let state = Genesis::dev().state().expect("state");
+        let mut pool = Mempool::new(&state, 10);
+        let alice = Keypair::dev(0);
+        assert!(matches!(
+            pool.insert(contribute(&alice, 1)),
+            Ok(Admitted::New(_))
+        ));
+        assert!(matches!(
+            pool.insert(contribute(&alice, 1)),
+            Ok(Admitted::Known(_))
+        ));
+        // A gap is refused with the nonce it expects.
+        assert_eq!(
+            pool.insert(contribute(&alice, 3)),
+            Err(MempoolError::Rejected(TxError::Nonce {
+                expected: 2,
+                got: 3
+            }))
+        );
+        assert!(matches!(
+            pool.insert(contribute(&alice, 2)),
+            Ok(Admitted::New(_))
+        ));
+        assert_eq!(pool.len(), 2);
+        assert_eq!(pool.pending_state().member(0).expect("alice").nonce, 2);
+    }
+
+    #[test]
+    fn bad_signatures_and_a_full_pool_are_refused() {
+        let state = Genesis::dev().state().expect("state");
+        let mut pool = Mempool::new(&state, 1);
+        let mut forged = contribute(&Keypair::dev(0), 1);
+        forged.signature.0[0] ^= 1;
+        assert!(matches!(
+            pool.insert(forged),
+            Err(MempoolError::Rejected(TxError::Signature(_)))
+        ));
+        pool.insert(contribute(&Keypair::dev(0), 1)).expect("first");
+        assert_eq!(
+            pool.insert(contribute(&Keypair::dev(1), 1)),
+            Err(MempoolError::Full(1))
+        );
+    }
+
+    #[test]
+    fn recheck_drops_included_transactions() {
+        let mut state = Genesis::dev().state().expect("state");
+        let mut pool = Mempool::new(&state, 10);
+        let alice = Keypair::dev(0);
+        for n in 1..=3 {
+            pool.insert(contribute(&alice, n)).expect("admit");
+        }
+        // The first two were finalized in a block.
+        let included = pool.reap(2);
+        state.execute_txs(&included, &|_| true).expect("block");
+        assert_eq!(pool.recheck(&state), 2);
+        assert_eq!(pool.len(), 1);
+        assert_eq!(pool.reap(10)[0].nonce, 3);
+    }
+}

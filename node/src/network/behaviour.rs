@@ -1,0 +1,80 @@
+//! The composed libp2p behaviour: which protocols a `pov` node speaks.
+
+use std::iter;
+
+use libp2p::{
+    allow_block_list::{self, BlockedPeers},
+    identify,
+    identity::Keypair,
+    mdns, ping, request_response,
+    swarm::{behaviour::toggle::Toggle, NetworkBehaviour},
+};
+
+use super::{
+    codec::BytesCodec,
+    config::REQUEST_TIMEOUT,
+    error::NetworkError,
+    gossip::{self, Gossipsub},
+    topic::Names,
+};
+
+/// All protocols of a node. Field order is the order in which the swarm polls them.
+#[derive(NetworkBehaviour)]
+pub(crate) struct Behaviour {
+    /// Refuses and closes connections to peers of another chain and to banned peers.
+    pub(crate) blocked: allow_block_list::Behaviour<BlockedPeers>,
+    /// Exchanges the genesis-scoped protocol version and listen addresses.
+    pub(crate) identify: identify::Behaviour,
+    /// Liveness check: a connection whose ping fails is closed, since idle connections are
+    /// otherwise kept forever.
+    pub(crate) ping: ping::Behaviour,
+    /// Transaction and consensus gossip.
+    pub(crate) gossipsub: Gossipsub,
+    /// Block sync: opaque request bytes in, opaque response bytes out.
+    pub(crate) sync: request_response::Behaviour<BytesCodec>,
+    /// Local peer discovery, present only when the config enables it.
+    pub(crate) mdns: Toggle<mdns::tokio::Behaviour>,
+}
+
+impl Behaviour {
+    /// Builds every protocol from the node's identity and config.
+    pub(crate) fn new(
+        keypair: &Keypair,
+        names: &Names,
+        max_message_bytes: usize,
+        enable_mdns: bool,
+    ) -> Result<Self, NetworkError> {
+        let local_peer_id = keypair.public().to_peer_id();
+
+        let identify = identify::Behaviour::new(
+            identify::Config::new(names.identify_version(), keypair.public())
+                .with_agent_version(format!("pov/{}", env!("CARGO_PKG_VERSION"))),
+        );
+
+        let sync = request_response::Behaviour::with_codec(
+            BytesCodec::new(max_message_bytes),
+            iter::once((
+                names.sync_protocol()?,
+                request_response::ProtocolSupport::Full,
+            )),
+            request_response::Config::default().with_request_timeout(REQUEST_TIMEOUT),
+        );
+
+        let mdns = if enable_mdns {
+            let mdns = mdns::tokio::Behaviour::new(mdns::Config::default(), local_peer_id)
+                .map_err(|e| NetworkError::Setup(format!("mDNS: {e}")))?;
+            Some(mdns)
+        } else {
+            None
+        };
+
+        Ok(Self {
+            blocked: allow_block_list::Behaviour::default(),
+            identify,
+            ping: ping::Behaviour::default(),
+            gossipsub: gossip::build(keypair, names, max_message_bytes)?,
+            sync,
+            mdns: Toggle::from(mdns),
+        })
+    }
+}

@@ -1,0 +1,53 @@
+//! The network's error type.
+
+use libp2p::{
+    gossipsub::PublishError, request_response::OutboundFailure, Multiaddr, TransportError,
+};
+
+/// Why a network operation failed.
+///
+/// Start-up errors ([`NetworkError::NoRuntime`], [`NetworkError::InvalidConfig`],
+/// [`NetworkError::Setup`], [`NetworkError::Listen`]) mean the node cannot run its network and
+/// should stop; the others concern one message or request and are the caller's to retry or
+/// drop.
+#[derive(Debug, thiserror::Error)]
+pub enum NetworkError {
+    /// [`super::spawn`] runs the event loop on the current tokio runtime, and there was none.
+    #[error("the network must be spawned from within a tokio runtime")]
+    NoRuntime,
+    /// The [`super::NetworkConfig`] cannot work as given.
+    #[error("invalid network config: {0}")]
+    InvalidConfig(String),
+    /// Building a libp2p component failed (transport security, gossipsub, mDNS socket).
+    #[error("network setup failed: {0}")]
+    Setup(String),
+    /// The node could not listen on one of its configured addresses (port taken, bad address).
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The configured address that failed.
+        addr: Multiaddr,
+        /// What the transport said.
+        #[source]
+        source: TransportError<std::io::Error>,
+    },
+    /// The payload exceeds `max_message_bytes`; every peer would refuse it, so it is not sent.
+    #[error("message of {size} bytes exceeds the limit of {max} bytes")]
+    MessageTooLarge {
+        /// Size of the refused payload.
+        size: usize,
+        /// The configured limit.
+        max: usize,
+    },
+    /// Gossipsub refused to publish (e.g. all peer queues full, signing failed). Having no
+    /// peers yet is not reported as an error: see [`super::NetworkHandle::publish`].
+    #[error("publish failed: {0}")]
+    Publish(#[from] PublishError),
+    /// A sync request failed: the peer was unreachable, timed out, closed the connection, or
+    /// does not speak our chain's sync protocol.
+    #[error("request failed: {0}")]
+    Request(#[from] OutboundFailure),
+    /// The event loop has stopped (after [`super::NetworkHandle::shutdown`] or a fatal
+    /// error), so the operation could not be carried out.
+    #[error("the network has shut down")]
+    Shutdown,
+}

@@ -1,0 +1,134 @@
+//! Peer-to-peer networking for a `pov` node, on libp2p.
+//!
+//! The node calls [`spawn`] once; it gets a [`NetworkHandle`] to publish gossip, report
+//! verdicts and send sync requests, and a receiver of [`NetworkEvent`]s to act on. One tokio
+//! task (the event loop) owns the libp2p swarm, so the node never touches libp2p types beyond
+//! the few re-exported here.
+//!
+//! What runs on the wire:
+//! - TCP, secured by noise, multiplexed by yamux.
+//! - identify, whose protocol version carries the genesis hash: a peer of another chain is
+//!   disconnected and refused for the life of the process (logged at warn).
+//! - ping, closing connections that stop answering (idle connections are otherwise kept
+//!   forever, so a quiet devnet stays connected).
+//! - gossipsub on `/pov/<16 hex of genesis>/{tx,consensus}/1`, message id = blake3 of the
+//!   payload, nothing forwarded before the node's verdict, and peer scoring that disconnects
+//!   and bans peers relaying rejected messages (settings explained in `gossip.rs`).
+//! - request-response on `/pov/<16 hex of genesis>/sync/1`: length-prefixed opaque bytes.
+//! - bootnodes dialled at start and re-dialled with backoff; mDNS discovery if enabled.
+
+mod behaviour;
+mod bootnodes;
+mod codec;
+mod config;
+mod error;
+mod event;
+mod event_loop;
+mod gossip;
+mod handle;
+mod topic;
+
+#[cfg(test)]
+mod tests;
+
+use std::{collections::HashSet, time::Duration, time::Instant};
+
+use libp2p::{noise, tcp, yamux, SwarmBuilder};
+use tokio::sync::mpsc;
+use tracing::info;
+
+pub use config::NetworkConfig;
+pub use error::NetworkError;
+pub use event::NetworkEvent;
+pub use handle::NetworkHandle;
+/// Re-exported so the node can build and store a [`NetworkConfig`] keypair, name peers and
+/// messages, and parse addresses without depending on libp2p paths.
+pub use libp2p::{gossipsub::MessageId, identity::Keypair, Multiaddr, PeerId};
+pub use topic::{Topic, Verdict};
+
+use behaviour::Behaviour;
+use bootnodes::Bootnodes;
+use config::EVENT_CHANNEL_CAPACITY;
+use event_loop::EventLoop;
+use topic::Names;
+
+/// Builds the swarm, starts listening on `config.listen`, and spawns the event loop on the
+/// current tokio runtime; bootnodes are dialled right away.
+///
+/// Returns the handle and the receiver of [`NetworkEvent`]s, which the node must keep
+/// draining. Fails if called outside a tokio runtime, if `max_message_bytes` is 0 or does
+/// not fit in 32 bits, or if a listen address cannot be bound.
+pub fn spawn(
+    config: NetworkConfig,
+) -> Result<(NetworkHandle, mpsc::Receiver<NetworkEvent>), NetworkError> {
+    let runtime = tokio::runtime::Handle::try_current().map_err(|_| NetworkError::NoRuntime)?;
+    if config.max_message_bytes == 0 || u32::try_from(config.max_message_bytes).is_err() {
+        return Err(NetworkError::InvalidConfig(format!(
+            "max_message_bytes must be between 1 and {}, got {}",
+            u32::MAX,
+            config.max_message_bytes
+        )));
+    }
+
+    let names = Names::new(&config.genesis_hash);
+    let behaviour = Behaviour::new(
+        &config.keypair,
+        &names,
+        config.max_message_bytes,
+        config.mdns,
+    )?;
+    let mut swarm = SwarmBuilder::with_existing_identity(config.keypair.clone())
+        .with_tokio()
+        .with_tcp(
+            tcp::Config::default(),
+            noise::Config::new,
+            yamux::Config::default,
+        )
+        .map_err(|e| NetworkError::Setup(format!("noise: {e}")))?
+        .with_behaviour(|_| behaviour)
+        .map_err(|e| NetworkError::Setup(format!("behaviour: {e}")))?
+        // Keep connections however long they are idle: a devnet with no traffic must stay
+        // connected, and gossipsub only keeps its mesh peers alive. Dead connections are
+        // closed on ping failure instead. (libp2p clamps this to what `Instant` can hold.)
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(u64::MAX)))
+        .build();
+
+    let mut pending_listeners = HashSet::new();
+    for addr in &config.listen {
+        let listener = swarm
+            .listen_on(addr.clone())
+            .map_err(|source| NetworkError::Listen {
+                addr: addr.clone(),
+                source,
+            })?;
+        pending_listeners.insert(listener);
+    }
+
+    let bootnodes = Bootnodes::new(&config.bootnodes, Instant::now());
+    for (peer, addr) in bootnodes.known_addresses() {
+        swarm.add_peer_address(peer, addr);
+    }
+
+    let local_peer_id = *swarm.local_peer_id();
+    info!(peer = %local_peer_id, "network starting");
+    let (command_tx, command_rx) = mpsc::unbounded_channel();
+    let (event_tx, event_rx) = mpsc::channel(EVENT_CHANNEL_CAPACITY);
+    let event_loop = EventLoop::new(
+        swarm,
+        command_rx,
+        event_tx,
+        &names,
+        config.max_message_bytes,
+        bootnodes,
+        pending_listeners,
+    );
+    runtime.spawn(async move {
+        // `run` consumes the loop, so the swarm is dropped (connections and listeners
+        // closed) before the shutdown is acknowledged.
+        if let Some(done) = event_loop.run().await {
+            let _ = done.send(());
+        }
+        info!("network stopped");
+    });
+    Ok((NetworkHandle::new(command_tx, local_peer_id), event_rx))
+}

@@ -1,0 +1,289 @@
+//! Wiring a node together: `povd init` (a new home) and running a home until shutdown.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize};
+use std::sync::{Arc, Mutex, RwLock};
+
+use pov_crypto::Keypair;
+use pov_protocol::genesis::Genesis;
+use pov_storage::{OpenOptions, Store};
+use thiserror::Error;
+use tokio::sync::{broadcast, watch};
+
+use crate::config::{ConfigError, Home, NodeConfig};
+use crate::mempool::Mempool;
+use crate::service::{NodeError, Service, Shared};
+use crate::wal::{Wal, WalError};
+
+/// Largest gossip message or sync response: a block of 1,000 transactions is a few hundred
+/// KiB, far above gossipsub's 64 KiB default, and a sync batch holds up to 32 blocks.
+pub const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
+
+/// Why a node could not be set up or stopped with an error.
+#[derive(Debug, Error)]
+pub enum RunError {
+    /// The config file is unusable.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The genesis file is missing or invalid.
+    #[error("genesis {path}: {message}")]
+    Genesis {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A key file is missing or malformed.
+    #[error("key file {path}: {message}")]
+    Key {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A file could not be written or read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// `povd init` into a home that already has a node.
+    #[error("{0} already holds a node (config.toml exists); choose another --home or remove it")]
+    HomeExists(PathBuf),
+    /// The store could not be opened.
+    #[error("storage: {0}")]
+    Store(#[from] pov_storage::StoreError),
+    /// The consensus log could not be opened.
+    #[error(transparent)]
+    Wal(#[from] WalError),
+    /// The network could not start.
+    #[error("network: {0}")]
+    Network(String),
+    /// The API address could not be bound.
+    #[error("cannot serve the API on {addr}: {source} (choose another address with --api-addr)")]
+    ApiBind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The event loop stopped with an error.
+    #[error(transparent)]
+    Node(#[from] NodeError),
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
+    move |source| RunError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Writes a secret key file readable by its owner only.
+fn write_secret(path: &Path, secret: &[u8; 32]) -> Result<(), RunError> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut file = options.open(path).map_err(io(path))?;
+    file.write_all(format!("{}\n", hex::encode(secret)).as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(io(path))
+}
+
+/// Reads a 32-byte secret written by [`write_secret`].
+pub fn read_secret(path: &Path) -> Result<[u8; 32], RunError> {
+    let text = std::fs::read_to_string(path).map_err(io(path))?;
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(text.trim(), &mut out).map_err(|e| RunError::Key {
+        path: path.to_path_buf(),
+        message: format!("expected 64 hex digits: {e}"),
+    })?;
+    Ok(out)
+}
+
+/// Creates a node home: `genesis.toml`, `config.toml`, `node.key`, and `validator.key` when
+/// a validator key is given (a full node has none).
+pub fn init_home(
+    home: &Home,
+    genesis: &Genesis,
+    validator: Option<&Keypair>,
+    config: &NodeConfig,
+) -> Result<(), RunError> {
+    if home.config().exists() {
+        return Err(RunError::HomeExists(home.dir.clone()));
+    }
+    std::fs::create_dir_all(&home.dir).map_err(io(&home.dir))?;
+    std::fs::write(home.genesis(), genesis.to_toml()).map_err(io(&home.genesis()))?;
+    std::fs::write(home.config(), config.to_toml()).map_err(io(&home.config()))?;
+    write_secret(&home.node_key(), &Keypair::generate().secret_bytes())?;
+    if let Some(key) = validator {
+        write_secret(&home.validator_key(), &key.secret_bytes())?;
+    }
+    Ok(())
+}
+
+/// Loads and checks a home's genesis.
+pub fn load_genesis(home: &Home) -> Result<Genesis, RunError> {
+    let path = home.genesis();
+    let text = std::fs::read_to_string(&path).map_err(io(&path))?;
+    Genesis::from_toml(&text).map_err(|e| RunError::Genesis {
+        path,
+        message: e.to_string(),
+    })
+}
+
+/// Command-line overrides of `config.toml`.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--api-addr`.
+    pub api_addr: Option<SocketAddr>,
+    /// `--p2p-addr`.
+    pub p2p_addr: Option<String>,
+    /// `--verify`: rebuild the state from genesis at start.
+    pub verify: bool,
+}
+
+/// Runs the node in `home` until `shutdown` turns true. Returns once every task stopped;
+/// every block reported final is on disk.
+pub async fn run(
+    home: &Home,
+    overrides: Overrides,
+    shutdown: watch::Receiver<bool>,
+) -> Result<(), RunError> {
+    let mut config = NodeConfig::load(&home.config())?;
+    if let Some(addr) = overrides.api_addr {
+        config.api.listen = addr;
+    }
+    if let Some(addr) = &overrides.p2p_addr {
+        config.p2p.listen = vec![addr.clone()];
+    }
+    let genesis = load_genesis(home)?;
+    let genesis_hash = genesis.hash();
+    let validator = if home.validator_key().exists() {
+        let key = Keypair::from_seed(read_secret(&home.validator_key())?);
+        if genesis
+            .validators
+            .iter()
+            .any(|v| v.public_key == key.address())
+        {
+            Some(key)
+        } else {
+            tracing::warn!(
+                address = %key.address(),
+                "validator.key is not a validator of this genesis; running as a full node"
+            );
+            None
+        }
+    } else {
+        None
+    };
+    let node_key = read_secret(&home.node_key())?;
+    let keypair =
+        crate::network::Keypair::ed25519_from_bytes(node_key).map_err(|e| RunError::Key {
+            path: home.node_key(),
+            message: e.to_string(),
+        })?;
+    let parse_addrs =
+        |field: &str, list: &[String]| -> Result<Vec<crate::network::Multiaddr>, RunError> {
+            list.iter()
+                .map(|a| {
+                    a.parse().map_err(|e| {
+                        RunError::Config(ConfigError::Parse {
+                            path: home.config(),
+                            message: format!("{field}: {a:?} is not a multiaddr: {e}"),
+                        })
+                    })
+                })
+                .collect()
+        };
+    let listen = parse_addrs("p2p.listen", &config.p2p.listen)?;
+    let bootnodes = parse_addrs("p2p.bootnodes", &config.p2p.bootnodes)?;
+
+    let options = OpenOptions {
+        verify: overrides.verify,
+        ..OpenOptions::default()
+    };
+    let store = Store::open(&home.data(), genesis.clone(), &options)?;
+    let report = store.open_report().clone();
+    match &report.rebuilt {
+        Some(why) => {
+            tracing::warn!(height = report.height, reason = %why, "state rebuilt by replaying blocks from genesis")
+        }
+        None => tracing::info!(
+            height = report.height,
+            "store opened; stored state root matches the head block"
+        ),
+    }
+    let mempool = Mempool::new(store.state(), config.mempool.max_txs);
+    let (wal, wal_records) = Wal::open(&home.wal())?;
+
+    let network_config = crate::network::NetworkConfig {
+        listen,
+        bootnodes,
+        mdns: config.p2p.mdns,
+        genesis_hash: genesis_hash.0,
+        keypair,
+        max_message_bytes: MAX_MESSAGE_BYTES,
+    };
+    let (net, net_rx) =
+        crate::network::spawn(network_config).map_err(|e| RunError::Network(e.to_string()))?;
+    tracing::info!(peer_id = %net.local_peer_id(), listen = ?net.listen_addrs().await, "p2p started");
+
+    let (events, _) = broadcast::channel(1024);
+    let shared = Arc::new(Shared {
+        store: RwLock::new(store),
+        mempool: Mutex::new(mempool),
+        events,
+        peers: AtomicUsize::new(0),
+        syncing: AtomicBool::new(false),
+        validator: validator.as_ref().map(Keypair::address),
+        genesis_hash,
+        evidence: AtomicUsize::new(0),
+    });
+
+    let listener = tokio::net::TcpListener::bind(config.api.listen)
+        .await
+        .map_err(|source| RunError::ApiBind {
+            addr: config.api.listen,
+            source,
+        })?;
+    let api_addr = listener.local_addr().map_err(io(&home.dir))?;
+    let router = crate::api::router(crate::api::ApiState {
+        shared: shared.clone(),
+        net: net.clone(),
+    });
+    let mut api_shutdown = shutdown.clone();
+    let api = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = api_shutdown.wait_for(|stop| *stop).await;
+            })
+            .await
+    });
+    tracing::info!(
+        chain_id = %genesis.chain_id,
+        genesis = %genesis_hash,
+        api = %api_addr,
+        validator = ?validator.as_ref().map(Keypair::address),
+        "povd started"
+    );
+
+    let service = Service::new(shared.clone(), net.clone(), net_rx, validator, wal, config)?;
+    let result = service.run(wal_records, shutdown).await;
+    net.shutdown().await;
+    if let Ok(Err(e)) = api.await {
+        tracing::warn!(error = %e, "API server stopped with an error");
+    }
+    tracing::info!(
+        height = crate::service::read(&shared.store).height(),
+        "povd stopped"
+    );
+    result.map_err(RunError::from)
+}

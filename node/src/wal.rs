@@ -1,0 +1,182 @@
+//! The consensus log: every vote and proposal this validator signs is written here and
+//! flushed to disk *before* it is sent (spec section 6), so that after a crash the validator
+//! replays its own messages instead of signing different ones at the same height and round.
+//!
+//! Format: a sequence of records `len (u32 LE) ‖ blake3(payload) ‖ payload`, payload being
+//! the postcard bytes of a [`ConsensusMessage`]. A crash can leave a torn record at the end;
+//! reading stops at the first record that is short or fails its checksum, and the file is cut
+//! back to the last good record. The log only ever holds the current height: it is cleared
+//! once a block is final on disk.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+use crate::wire::ConsensusMessage;
+
+/// Why the consensus log could not be used.
+#[derive(Debug, Error)]
+pub enum WalError {
+    /// Reading or writing the file failed.
+    #[error("consensus log {path}: {source}")]
+    Io {
+        /// The log file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+/// An open consensus log.
+#[derive(Debug)]
+pub struct Wal {
+    file: File,
+    path: PathBuf,
+}
+
+const HEADER: usize = 4 + 32;
+
+impl Wal {
+    /// Opens (or creates) the log, returning the records it holds. A torn tail is cut off.
+    pub fn open(path: &Path) -> Result<(Wal, Vec<ConsensusMessage>), WalError> {
+        let io = |source| WalError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(path)
+            .map_err(io)?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).map_err(io)?;
+        let mut records = Vec::new();
+        let mut good = 0usize;
+        while bytes.len() - good >= HEADER {
+            let mut len = [0u8; 4];
+            len.copy_from_slice(&bytes[good..good + 4]);
+            let len = u32::from_le_bytes(len) as usize;
+            let start = good + HEADER;
+            let Some(end) = start.checked_add(len).filter(|e| *e <= bytes.len()) else {
+                break;
+            };
+            let payload = &bytes[start..end];
+            if pov_crypto::hash(payload).as_bytes()[..] != bytes[good + 4..start] {
+                break;
+            }
+            match ConsensusMessage::from_bytes(payload) {
+                Ok(m) => records.push(m),
+                Err(_) => break,
+            }
+            good = end;
+        }
+        if good < bytes.len() {
+            tracing::warn!(
+                path = %path.display(),
+                dropped_bytes = bytes.len() - good,
+                "consensus log ends with a torn record (crash while writing); cutting it off"
+            );
+            file.set_len(good as u64).map_err(io)?;
+            file.sync_all().map_err(io)?;
+        }
+        file.seek(SeekFrom::End(0)).map_err(io)?;
+        Ok((
+            Wal {
+                file,
+                path: path.to_path_buf(),
+            },
+            records,
+        ))
+    }
+
+    /// Appends a record and flushes it to disk before returning.
+    pub fn append(&mut self, message: &ConsensusMessage) -> Result<(), WalError> {
+        let payload = message.to_bytes();
+        let mut record = Vec::with_capacity(HEADER + payload.len());
+        record.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        record.extend_from_slice(pov_crypto::hash(&payload).as_bytes());
+        record.extend_from_slice(&payload);
+        self.file
+            .write_all(&record)
+            .and_then(|()| self.file.sync_data())
+            .map_err(|source| WalError::Io {
+                path: self.path.clone(),
+                source,
+            })
+    }
+
+    /// Empties the log (called once the height's block is final on disk).
+    pub fn clear(&mut self) -> Result<(), WalError> {
+        self.file
+            .set_len(0)
+            .and_then(|()| self.file.sync_all())
+            .map_err(|source| WalError::Io {
+                path: self.path.clone(),
+                source,
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::WireVote;
+    use pov_crypto::{Keypair, Signature};
+
+    fn vote(round: u32) -> ConsensusMessage {
+        ConsensusMessage::Vote(WireVote {
+            precommit: true,
+            height: 7,
+            round,
+            value: Some(pov_crypto::hash(b"block")),
+            validator: Keypair::dev(1000).address(),
+            signature: Signature::default(),
+        })
+    }
+
+    #[test]
+    fn records_survive_reopen_and_a_torn_tail_is_cut() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("consensus.wal");
+        {
+            let (mut wal, records) = Wal::open(&path).expect("open");
+            assert!(records.is_empty());
+            wal.append(&vote(0)).expect("append");
+            wal.append(&vote(1)).expect("append");
+        }
+        // Simulate a crash in the middle of a third record.
+        let good_len = std::fs::metadata(&path).expect("meta").len();
+        let mut f = OpenOptions::new().append(true).open(&path).expect("open");
+        f.write_all(&[50, 0, 0, 0, 1, 2, 3]).expect("torn write");
+        drop(f);
+        let (mut wal, records) = Wal::open(&path).expect("reopen");
+        assert_eq!(records, vec![vote(0), vote(1)]);
+        assert_eq!(std::fs::metadata(&path).expect("meta").len(), good_len);
+        wal.append(&vote(2)).expect("append after repair");
+        drop(wal);
+        let (mut wal, records) = Wal::open(&path).expect("reopen");
+        assert_eq!(records.len(), 3);
+        wal.clear().expect("clear");
+        drop(wal);
+        assert!(Wal::open(&path).expect("reopen").1.is_empty());
+    }
+
+    #[test]
+    fn a_corrupted_record_ends_the_log() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("consensus.wal");
+        let (mut wal, _) = Wal::open(&path).expect("open");
+        wal.append(&vote(0)).expect("append");
+        wal.append(&vote(1)).expect("append");
+        drop(wal);
+        let mut bytes = std::fs::read(&path).expect("read");
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0xff;
+        std::fs::write(&path, bytes).expect("write");
+        let (_, records) = Wal::open(&path).expect("reopen");
+        assert_eq!(records, vec![vote(0)]);
+    }
+}

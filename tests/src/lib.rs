@@ -1,0 +1,174 @@
+//! Helpers for tests that run real `povd` and `pov` processes.
+//!
+//! The binaries are the ones `cargo test --workspace` builds for the `pov-node` and
+//! `pov-cli` packages (both have integration tests, so cargo builds their binaries before
+//! any test runs); they sit next to this test's own executable's `deps/` directory.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// Plain-HTTP JSON calls to a node's API (status codes are answers, not errors).
+pub mod http {
+    use std::time::Duration;
+
+    use serde_json::Value;
+
+    fn agent() -> ureq::Agent {
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(10)))
+            .build();
+        ureq::Agent::new_with_config(config)
+    }
+
+    /// GET `url`; the JSON body of a 2xx answer, else `None`.
+    pub fn get_json(url: &str) -> Option<Value> {
+        let mut response = agent().get(url).call().ok()?;
+        if !response.status().is_success() {
+            return None;
+        }
+        let text = response.body_mut().read_to_string().ok()?;
+        serde_json::from_str(&text).ok()
+    }
+
+    /// POST a JSON body; the status and the JSON answer.
+    pub fn post_json(url: &str, body: &str) -> Result<(u16, Value), String> {
+        let mut response = agent()
+            .post(url)
+            .header("Content-Type", "application/json")
+            .send(body)
+            .map_err(|e| e.to_string())?;
+        let status = response.status().as_u16();
+        let text = response
+            .body_mut()
+            .read_to_string()
+            .map_err(|e| e.to_string())?;
+        let value =
+            serde_json::from_str(&text).map_err(|e| format!("{status}: not JSON: {e}: {text}"))?;
+        Ok((status, value))
+    }
+}
+
+/// Path of a workspace binary built in the same profile as the running test.
+pub fn binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps/<test>");
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} not found: run the tests with `cargo test --workspace` so it is built",
+        path.display()
+    );
+    path
+}
+
+/// A base port with `count` free consecutive ports above it (best effort: probed now).
+pub fn free_ports(count: u16) -> u16 {
+    for _ in 0..200 {
+        let base = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap_or(20_000);
+        if base > 60_000 {
+            continue;
+        }
+        let all_free =
+            (0..count).all(|i| std::net::TcpListener::bind(("127.0.0.1", base + i)).is_ok());
+        if all_free {
+            return base;
+        }
+    }
+    panic!("no {count} free consecutive ports");
+}
+
+/// A running `povd`, killed when dropped.
+pub struct NodeProcess {
+    /// The process.
+    pub child: Child,
+    /// Its API base URL.
+    pub api: String,
+    /// Its home.
+    pub home: PathBuf,
+}
+
+impl NodeProcess {
+    /// Starts `povd --home HOME`, logging to HOME/povd.log.
+    pub fn start(home: &Path, api: &str) -> NodeProcess {
+        let log = std::fs::File::create(home.join("povd.log")).expect("log file");
+        let child = Command::new(binary("povd"))
+            .arg("--home")
+            .arg(home)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("povd starts");
+        NodeProcess {
+            child,
+            api: api.to_string(),
+            home: home.to_path_buf(),
+        }
+    }
+
+    /// GET a JSON document from the API.
+    pub fn get(&self, path: &str) -> Option<Value> {
+        http::get_json(&format!("{}{path}", self.api))
+    }
+
+    /// The node's finalized height (0 when unreachable).
+    pub fn height(&self) -> u64 {
+        self.get("/status")
+            .and_then(|s| s["height"].as_u64())
+            .unwrap_or(0)
+    }
+
+    /// Waits until the node's height reaches `target`.
+    pub fn wait_height(&self, target: u64, limit: Duration) -> bool {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if self.height() >= target {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        false
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let start = Instant::now();
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "povd did not stop on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The last lines of the node's log, for failure messages.
+    pub fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(self.home.join("povd.log")).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(30)..].join("\n")
+    }
+}
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
