@@ -1,25 +1,225 @@
 //! One module per command group; each returns the process exit code.
+//!
+//! [`Ctx`] carries what every command may need: the resolved settings, the output format,
+//! the keystore, and how to reach the node. Names on the command line (`--from carl`,
+//! `pov show account carl`) are resolved here, in one place: a keystore name first, then
+//! (only with `--insecure-dev-keys`) a dev genesis name, then a hex address.
 
+mod config;
+mod devnet;
 mod genesis;
+mod keys;
+mod query;
 mod simulate;
+mod tx;
 
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
 
 use anyhow::Context;
+use pov_crypto::{Address, Keypair};
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Command, Global};
+use crate::config::{Overrides, Settings};
+use crate::exit::InvalidInput;
+use crate::keystore::{KeyKind, Keystore, KeystoreError, PassphraseSource, DEV_NAMES};
+use crate::node::Client;
+use crate::output::Format;
+
+/// What every command may need.
+#[derive(Debug)]
+pub struct Ctx {
+    /// The settings in force.
+    pub settings: Settings,
+    /// How to print.
+    pub format: Format,
+    /// Where passphrases come from.
+    pub passphrase: PassphraseSource,
+    /// `--insecure-dev-keys`.
+    pub insecure_dev_keys: bool,
+}
+
+impl Ctx {
+    /// Resolves the settings from the global flags, the environment and the config file.
+    pub fn new(global: &Global) -> anyhow::Result<Ctx> {
+        let settings = Settings::resolve(Overrides {
+            home: global.home.clone(),
+            node: global.node.clone(),
+            chain_id: std::env::var("POV_CHAIN_ID").ok().filter(|v| !v.is_empty()),
+            output: global.output,
+            keystore: global.keystore.clone(),
+        })?;
+        Ok(Ctx {
+            format: settings.output.0,
+            settings,
+            passphrase: PassphraseSource {
+                file: global.passphrase_file.clone(),
+            },
+            insecure_dev_keys: global.insecure_dev_keys,
+        })
+    }
+
+    /// True in `--output json` mode.
+    pub fn json(&self) -> bool {
+        self.format == Format::Json
+    }
+
+    /// The keystore.
+    pub fn keystore(&self) -> Keystore {
+        Keystore::new(self.settings.keystore.0.clone())
+    }
+
+    /// A client for the configured node.
+    pub fn client(&self) -> Client {
+        Client::new(&self.settings.node.0)
+    }
+
+    /// Resolves a member named on the command line: a keystore name, then a dev name (with
+    /// `--insecure-dev-keys`), then an address. Returns the address and the name used.
+    pub fn resolve_address(&self, text: &str) -> anyhow::Result<(Address, Option<String>)> {
+        let ks = self.keystore();
+        if ks.contains(text) {
+            return Ok((ks.entry(text)?.address, Some(text.to_string())));
+        }
+        if let Some(i) = self.dev_index(text) {
+            return Ok((Keypair::dev(i).address(), Some(text.to_string())));
+        }
+        match text.parse::<Address>() {
+            Ok(a) => Ok((a, None)),
+            Err(e) => Err(InvalidInput(format!(
+                "{text:?} is neither a key in the keystore ({}) nor an address ({e})",
+                ks.dir().display()
+            ))
+            .into()),
+        }
+    }
+
+    fn dev_index(&self, name: &str) -> Option<u32> {
+        if !self.insecure_dev_keys {
+            return None;
+        }
+        DEV_NAMES.iter().position(|n| *n == name).map(|i| i as u32)
+    }
+
+    /// The key that signs: `--from` (or `POV_FROM`), else `from` in the config file;
+    /// unlocked with the passphrase if it is encrypted.
+    pub fn signer(&self, from: Option<&str>) -> anyhow::Result<(String, Keypair)> {
+        let name = from
+            .map(str::to_string)
+            .or_else(|| self.settings.file.from.clone())
+            .ok_or_else(|| {
+                InvalidInput(
+                    "no signing key: pass --from NAME (or set POV_FROM, or `pov config set from NAME`)"
+                        .into(),
+                )
+            })?;
+        let ks = self.keystore();
+        if !ks.contains(&name) {
+            if let Some(i) = self.dev_index(&name) {
+                crate::output::note(&format!(
+                    "warning: signing with the PUBLIC dev key {name:?} (--insecure-dev-keys): devnets only"
+                ));
+                return Ok((name, Keypair::dev(i)));
+            }
+            let err = ks.entry(&name).err().unwrap_or(KeystoreError::NotFound {
+                name: name.clone(),
+                dir: ks.dir().to_path_buf(),
+            });
+            if DEV_NAMES.contains(&name.as_str()) {
+                return Err(anyhow::Error::new(err).context(format!(
+                    "{name:?} is a dev genesis name: on a devnet run `pov keys add-dev`, or pass --insecure-dev-keys"
+                )));
+            }
+            return Err(err.into());
+        }
+        let keypair = match ks.entry(&name)?.kind {
+            KeyKind::InsecureDev(_) => ks.unlock(&name, "")?,
+            KeyKind::Encrypted => {
+                let pass = self
+                    .passphrase
+                    .get(&format!("passphrase for key {name:?}: "), false)?;
+                ks.unlock(&name, &pass)?
+            }
+        };
+        Ok((name, keypair))
+    }
+
+    /// Address -> key name, for labelling addresses in tables.
+    pub fn names(&self) -> BTreeMap<String, String> {
+        let mut map = BTreeMap::new();
+        if let Ok((entries, _)) = self.keystore().list() {
+            for e in entries {
+                map.insert(e.address.to_string(), e.name);
+            }
+        }
+        if self.insecure_dev_keys {
+            for (i, n) in DEV_NAMES.iter().enumerate() {
+                map.entry(Keypair::dev(i as u32).address().to_string())
+                    .or_insert_with(|| (*n).to_string());
+            }
+        }
+        map
+    }
+}
 
 /// Runs the parsed command line.
-pub fn run(cli: Cli) -> anyhow::Result<i32> {
-    match cli.command {
+pub fn run(ctx: &Ctx, command: Command) -> anyhow::Result<i32> {
+    match command {
         Command::Simulate {
             file,
             check,
             tolerance,
-        } => simulate::run(&file, check, tolerance),
-        Command::Genesis(cmd) => genesis::run(cmd),
+        } => simulate::run(ctx, &file, check, tolerance),
+        Command::Genesis(cmd) => genesis::run(ctx, cmd),
+        Command::Keys(cmd) => keys::run(ctx, cmd),
+        Command::Config(cmd) => config::run(ctx, cmd),
+        Command::Devnet(crate::cli::DevnetCommand::Init {
+            validators,
+            dir,
+            p2p_port,
+            api_port,
+            block_time_ms,
+        }) => devnet::init(
+            ctx,
+            &devnet::DevnetInit {
+                validators,
+                dir,
+                p2p_port,
+                api_port,
+                block_time_ms,
+            },
+        ),
+        Command::Completions { shell } => completions(shell),
+        Command::Contribute {
+            kind,
+            title,
+            uri,
+            file,
+            tx,
+        } => tx::contribute(ctx, kind, title, uri, file.as_deref(), &tx),
+        Command::Evaluate {
+            contribution,
+            value,
+            tx,
+        } => tx::evaluate(ctx, contribution, value, &tx),
+        Command::Transfer { to, amount, tx } => tx::transfer(ctx, &to, &amount, &tx),
+        Command::Admit { member, tx } => tx::admit(ctx, &member, &tx),
+        Command::Show(cmd) => query::show(ctx, cmd),
+        Command::List(cmd) => query::list(ctx, cmd),
+        Command::Status => query::status(ctx),
+        Command::Explain { member, since } => query::explain(ctx, &member, since),
     }
+}
+
+/// `pov completions SHELL`: the script on stdout (never JSON: the shell reads it).
+fn completions(shell: clap_complete::Shell) -> anyhow::Result<i32> {
+    use clap::CommandFactory;
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut crate::cli::Cli::command(), "pov", &mut script);
+    let text = String::from_utf8(script).context("completion script is not UTF-8")?;
+    crate::output::line(text.trim_end())?;
+    Ok(crate::exit::OK)
 }
 
 /// Reads a file, or standard input for `-`, naming the path in any error.
@@ -32,4 +232,12 @@ pub fn read_input(path: &Path) -> anyhow::Result<String> {
         return Ok(text);
     }
     std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+}
+
+/// A label for an address: its key name if the keystore knows it, else its short hex.
+pub fn label(names: &BTreeMap<String, String>, address: &str) -> String {
+    match names.get(address) {
+        Some(name) => name.clone(),
+        None => crate::output::short(address),
+    }
 }

@@ -7,7 +7,7 @@ use pov_protocol::conformance;
 use crate::exit::{self, InvalidInput};
 
 /// Runs the vectors of `file`; prints the computed JSON, or with `check` a comparison.
-pub fn run(file: &Path, check: bool, tolerance: f64) -> anyhow::Result<i32> {
+pub fn run(ctx: &super::Ctx, file: &Path, check: bool, tolerance: f64) -> anyhow::Result<i32> {
     let text = super::read_input(file)?;
     let input: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| InvalidInput(format!("{}: not JSON: {e}", file.display())))?;
@@ -22,6 +22,20 @@ pub fn run(file: &Path, check: bool, tolerance: f64) -> anyhow::Result<i32> {
         .get("vectors")
         .and_then(|v| v.as_array())
         .map_or(1, Vec::len);
+    let ok = cmp.passes(tolerance);
+    if ctx.json() {
+        crate::output::json(&serde_json::json!({
+            "vectors": vectors,
+            "figures": cmp.numbers,
+            "max_relative_error": cmp.max_relative_error,
+            "worst": cmp.worst,
+            "rejection_mismatches": cmp.rejection_mismatches,
+            "shape_mismatches": cmp.shape_mismatches,
+            "tolerance": tolerance,
+            "ok": ok,
+        }))?;
+        return Ok(if ok { exit::OK } else { exit::MISMATCH });
+    }
     crate::output::line(&format!(
         "{vectors} vectors, {} figures compared, max relative error {:.3e}{}",
         cmp.numbers,
@@ -38,7 +52,7 @@ pub fn run(file: &Path, check: bool, tolerance: f64) -> anyhow::Result<i32> {
     for place in &cmp.shape_mismatches {
         crate::output::line(&format!("shape differs: {place}"))?;
     }
-    if cmp.passes(tolerance) {
+    if ok {
         crate::output::line(&format!("ok: every figure within {tolerance:e}"))?;
         Ok(exit::OK)
     } else {

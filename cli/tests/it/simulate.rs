@@ -1,10 +1,6 @@
-//! `pov simulate` and `pov genesis` through the real binary: output, `--check`, exit codes.
+//! `pov simulate` and `pov genesis validate` through the real binary: output, `--check`, exit codes.
 
-use std::process::Command;
-
-fn pov() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_pov"))
-}
+use crate::support::pov;
 
 fn vectors(name: &str) -> String {
     format!(

@@ -1,0 +1,475 @@
+//! Transactions: `contribute`, `evaluate`, `transfer`, `admit`.
+//!
+//! Every one takes the same path: ask the node which chain it serves (`GET /status`), unlock
+//! the signing key, fetch the sender's next nonce (`GET /accounts/{address}`), sign, submit
+//! (`POST /tx`), then, unless `--no-wait`, poll `GET /tx/{hash}` until it is final and print
+//! what it changed, summed per rule. A rejection exits 6 with the node's reason.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use pov_crypto::Hash;
+use pov_protocol::{Amount, Transaction, TxBody};
+
+use crate::cli::TxArgs;
+use crate::exit::{self, InvalidInput};
+use crate::node::{Account, Client, Contribution, Status, TxEvent, TxStatus};
+use crate::output::{self, Align, Table};
+
+/// What a rule does, in a few words (for the result table and `pov explain`).
+pub fn describe_rule(rule: &str) -> &'static str {
+    match rule {
+        "fee" => "contribution fee, burned",
+        "stake" => "evaluator's stake, burned",
+        "redistribution" => "shared with earlier evaluators who gave the same value",
+        "referral" => "referrer's share of a referred member's gain",
+        "contributor-reward" => "minted for the contributor",
+        "evaluator-fund" => "paid from the contribution's evaluator fund",
+        "transfer" => "tokens sent or received",
+        "admission" => "initial grant of a newly admitted member",
+        _ => "",
+    }
+}
+
+/// `pov contribute`.
+pub fn contribute(
+    ctx: &super::Ctx,
+    kind: String,
+    title: String,
+    uri: Option<String>,
+    file: Option<&Path>,
+    args: &TxArgs,
+) -> anyhow::Result<i32> {
+    let content_hash = file.map(hash_file).transpose()?;
+    if uri.is_none() && content_hash.is_none() {
+        return Err(InvalidInput(
+            "a contribution needs --uri (where the work lives), --file (to pin its content hash), or both"
+                .into(),
+        )
+        .into());
+    }
+    submit(
+        ctx,
+        args,
+        TxBody::Contribute {
+            kind,
+            title,
+            uri: uri.unwrap_or_default(),
+            content_hash,
+        },
+    )
+}
+
+/// `pov evaluate`.
+pub fn evaluate(
+    ctx: &super::Ctx,
+    contribution: u64,
+    value: i64,
+    args: &TxArgs,
+) -> anyhow::Result<i32> {
+    submit(
+        ctx,
+        args,
+        TxBody::Evaluate {
+            contribution,
+            value,
+        },
+    )
+}
+
+/// `pov transfer`.
+pub fn transfer(ctx: &super::Ctx, to: &str, amount: &str, args: &TxArgs) -> anyhow::Result<i32> {
+    let (to, _) = ctx.resolve_address(to)?;
+    let amount: Amount = amount
+        .parse()
+        .map_err(|e| InvalidInput(format!("AMOUNT: {e}")))?;
+    submit(ctx, args, TxBody::Transfer { to, amount })
+}
+
+/// `pov admit`.
+pub fn admit(ctx: &super::Ctx, member: &str, args: &TxArgs) -> anyhow::Result<i32> {
+    let (member, _) = ctx.resolve_address(member)?;
+    submit(ctx, args, TxBody::Admit { member })
+}
+
+/// blake3 of a file, streamed (a contribution may be a large file).
+fn hash_file(path: &Path) -> anyhow::Result<Hash> {
+    let mut file =
+        std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut hasher = blake3::Hasher::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = file
+            .read(&mut buf)
+            .with_context(|| format!("reading {}", path.display()))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(Hash(*hasher.finalize().as_bytes()))
+}
+
+/// Signs, submits and (by default) follows one transaction.
+fn submit(ctx: &super::Ctx, args: &TxArgs, body: TxBody) -> anyhow::Result<i32> {
+    let client = ctx.client();
+    let (status, _) = client.get::<Status>("/status")?;
+    if let Some(expected) = &ctx.settings.chain_id.0 {
+        if *expected != status.chain_id {
+            return Err(InvalidInput(format!(
+                "the node at {} serves chain {:?}, but the configuration expects {expected:?}: nothing was signed",
+                client.base(),
+                status.chain_id
+            ))
+            .into());
+        }
+    }
+    let (name, keypair) = ctx.signer(args.from.as_deref())?;
+    let sender = keypair.address();
+    let nonce = match client.get::<Account>(&format!("/accounts/{sender}")) {
+        Ok((account, _)) => account.next_nonce,
+        // Not a member yet: only open admission lets it send, starting at nonce 1.
+        Err(e) if e.is_not_found() => 1,
+        Err(e) => return Err(e.into()),
+    };
+    let contribution_wanted = matches!(body, TxBody::Contribute { .. });
+    let evaluated = match &body {
+        TxBody::Evaluate { contribution, .. } => Some(*contribution),
+        _ => None,
+    };
+    let tx = Transaction::sign(&keypair, &status.chain_id, nonce, body);
+    let hash = client.post_tx(&tx)?;
+    let expected_hash = tx.hash().to_string();
+    if hash != expected_hash {
+        output::note(&format!(
+            "warning: the node answered hash {hash}, but the transaction's hash is {expected_hash}"
+        ));
+    }
+    if args.no_wait {
+        if ctx.json() {
+            output::json(&serde_json::json!({
+                "hash": hash,
+                "status": "pending",
+                "from": name,
+                "sender": sender.to_string(),
+                "nonce": nonce,
+            }))?;
+        } else {
+            output::line(&hash)?;
+            output::note(&format!(
+                "submitted; `pov show tx {hash}` shows it once it is final"
+            ));
+        }
+        return Ok(exit::OK);
+    }
+    let (final_tx, raw) = wait_final(&client, &hash, Duration::from_secs(args.timeout))?;
+    let events = final_tx.events.clone().unwrap_or_default();
+    let created = if contribution_wanted {
+        created_contribution(&client, &events, &sender.to_string())
+    } else {
+        None
+    };
+    let contribution_id = created.or(evaluated);
+    let contribution = contribution_id.and_then(|id| {
+        client
+            .get::<Contribution>(&format!("/contributions/{id}"))
+            .ok()
+    });
+    let sender_text = sender.to_string();
+    if ctx.json() {
+        let mut v = tx_json(&raw, &events, &sender_text);
+        v["from"] = name.into();
+        v["sender"] = sender_text.into();
+        v["nonce"] = nonce.into();
+        if let Some(id) = contribution_id {
+            v["contribution_id"] = id.into();
+        }
+        if let Some((_, raw_c)) = contribution {
+            v["contribution"] = raw_c;
+        }
+        output::json(&v)?;
+        return Ok(exit::OK);
+    }
+    let names = ctx.names();
+    output::line(&render_tx(&final_tx, &events, Some(&sender_text), &names))?;
+    if let Some(id) = created {
+        output::line(&format!(
+            "contribution #{id} submitted; members evaluate it with `pov evaluate {id} VALUE`"
+        ))?;
+    } else if let Some((c, _)) = contribution {
+        output::line(&contribution_line(&c))?;
+    }
+    Ok(exit::OK)
+}
+
+/// Polls `GET /tx/{hash}` until the transaction is final or the time is up.
+pub fn wait_final(
+    client: &Client,
+    hash: &str,
+    timeout: Duration,
+) -> anyhow::Result<(TxStatus, serde_json::Value)> {
+    let start = Instant::now();
+    let mut last: String;
+    let mut delay = Duration::from_millis(100);
+    loop {
+        match client.get::<TxStatus>(&format!("/tx/{hash}")) {
+            Ok((status, raw)) if status.status == "final" => return Ok((status, raw)),
+            Ok((status, _)) => last = status.status,
+            // Just accepted: the node may not list it yet; a dropped transaction stays 404.
+            Err(e) if e.is_not_found() => last = "unknown to the node".into(),
+            Err(e) => return Err(e.into()),
+        }
+        if start.elapsed() >= timeout {
+            anyhow::bail!(
+                "transaction {hash} is not final after {} s (last seen: {last}); `pov show tx {hash}` shows it later, or raise --timeout",
+                timeout.as_secs()
+            );
+        }
+        std::thread::sleep(delay);
+        delay = (delay * 2).min(Duration::from_millis(500));
+    }
+}
+
+/// The id of the contribution a final `contribute` created: the fee event names it; with no
+/// fee there is no event, so the contributor's newest contribution is taken.
+fn created_contribution(client: &Client, events: &[TxEvent], sender: &str) -> Option<u64> {
+    if let Some(id) = events
+        .iter()
+        .find(|e| e.rule == "fee")
+        .and_then(|e| e.contribution)
+    {
+        return Some(id);
+    }
+    let mut after: Option<u64> = None;
+    let mut newest = None;
+    loop {
+        let mut path = format!("/contributions?by={sender}&limit=500");
+        if let Some(a) = after {
+            path.push_str(&format!("&after={a}"));
+        }
+        let (page, _) = client.get::<crate::node::ContributionPage>(&path).ok()?;
+        if let Some(last) = page.items.last() {
+            newest = Some(last.id);
+        }
+        match page.next {
+            Some(n) if !page.items.is_empty() => after = Some(n),
+            _ => return newest,
+        }
+    }
+}
+
+/// One row per rule, asset and direction (credits and debits apart, so a transfer shows
+/// both sides instead of summing to zero): the summed change and who it touched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleTotal {
+    /// The rule.
+    pub rule: String,
+    /// The asset.
+    pub asset: String,
+    /// The summed signed change.
+    pub total: Amount,
+    /// The distinct members touched, in order of appearance.
+    pub members: Vec<String>,
+}
+
+/// Sums events per rule, asset and direction, in the order they first appear.
+pub fn summarize(events: &[TxEvent]) -> Vec<RuleTotal> {
+    let mut rows: Vec<RuleTotal> = Vec::new();
+    for e in events {
+        let negative = e.amount.is_negative();
+        let row = match rows
+            .iter_mut()
+            .find(|r| r.rule == e.rule && r.asset == e.asset && r.total.is_negative() == negative)
+        {
+            Some(row) => row,
+            None => {
+                rows.push(RuleTotal {
+                    rule: e.rule.clone(),
+                    asset: e.asset.clone(),
+                    total: Amount::ZERO,
+                    members: Vec::new(),
+                });
+                let last = rows.len() - 1;
+                &mut rows[last]
+            }
+        };
+        row.total = row.total.checked_add(e.amount).unwrap_or(row.total);
+        if !row.members.contains(&e.member) {
+            row.members.push(e.member.clone());
+        }
+    }
+    rows
+}
+
+/// The net change of one member's reputation and tokens.
+pub fn net_change(events: &[TxEvent], member: &str) -> (Amount, Amount) {
+    let mut rep = Amount::ZERO;
+    let mut tok = Amount::ZERO;
+    for e in events.iter().filter(|e| e.member == member) {
+        let slot = if e.asset == "reputation" {
+            &mut rep
+        } else {
+            &mut tok
+        };
+        *slot = slot.checked_add(e.amount).unwrap_or(*slot);
+    }
+    (rep, tok)
+}
+
+/// The JSON printed for a final transaction: the node's object plus `summary` and
+/// `sender_change` (documented in docs/cli.md).
+pub fn tx_json(raw: &serde_json::Value, events: &[TxEvent], sender: &str) -> serde_json::Value {
+    let mut v = raw.clone();
+    v["summary"] = summarize(events)
+        .iter()
+        .map(|t| {
+            serde_json::json!({
+                "rule": t.rule, "asset": t.asset,
+                "total": t.total.to_string(), "members": t.members,
+            })
+        })
+        .collect();
+    let (rep, tok) = net_change(events, sender);
+    v["sender_change"] =
+        serde_json::json!({"reputation": rep.to_string(), "tokens": tok.to_string()});
+    v
+}
+
+/// The human form of a final (or pending) transaction.
+pub fn render_tx(
+    tx: &TxStatus,
+    events: &[TxEvent],
+    sender: Option<&str>,
+    names: &BTreeMap<String, String>,
+) -> String {
+    let mut out = Vec::new();
+    match (tx.status.as_str(), tx.height) {
+        ("final", Some(h)) => out.push(format!(
+            "transaction {} final in block {h}{}",
+            tx.hash,
+            tx.index
+                .map(|i| format!(" (index {i})"))
+                .unwrap_or_default()
+        )),
+        (s, _) => out.push(format!("transaction {} {s}", tx.hash)),
+    }
+    if events.is_empty() {
+        if tx.status == "final" {
+            out.push("no balance changed".into());
+        }
+        return out.join("\n");
+    }
+    let mut t = Table::new(&[
+        ("rule", Align::Left),
+        ("asset", Align::Left),
+        ("change", Align::Right),
+        ("who", Align::Left),
+        ("what it is", Align::Left),
+    ]);
+    for r in summarize(events) {
+        let who = match r.members.as_slice() {
+            [one] => super::label(names, one),
+            many => format!("{} members", many.len()),
+        };
+        t.row(vec![
+            r.rule.clone(),
+            r.asset.clone(),
+            output::signed(r.total),
+            who,
+            describe_rule(&r.rule).to_string(),
+        ]);
+    }
+    out.push(t.render());
+    if let Some(s) = sender {
+        let (rep, tok) = net_change(events, s);
+        out.push(format!(
+            "signer {}: reputation {}, tokens {}",
+            super::label(names, s),
+            output::signed(rep),
+            output::signed(tok)
+        ));
+    }
+    out.join("\n")
+}
+
+/// One line on a contribution's progress after an evaluation.
+pub fn contribution_line(c: &Contribution) -> String {
+    let engaged = c
+        .engaged_share
+        .map(output::percent)
+        .unwrap_or_else(|| "?".into());
+    let median = match (c.median, c.median_max) {
+        (Some(m), Some(mx)) => format!(", median {m} (highest {mx})"),
+        (Some(m), None) => format!(", median {m}"),
+        _ => String::new(),
+    };
+    format!(
+        "contribution #{}: {engaged} of reputation engaged{median}; minted so far {} tokens and {} reputation",
+        c.id, c.minted_tokens, c.minted_reputation
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(rule: &str, member: &str, asset: &str, amount: &str) -> TxEvent {
+        TxEvent {
+            rule: rule.into(),
+            member: member.into(),
+            asset: asset.into(),
+            amount: amount.parse().expect("amount"),
+            contribution: Some(0),
+        }
+    }
+
+    #[test]
+    fn events_are_summed_per_rule_and_asset() {
+        let events = vec![
+            ev("stake", "b", "reputation", "-0.5"),
+            ev("redistribution", "a", "reputation", "0.1"),
+            ev("redistribution", "c", "reputation", "0.2"),
+            ev("contributor-reward", "k", "tokens", "10"),
+            ev("contributor-reward", "k", "reputation", "7"),
+        ];
+        let s = summarize(&events);
+        assert_eq!(s.len(), 4);
+        assert_eq!(s[1].rule, "redistribution");
+        assert_eq!(s[1].total, "0.3".parse().expect("0.3"));
+        assert_eq!(s[1].members, vec!["a".to_string(), "c".to_string()]);
+        assert_eq!(
+            net_change(&events, "k"),
+            (Amount::from_int(7), Amount::from_int(10))
+        );
+        let status = TxStatus {
+            hash: "ab".repeat(32),
+            status: "final".into(),
+            height: Some(3),
+            index: Some(0),
+            events: Some(events.clone()),
+        };
+        let text = render_tx(&status, &events, Some("b"), &BTreeMap::new());
+        assert!(text.contains("final in block 3 (index 0)"), "{text}");
+        assert!(
+            text.contains("redistribution      reputation    +0.3  2 members  shared"),
+            "{text}"
+        );
+        let transfer = [
+            ev("transfer", "a", "tokens", "-2.5"),
+            ev("transfer", "b", "tokens", "2.5"),
+        ];
+        let rows = summarize(&transfer);
+        assert_eq!(rows.len(), 2, "both sides of a transfer");
+        assert_eq!(rows[1].total, "2.5".parse().expect("2.5"));
+        assert!(
+            text.contains("signer b: reputation -0.5, tokens 0"),
+            "{text}"
+        );
+        let json = tx_json(&serde_json::json!({"hash": "x"}), &events, "k");
+        assert_eq!(json["sender_change"]["tokens"], "10");
+        assert_eq!(json["summary"][0]["rule"], "stake");
+    }
+}

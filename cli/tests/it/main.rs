@@ -1,0 +1,14 @@
+//! `pov`'s integration tests, one binary (one link) for all of them:
+//!
+//! - `simulate`, `genesis`, `keys`, `misc`: the binary on its own;
+//! - `node`: the node commands against an API stand-in built on the state machine;
+//! - `e2e`: a real single-node devnet (`povd --dev`), driven through `pov` alone.
+
+mod e2e;
+mod genesis;
+mod keys;
+mod misc;
+mod node;
+mod scenario;
+mod simulate;
+mod support;
