@@ -19,7 +19,6 @@ use futures::Stream;
 use pov_crypto::{Address, Hash};
 use pov_protocol::{Amount, Contribution, Event, RewardRule, State, Transaction};
 use pov_storage::{HistoryQuery, MemberActivity};
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::mempool::{Admitted, MempoolError};
@@ -138,7 +137,19 @@ async fn submit(
         Ok(tx) => tx,
         Err(message) => return ApiError::bad_request(message).into_response(),
     };
-    let bytes = tx.to_bytes();
+    if api.shared.stopping.load(Ordering::Relaxed) {
+        return ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the node is stopping",
+        )
+        .into_response();
+    }
+    let envelope = crate::wire::TxEnvelope {
+        tx: tx.clone(),
+        nonce: crate::service::now_ms(),
+    };
+    let bytes = envelope.to_bytes();
     let admitted = lock(&api.shared.mempool).insert(tx);
     match admitted {
         Ok(Admitted::New(hash)) => {
@@ -244,44 +255,58 @@ async fn account(AxState(api): AxState<ApiState>, Path(address): Path<String>) -
     })))
 }
 
-/// `?since=HEIGHT`
-#[derive(Debug, Deserialize)]
-struct Since {
-    since: Option<u64>,
+/// Query parameters, parsed by hand so that a bad one gets a JSON error naming it.
+type Params = std::collections::HashMap<String, String>;
+
+fn param<T: std::str::FromStr>(params: &Params, name: &str) -> Result<Option<T>, ApiError> {
+    match params.get(name) {
+        None => Ok(None),
+        Some(text) => text.parse().map(Some).map_err(|_| {
+            ApiError::bad_request(format!("query parameter {name}={text:?} is not valid"))
+        }),
+    }
 }
 
 async fn history(
     AxState(api): AxState<ApiState>,
     Path(address): Path<String>,
-    Query(q): Query<Since>,
+    Query(q): Query<Params>,
 ) -> ApiResult {
     let address = parse_address(&address)?;
-    let since = q.since.unwrap_or(0);
+    let since: u64 = param(&q, "since")?.unwrap_or(0);
     let store = read(&api.shared.store);
     let state = store.state();
     let (id, _) = state
         .member_by_address(&address)
         .ok_or_else(|| ApiError::not_found(format!("{address} is not a member")))?;
+    // Start at `since` in the index itself, so a long history is never cut short.
+    let mut query = HistoryQuery::oldest(100_000);
+    query.after = since.checked_sub(1).map(|h| pov_storage::Position {
+        height: h,
+        tx_index: u32::MAX,
+        n: u32::MAX,
+    });
     let entries = store
-        .member_history(id, HistoryQuery::oldest(100_000))
+        .member_history(id, query)
         .map_err(|e| ApiError::internal(e.to_string()))?;
     let mut events = Vec::new();
-    for entry in entries.into_iter().filter(|e| e.position.height >= since) {
+    let mut tx_hashes: std::collections::HashMap<u64, Vec<Hash>> = std::collections::HashMap::new();
+    for entry in entries {
         if let MemberActivity::Balance {
             event,
             balance_after,
         } = entry.activity
         {
-            let tx_hash = store
-                .blocks(entry.position.height..=entry.position.height, 1)
-                .ok()
-                .and_then(|b| b.into_iter().next())
-                .and_then(|b| {
-                    b.block
-                        .txs
-                        .get(entry.position.tx_index as usize)
-                        .map(Transaction::hash)
-                });
+            let height = entry.position.height;
+            let hashes = tx_hashes.entry(height).or_insert_with(|| {
+                store
+                    .block(height)
+                    .ok()
+                    .flatten()
+                    .map(|b| b.block.txs.iter().map(Transaction::hash).collect())
+                    .unwrap_or_default()
+            });
+            let tx_hash = hashes.get(entry.position.tx_index as usize).copied();
             let mut line = event_json(state, &event);
             if let Value::Object(map) = &mut line {
                 map.insert("height".into(), json!(entry.position.height));
@@ -352,19 +377,16 @@ async fn contribution(AxState(api): AxState<ApiState>, Path(id): Path<String>) -
 }
 
 /// `?open=true&by=ADDRESS&after=ID&limit=N`
-#[derive(Debug, Deserialize)]
-struct ListQuery {
-    open: Option<bool>,
-    by: Option<String>,
-    after: Option<u64>,
-    limit: Option<usize>,
-}
-
-async fn contributions(AxState(api): AxState<ApiState>, Query(q): Query<ListQuery>) -> ApiResult {
-    let limit = q.limit.unwrap_or(50).clamp(1, 500);
+async fn contributions(AxState(api): AxState<ApiState>, Query(params): Query<Params>) -> ApiResult {
+    let open: Option<bool> = param(&params, "open")?;
+    let after: Option<u64> = param(&params, "after")?;
+    let limit = param::<usize>(&params, "limit")?
+        .unwrap_or(50)
+        .clamp(1, 500);
+    let by_text: Option<String> = params.get("by").cloned();
     let store = read(&api.shared.store);
     let state = store.state();
-    let by = match &q.by {
+    let by = match &by_text {
         Some(text) => {
             let address = parse_address(text)?;
             Some(
@@ -376,7 +398,7 @@ async fn contributions(AxState(api): AxState<ApiState>, Query(q): Query<ListQuer
         }
         None => None,
     };
-    let start = q.after.map_or(0, |a| a.saturating_add(1));
+    let start = after.map_or(0, |a| a.saturating_add(1));
     let mut items = Vec::new();
     let mut next = None;
     for c in state
@@ -384,7 +406,7 @@ async fn contributions(AxState(api): AxState<ApiState>, Query(q): Query<ListQuer
         .iter()
         .skip(usize::try_from(start).unwrap_or(usize::MAX))
     {
-        if by.is_some_and(|b| b != c.contributor) || (q.open == Some(true) && !is_open(c)) {
+        if by.is_some_and(|b| b != c.contributor) || (open == Some(true) && !is_open(c)) {
             continue;
         }
         if items.len() == limit {

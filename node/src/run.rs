@@ -246,6 +246,7 @@ pub async fn run(
         validator: validator.as_ref().map(Keypair::address),
         genesis_hash,
         evidence: AtomicUsize::new(0),
+        stopping: AtomicBool::new(false),
     });
 
     let listener = tokio::net::TcpListener::bind(config.api.listen)
@@ -259,7 +260,9 @@ pub async fn run(
         shared: shared.clone(),
         net: net.clone(),
     });
-    let mut api_shutdown = shutdown.clone();
+    // The API stops when the event loop stops, whatever the reason: a node whose consensus
+    // died must not keep accepting transactions it will never include.
+    let (api_stop, mut api_shutdown) = watch::channel(false);
     let api = tokio::spawn(async move {
         axum::serve(listener, router)
             .with_graceful_shutdown(async move {
@@ -277,9 +280,20 @@ pub async fn run(
 
     let service = Service::new(shared.clone(), net.clone(), net_rx, validator, wal, config)?;
     let result = service.run(wal_records, shutdown).await;
+    if let Err(e) = &result {
+        tracing::error!(error = %e, "event loop failed; stopping the node");
+    }
+    shared
+        .stopping
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    let _ = api_stop.send(true);
     net.shutdown().await;
-    if let Ok(Err(e)) = api.await {
-        tracing::warn!(error = %e, "API server stopped with an error");
+    // Open event streams would hold a graceful shutdown forever: give them a moment.
+    let mut api = api;
+    match tokio::time::timeout(std::time::Duration::from_secs(3), &mut api).await {
+        Ok(Ok(Err(e))) => tracing::warn!(error = %e, "API server stopped with an error"),
+        Ok(_) => {}
+        Err(_) => api.abort(),
     }
     tracing::info!(
         height = crate::service::read(&shared.store).height(),

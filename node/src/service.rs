@@ -32,11 +32,19 @@ use crate::mempool::{Admitted, Mempool, MempoolError};
 use crate::network::{NetworkEvent, NetworkHandle, PeerId, Topic, Verdict};
 use crate::wal::{Wal, WalError};
 use crate::wire::{
-    certificate_from_engine, ConsensusMessage, Envelope, SyncRequest, SyncResponse, MAX_SYNC_BATCH,
+    certificate_from_engine, ConsensusMessage, Envelope, SyncRequest, SyncResponse, TxEnvelope,
+    MAX_SYNC_BATCH, MAX_SYNC_RESPONSE_BYTES,
 };
 
 /// How far in the future a proposed block's time may be (spec section 6: 5 s).
 const MAX_CLOCK_DRIFT_MS: u64 = 5_000;
+/// Most blocks kept per height (proposals of every round, from honest proposers only).
+const MAX_BLOCKS_KEPT: usize = 64;
+/// How often pending transactions are gossiped again (a peer may have missed them, or
+/// received a later nonce first).
+const REGOSSIP_EVERY: Duration = Duration::from_secs(15);
+/// Most pending transactions gossiped again at once.
+const REGOSSIP_MAX: usize = 500;
 
 /// What API subscribers are told (the SSE stream).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,6 +88,8 @@ pub struct Shared {
     pub genesis_hash: Hash,
     /// Double-sign evidence seen.
     pub evidence: AtomicUsize,
+    /// Set when the node is stopping (or its event loop died): the API refuses writes.
+    pub stopping: AtomicBool,
 }
 
 /// Why the node stopped with an error.
@@ -114,8 +124,10 @@ pub struct Service {
     consensus: Consensus,
     wal: Wal,
     keypair: Option<Keypair>,
-    /// Blocks seen for the current height, by hash (proposals carry them).
+    /// Blocks seen for the current and next height, by hash (proposals carry them).
     blocks: HashMap<Hash, Block>,
+    /// Whether each of those blocks is valid, so a re-broadcast proposal is checked once.
+    verdicts: HashMap<Hash, bool>,
     /// A decision whose block has not arrived yet (it will come by sync).
     awaiting: Option<(u64, Hash, Certificate)>,
     timer_tx: mpsc::UnboundedSender<Timer>,
@@ -190,6 +202,7 @@ impl Service {
             wal,
             keypair,
             blocks: HashMap::new(),
+            verdicts: HashMap::new(),
             awaiting: None,
             timer_tx,
             timer_rx,
@@ -212,9 +225,13 @@ impl Service {
         mut shutdown: watch::Receiver<bool>,
     ) -> Result<(), NodeError> {
         let height = read(&self.shared.store).height() + 1;
+        // Only this validator's own messages restore its votes; a home whose key changed
+        // (or a validator turned full node) must not feed foreign ones to the engine.
+        let me = self.keypair.as_ref().map(Keypair::address);
         let own: Vec<Message> = wal_records
             .iter()
             .filter_map(|m| self.engine_message(m, height))
+            .filter(|m| Some(m.signer()) == me)
             .collect();
         for m in &wal_records {
             if let ConsensusMessage::Proposal(p) = m {
@@ -234,6 +251,7 @@ impl Service {
         self.process(effects).await?;
         let mut rebroadcast = tokio::time::interval(Duration::from_millis(2_000));
         let mut sync_tick = tokio::time::interval(Duration::from_millis(1_000));
+        let mut regossip = tokio::time::interval(REGOSSIP_EVERY);
         loop {
             tokio::select! {
                 _ = shutdown.changed() => break,
@@ -245,6 +263,7 @@ impl Service {
                     self.process(effects).await?;
                 }
                 _ = sync_tick.tick() => self.start_sync(),
+                _ = regossip.tick() => self.regossip().await,
             }
         }
         tracing::info!(
@@ -441,7 +460,17 @@ impl Service {
         let receipt = {
             let mut store = write(&self.shared.store);
             if block.header.height != store.height() + 1 {
-                return Ok(()); // already have it (from sync)
+                // Already on disk (block sync was faster): carry on at the next height.
+                let next = store.height() + 1;
+                drop(store);
+                self.blocks.clear();
+                self.verdicts.clear();
+                self.awaiting = None;
+                self.schedule(
+                    Timer::StartHeight(next),
+                    self.config.consensus.block_time_ms,
+                );
+                return Ok(());
             }
             store.commit(block, certificate)?
         };
@@ -454,10 +483,15 @@ impl Service {
             "block final"
         );
         self.wal.clear()?;
-        self.blocks.clear();
+        let next = receipt.height + 1;
+        // Keep the decided block until the next height starts: the engine re-broadcasts
+        // the decided proposal meanwhile, which lagging validators need to decide too.
+        self.blocks.retain(|_, b| b.header.height >= receipt.height);
+        let kept: std::collections::HashSet<Hash> = self.blocks.keys().copied().collect();
+        self.verdicts.retain(|hash, _| kept.contains(hash));
         self.awaiting = None;
         self.schedule(
-            Timer::StartHeight(receipt.height + 1),
+            Timer::StartHeight(next),
             self.config.consensus.block_time_ms,
         );
         Ok(())
@@ -513,7 +547,9 @@ impl Service {
         if stored + 1 != h || self.consensus.height() >= h {
             return Ok(());
         }
-        self.blocks.clear();
+        self.blocks.retain(|_, b| b.header.height >= h);
+        let kept: std::collections::HashSet<Hash> = self.blocks.keys().copied().collect();
+        self.verdicts.retain(|hash, _| kept.contains(hash));
         let effects = self.consensus.start_height(h)?;
         self.process(effects).await
     }
@@ -523,7 +559,9 @@ impl Service {
             NetworkEvent::PeerConnected(peer) => {
                 self.peers.insert(peer);
                 self.shared.peers.store(self.peers.len(), Ordering::Relaxed);
-                tracing::info!(%peer, peers = self.peers.len(), "peer connected");
+                tracing::info!(%peer, peers = self.peers.len(), "peer connected"
+                );
+                self.regossip().await;
             }
             NetworkEvent::PeerDisconnected(peer) => {
                 self.peers.remove(&peer);
@@ -558,7 +596,7 @@ impl Service {
     }
 
     fn on_gossip_tx(&self, data: &[u8]) -> Verdict {
-        let Ok(tx) = Transaction::from_bytes(data) else {
+        let Ok(TxEnvelope { tx, .. }) = TxEnvelope::from_bytes(data) else {
             return Verdict::Reject;
         };
         match lock(&self.shared.mempool).insert(tx) {
@@ -578,36 +616,95 @@ impl Service {
         let height = self.consensus.height();
         match envelope.message {
             ConsensusMessage::Vote(v) => {
+                // Only validators' signed votes are worth relaying or remembering.
+                if !self.consensus.validators().contains(&v.validator) {
+                    return (Verdict::Reject, Vec::new());
+                }
                 let vote = v.to_engine();
                 if vote.verify().is_err() {
                     return (Verdict::Reject, Vec::new());
                 }
-                if v.height > height + 1 {
+                if v.height > height.saturating_add(1) {
                     self.start_sync();
+                    return (Verdict::Ignore, Vec::new());
                 }
-                if v.height + 1 < height {
+                if v.height.saturating_add(1) < height {
                     return (Verdict::Ignore, Vec::new());
                 }
                 (Verdict::Accept, self.consensus.handle(Input::Vote(vote)))
             }
             ConsensusMessage::Proposal(p) => {
+                // The round's proposer, signing its own block, or nothing.
+                let expected = self
+                    .consensus
+                    .validators()
+                    .proposer(p.height, p.round)
+                    .address;
                 let proposal = p.to_engine();
-                if proposal.verify().is_err() || p.block.hash() != p.value {
+                if expected != p.proposer
+                    || p.block.header.proposer != p.proposer
+                    || p.block.hash() != p.value
+                    || proposal.verify().is_err()
+                {
                     return (Verdict::Reject, Vec::new());
                 }
-                if p.height > height {
+                if p.height > height.saturating_add(1) {
                     self.start_sync();
-                    return (Verdict::Accept, Vec::new());
+                    return (Verdict::Ignore, Vec::new());
                 }
                 if p.height < height {
                     return (Verdict::Ignore, Vec::new());
                 }
-                let valid = self.validate_block(&p.block);
-                self.blocks.insert(p.value, p.block.clone());
+                // A next-height proposal can be checked once this height's block is on
+                // disk; the engine buffers it until it enters that height.
+                let stored = read(&self.shared.store).height();
+                if p.height != stored + 1 {
+                    return (Verdict::Ignore, Vec::new());
+                }
+                let valid = match self.verdicts.get(&p.value) {
+                    Some(v) => *v,
+                    None => {
+                        let v = self.validate_block(&p.block);
+                        if self.blocks.len() < MAX_BLOCKS_KEPT {
+                            self.verdicts.insert(p.value, v);
+                            self.blocks.insert(p.value, p.block.clone());
+                        }
+                        v
+                    }
+                };
+                if let Some((h, hash, certificate)) = self.awaiting.clone() {
+                    if hash == p.value && h == p.height {
+                        // The block of a decision we were waiting for.
+                        if let Err(e) = self.commit(&p.block, &certificate) {
+                            tracing::error!(error = %e, "cannot commit the awaited block");
+                        }
+                        return (Verdict::Accept, Vec::new());
+                    }
+                }
                 (
                     Verdict::Accept,
                     self.consensus.handle(Input::Proposal { proposal, valid }),
                 )
+            }
+        }
+    }
+
+    /// Gossips pending transactions again (they may have been missed, or arrived at a
+    /// peer after a later nonce of the same sender).
+    async fn regossip(&mut self) {
+        let txs = lock(&self.shared.mempool).reap(REGOSSIP_MAX);
+        for tx in txs {
+            self.gossip_nonce += 1;
+            let envelope = TxEnvelope {
+                tx,
+                nonce: self.gossip_nonce,
+            };
+            if let Err(e) = self
+                .net
+                .publish(Topic::Transactions, envelope.to_bytes())
+                .await
+            {
+                tracing::debug!(error = %e, "transaction re-gossip not sent");
             }
         }
     }
@@ -625,9 +722,17 @@ impl Service {
                     .min(from.saturating_add(MAX_SYNC_BATCH - 1))
                     .min(store.height());
                 let mut out = Vec::new();
+                let mut bytes = 0usize;
                 for h in from.max(1)..=to {
                     match store.block(h) {
-                        Ok(Some(b)) => out.push((b.block, b.certificate)),
+                        Ok(Some(b)) => {
+                            // Stay well under the network's message cap; always send one.
+                            bytes += pov_protocol::codec::encode(&b.block).len();
+                            if !out.is_empty() && bytes > MAX_SYNC_RESPONSE_BYTES {
+                                break;
+                            }
+                            out.push((b.block, b.certificate));
+                        }
                         _ => break,
                     }
                 }
@@ -680,10 +785,15 @@ impl Service {
                     self.after_commit(block);
                     tracing::debug!(height = receipt.height, "synced block");
                 }
-                Err(e) => {
+                Err(
+                    e @ (pov_storage::StoreError::Certificate { .. }
+                    | pov_storage::StoreError::InvalidBlock { .. }),
+                ) => {
                     tracing::warn!(error = %e, height = block.header.height, "peer sent a block that does not verify; dropping the rest");
                     break;
                 }
+                // Anything else is this node's own storage failing: stop rather than run on.
+                Err(e) => return Err(NodeError::Storage(e)),
             }
         }
         let height = read(&self.shared.store).height();
@@ -697,12 +807,16 @@ impl Service {
                 "block sync: caught up to {height} of {peer_height}"
             );
             self.wal.clear()?;
-            self.blocks.clear();
+            self.blocks.retain(|_, b| b.header.height > height);
+            let kept: std::collections::HashSet<Hash> = self.blocks.keys().copied().collect();
+            self.verdicts.retain(|hash, _| kept.contains(hash));
             self.awaiting = None;
         }
         if behind {
             self.start_sync();
-        } else if self.consensus.height() <= height {
+        } else if applied > 0 || self.consensus.height() < height {
+            // Caught up by sync: join consensus at once. (After a decision of our own, the
+            // next height starts after `block_time_ms` instead, by its timer.)
             self.enter_height(height + 1).await?;
         }
         Ok(())

@@ -14,6 +14,9 @@ use crate::consensus::{Message, Proposal, SignedProposal, SignedVote, Vote, Vote
 
 /// Most blocks one sync response carries (bounds response size and work per request).
 pub const MAX_SYNC_BATCH: u64 = 32;
+/// Most block bytes one sync response carries: half the network's 16 MiB message cap, so a
+/// batch of large blocks never exceeds it (at least one block is always sent).
+pub const MAX_SYNC_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
 
 /// A vote on the wire.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -220,6 +223,27 @@ impl Envelope {
     }
     /// Decodes canonical bytes.
     pub fn from_bytes(bytes: &[u8]) -> Result<Envelope, DecodeError> {
+        codec::decode_canonical(bytes)
+    }
+}
+
+/// A transaction as gossiped, with a sender-chosen nonce so that re-gossip of a pending
+/// transaction is not swallowed by gossipsub's duplicate cache.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxEnvelope {
+    /// The signed transaction.
+    pub tx: pov_protocol::Transaction,
+    /// Distinguishes re-sends.
+    pub nonce: u64,
+}
+
+impl TxEnvelope {
+    /// Canonical bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        codec::encode(self)
+    }
+    /// Decodes canonical bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<TxEnvelope, DecodeError> {
         codec::decode_canonical(bytes)
     }
 }

@@ -146,6 +146,43 @@ fn dev_node_finalizes_transactions_and_restarts_where_it_stopped() {
         "{body}"
     );
 
+    // Bad queries and unknown things get JSON errors with fitting statuses.
+    let (status, body) =
+        pov_tests::http::get_with_status(&format!("{}/contributions?limit=x", node.api))
+            .expect("answer");
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("bad_request")),
+        "{body}"
+    );
+    let (status, body) =
+        pov_tests::http::get_with_status(&format!("{}/contributions/99", node.api))
+            .expect("answer");
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("not_found")),
+        "{body}"
+    );
+    let history = node
+        .get(&format!(
+            "/accounts/{}/history?since=1",
+            Keypair::dev(1).address()
+        ))
+        .expect("history");
+    assert_eq!(history["events"][0]["rule"], "fee");
+    assert_eq!(history["events"][0]["balance_after"], "99");
+
+    // The event stream announces final blocks.
+    let stream = pov_tests::http::read_sse_until(
+        &format!("{}/events", node.api),
+        "\"height\"",
+        Duration::from_secs(15),
+    );
+    assert!(
+        stream.contains("event: block"),
+        "no block event in: {stream}"
+    );
+
     // Graceful stop: exit 0, and everything reported final is still there after a restart.
     let before = node.get("/status").expect("status");
     let height = before["height"].as_u64().expect("height");

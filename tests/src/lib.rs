@@ -24,6 +24,19 @@ pub mod http {
         ureq::Agent::new_with_config(config)
     }
 
+    /// GET `url`; the status and the JSON body, whatever the status.
+    pub fn get_with_status(url: &str) -> Result<(u16, Value), String> {
+        let mut response = agent().get(url).call().map_err(|e| e.to_string())?;
+        let status = response.status().as_u16();
+        let text = response
+            .body_mut()
+            .read_to_string()
+            .map_err(|e| e.to_string())?;
+        let value =
+            serde_json::from_str(&text).map_err(|e| format!("{status}: not JSON: {e}: {text}"))?;
+        Ok((status, value))
+    }
+
     /// GET `url`; the JSON body of a 2xx answer, else `None`.
     pub fn get_json(url: &str) -> Option<Value> {
         let mut response = agent().get(url).call().ok()?;
@@ -32,6 +45,31 @@ pub mod http {
         }
         let text = response.body_mut().read_to_string().ok()?;
         serde_json::from_str(&text).ok()
+    }
+
+    /// Reads a Server-Sent Events stream until a line contains `needle` (or `limit` passes);
+    /// returns what was read.
+    pub fn read_sse_until(url: &str, needle: &str, limit: Duration) -> String {
+        use std::io::BufRead;
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(limit))
+            .build();
+        let agent = ureq::Agent::new_with_config(config);
+        let Ok(mut response) = agent.get(url).call() else {
+            return String::new();
+        };
+        let reader = std::io::BufReader::new(response.body_mut().as_reader());
+        let mut seen = String::new();
+        for line in reader.lines() {
+            let Ok(line) = line else { break };
+            seen.push_str(&line);
+            seen.push('\n');
+            if line.contains(needle) {
+                break;
+            }
+        }
+        seen
     }
 
     /// POST a JSON body; the status and the JSON answer.
