@@ -1,6 +1,7 @@
 //! Four `povd` validators as separate processes, set up by `pov devnet init`: three start,
-//! the fourth joins late and catches up by block sync; about 300 transactions go in through
-//! the APIs of all four; every node ends at the same blocks and state roots.
+//! the fourth joins late and catches up by block sync; one is killed with SIGKILL and
+//! restarted; about 300 transactions go in through the APIs of all four; every node ends at
+//! the same blocks and state roots.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -118,6 +119,32 @@ fn four_validators_agree_on_every_block_and_state_root() {
         }
     }
     wait_final(&nodes[0], &hashes, Duration::from_secs(120));
+
+    // A validator is killed outright (SIGKILL) and restarted: it loses nothing final,
+    // restores its consensus log, and catches up by sync while the other three go on.
+    let before_kill = nodes[2].height();
+    let _ = nodes[2].child.kill();
+    let _ = nodes[2].child.wait();
+    let resume = nodes[0].height() + 3;
+    assert!(
+        nodes[0].wait_height(resume, Duration::from_secs(60)),
+        "{}",
+        nodes[0].log_tail()
+    );
+    nodes[2] = NodeProcess::start(&home(2), &url(2));
+    let block = nodes[2].get(&format!("/blocks/{before_kill}")).or_else(|| {
+        std::thread::sleep(Duration::from_secs(2));
+        nodes[2].get(&format!("/blocks/{before_kill}"))
+    });
+    assert!(
+        block.is_some(),
+        "block {before_kill} final before the kill is gone"
+    );
+    assert!(
+        nodes[2].wait_height(resume, Duration::from_secs(60)),
+        "restarted validator did not catch up:\n{}",
+        nodes[2].log_tail()
+    );
 
     // Phase 2: every member evaluates every contribution and makes a transfer, through
     // its own node.
