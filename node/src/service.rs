@@ -774,6 +774,31 @@ impl Service {
         for (block, certificate) in &blocks {
             let result = {
                 let mut store = write(&self.shared.store);
+                if block.header.height <= store.height() {
+                    // A certified block where we already have one: if it differs, two
+                    // certificates conflict, which only double signing can produce.
+                    let genesis = store.genesis().clone();
+                    if let Ok(Some(ours)) = store.block(block.header.height) {
+                        if ours.block.hash() != block.hash()
+                            && certificate
+                                .verify(
+                                    &genesis.validator_set(),
+                                    block.header.height,
+                                    &block.hash(),
+                                )
+                                .is_ok()
+                        {
+                            self.shared.evidence.fetch_add(1, Ordering::Relaxed);
+                            tracing::error!(
+                                height = block.header.height,
+                                ours = %ours.block.hash(),
+                                theirs = %block.hash(),
+                                "conflicting commit certificates at one height: validators double-signed"
+                            );
+                        }
+                    }
+                    continue;
+                }
                 if block.header.height != store.height() + 1 {
                     continue;
                 }

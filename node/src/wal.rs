@@ -45,12 +45,22 @@ impl Wal {
             path: path.to_path_buf(),
             source,
         };
+        let created = !path.exists();
         let mut file = OpenOptions::new()
             .read(true)
             .append(true)
             .create(true)
             .open(path)
             .map_err(io)?;
+        if created {
+            // A new file is durable only once its directory entry is: fsync the directory
+            // too, or a power loss could take the log (and its double-sign protection).
+            if let Some(dir) = path.parent() {
+                if let Ok(d) = File::open(dir) {
+                    d.sync_all().map_err(io)?;
+                }
+            }
+        }
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes).map_err(io)?;
         let mut records = Vec::new();
