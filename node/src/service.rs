@@ -164,12 +164,14 @@ impl Service {
         config: NodeConfig,
     ) -> Result<Service, NodeError> {
         let genesis = read(&shared.store).genesis().clone();
+        // The engine's set is the genesis's, in the same (proposer) order.
         let validators = ValidatorSet::new(
             genesis
+                .validator_set()
                 .validators
-                .iter()
+                .into_iter()
                 .map(|v| Validator {
-                    address: v.public_key,
+                    address: v.address,
                     power: v.power,
                 })
                 .collect(),

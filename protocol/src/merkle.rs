@@ -21,6 +21,18 @@ fn node_hash(left: &Hash, right: &Hash) -> Hash {
     hash_parts(&[NODE, left.as_bytes(), right.as_bytes()])
 }
 
+/// The level above `level`: pairs hashed together, an odd last node promoted.
+fn parent_level(level: &[Hash]) -> Vec<Hash> {
+    level
+        .chunks(2)
+        .map(|pair| match pair {
+            [l, r] => node_hash(l, r),
+            [single] => *single,
+            _ => Hash::ZERO,
+        })
+        .collect()
+}
+
 /// The root over already-hashed leaves, in order.
 pub fn root(leaves: &[Hash]) -> Hash {
     if leaves.is_empty() {
@@ -28,14 +40,7 @@ pub fn root(leaves: &[Hash]) -> Hash {
     }
     let mut level = leaves.to_vec();
     while level.len() > 1 {
-        level = level
-            .chunks(2)
-            .map(|pair| match pair {
-                [l, r] => node_hash(l, r),
-                [single] => *single,
-                _ => Hash::ZERO,
-            })
-            .collect();
+        level = parent_level(&level);
     }
     level[0]
 }
@@ -64,14 +69,7 @@ pub fn prove(leaves: &[Hash], index: usize) -> Option<Proof> {
         if sibling < level.len() {
             siblings.push(level[sibling]);
         }
-        level = level
-            .chunks(2)
-            .map(|pair| match pair {
-                [l, r] => node_hash(l, r),
-                [single] => *single,
-                _ => Hash::ZERO,
-            })
-            .collect();
+        level = parent_level(&level);
         i /= 2;
     }
     Some(Proof {
