@@ -26,7 +26,14 @@ pub mod http {
 
     /// GET `url`; the status and the JSON body, whatever the status.
     pub fn get_with_status(url: &str) -> Result<(u16, Value), String> {
-        let mut response = agent().get(url).call().map_err(|e| e.to_string())?;
+        status_and_json(agent().get(url).call())
+    }
+
+    /// The status and JSON body of an answer (any status).
+    fn status_and_json(
+        answer: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> Result<(u16, Value), String> {
+        let mut response = answer.map_err(|e| e.to_string())?;
         let status = response.status().as_u16();
         let text = response
             .body_mut()
@@ -74,19 +81,12 @@ pub mod http {
 
     /// POST a JSON body; the status and the JSON answer.
     pub fn post_json(url: &str, body: &str) -> Result<(u16, Value), String> {
-        let mut response = agent()
-            .post(url)
-            .header("Content-Type", "application/json")
-            .send(body)
-            .map_err(|e| e.to_string())?;
-        let status = response.status().as_u16();
-        let text = response
-            .body_mut()
-            .read_to_string()
-            .map_err(|e| e.to_string())?;
-        let value =
-            serde_json::from_str(&text).map_err(|e| format!("{status}: not JSON: {e}: {text}"))?;
-        Ok((status, value))
+        status_and_json(
+            agent()
+                .post(url)
+                .header("Content-Type", "application/json")
+                .send(body),
+        )
     }
 }
 
