@@ -118,7 +118,22 @@ impl SledEngine {
             .mode(sled::Mode::LowSpace)
             // Durability only where the store asks for it: see the module docs.
             .flush_every_ms(None);
-        let db = guarded(dir, "opening the database", || config.open())?;
+        // sled releases its file lock asynchronously: after a `Db` is dropped its background
+        // threads may hold the lock a little longer, so an immediate reopen in the same
+        // process can find it busy. Retry briefly; a directory really held by another
+        // process still ends in a `Locked` error.
+        let deadline = std::time::Instant::now() + LOCK_WAIT;
+        let db = loop {
+            match guarded(dir, "opening the database", || config.open()) {
+                Err(e)
+                    if e.kind == EngineErrorKind::Locked
+                        && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                other => break other?,
+            }
+        };
         let mut trees = Vec::with_capacity(Tree::ALL.len());
         for tree in Tree::ALL {
             trees.push(guarded(dir, "opening a tree", || {
@@ -136,6 +151,9 @@ impl SledEngine {
         &self.trees[tree.index()]
     }
 }
+
+/// How long [`SledEngine::open`] waits for a lock that a just-closed handle still holds.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 
 impl Engine for SledEngine {
     fn name(&self) -> &'static str {
