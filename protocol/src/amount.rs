@@ -483,6 +483,61 @@ mod tests {
         );
     }
 
+    fn mul(a: i128, b: i128) -> i128 {
+        let x = Amount::from_mantissa(a).expect("a");
+        let y = Amount::from_mantissa(b).expect("b");
+        x.checked_mul(y).expect("fits").mantissa()
+    }
+
+    /// Exact ties (remainder exactly half of 10^12) go to the even neighbour, on both the
+    /// narrow and the wide path, for both signs. Expected values from exact integer
+    /// arithmetic outside this code (Python's integers).
+    #[test]
+    fn multiplication_ties_round_to_even() {
+        // Narrow path: 0.000001 * 0.0000005 = 0.0000000000005 -> 0 (0 is even);
+        // 0.000001 * 0.0000015 = 0.0000000000015 -> 0.000000000002.
+        assert_eq!(mul(1_000_000, 500_000), 0);
+        assert_eq!(mul(1_000_000, 1_500_000), 2);
+        assert_eq!(mul(1_000_000, 2_500_000), 2);
+        assert_eq!(mul(-1_000_000, 1_500_000), -2);
+        assert_eq!(mul(-1_000_000, -2_500_000), 2);
+        // Wide path (products above 2^128) ending in exactly ...500000000000.
+        let a = 1_073_741_824_500_000_000_000;
+        assert_eq!(
+            mul(a, 55_340_232_221_128_654_849),
+            59_421_121_913_368_369_306_796_032_000
+        );
+        assert_eq!(
+            mul(a, 18_446_744_073_709_551_619),
+            19_807_040_637_789_456_438_461_988_866
+        );
+        assert_eq!(
+            mul(-a, 18_446_744_073_709_551_619),
+            -19_807_040_637_789_456_438_461_988_866
+        );
+        // The tie rule itself, below the multiplication.
+        let d = u128::from(SCALE_FACTOR);
+        assert_eq!(round_half_even(4, d / 2, d), 4);
+        assert_eq!(round_half_even(5, d / 2, d), 6);
+        assert_eq!(round_half_even(5, d / 2 - 1, d), 5);
+        assert_eq!(round_half_even(4, d / 2 + 1, d), 5);
+    }
+
+    /// A product both of whose factors have two non-zero 64-bit limbs: every partial
+    /// product of the schoolbook multiplication (both cross terms included) contributes.
+    #[test]
+    fn wide_products_use_every_partial_product() {
+        let a = 1_173_294_908_543_862_283_231; // 0x3f_9abcdef013579bdf
+        let b = 46_649_766_124_238_310_094; // 0x2_87654321_02468ace
+        let want = 54_733_933_078_330_752_928_335_606_290;
+        assert_eq!(mul(a, b), want);
+        assert_eq!(mul(b, a), want);
+        assert_eq!(mul(-a, b), -want);
+        let (a, b) = (a as u128, b as u128);
+        assert_eq!(wide_mul_round(a, b), Ok(want as u128));
+        assert_eq!(wide_mul_round(b, a), Ok(want as u128));
+    }
+
     #[test]
     fn powers_are_accurate() {
         // Values computed with 50-digit arithmetic.
