@@ -1,0 +1,360 @@
+//! Committing a finalized block: check its certificate, execute it, and write the block,
+//! its indexes and history, the changed state and the new head in one atomic batch, flushed
+//! before the block is reported final.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Instant;
+
+use pov_crypto::Address;
+use pov_protocol::block::{Block, Certificate};
+use pov_protocol::{
+    codec, Amount, Asset, ContributionId, Event, MemberId, State, Transaction, TxBody,
+};
+
+use super::{CommitReceipt, CommitTimings, Store};
+use crate::engine::{Tree, WriteBatch};
+use crate::error::StoreError;
+use crate::schema::{
+    self, Action, BlockLines, ContributionActivity, Head, Line, MemberActivity, TxRecord,
+};
+use crate::state_io::Persisted;
+
+impl Store {
+    /// Commits a finalized block, checking every transaction signature. See
+    /// [`Store::commit_with`].
+    pub fn commit(
+        &mut self,
+        block: &Block,
+        certificate: &Certificate,
+    ) -> Result<CommitReceipt, StoreError> {
+        self.commit_with(block, certificate, &|_| false)
+    }
+
+    /// Commits a finalized block: checks its certificate against the genesis validators,
+    /// executes it on the state (a failing transaction or a wrong root refuses the block and
+    /// changes nothing), writes the block, certificate, transactions, indexes, history,
+    /// changed state entries and the new head in one atomic batch, flushes it, and only then
+    /// returns. A receipt means the block survives a crash and may be reported final.
+    ///
+    /// `verified` says which transactions' signatures were already checked (the mempool's
+    /// cache, spec section 7); others are checked here.
+    ///
+    /// If writing or flushing fails, the block may or may not be on disk: the store then
+    /// refuses further commits ([`StoreError::Poisoned`]) until reopened, which re-reads the
+    /// truth from disk.
+    pub fn commit_with(
+        &mut self,
+        block: &Block,
+        certificate: &Certificate,
+        verified: &dyn Fn(&Transaction) -> bool,
+    ) -> Result<CommitReceipt, StoreError> {
+        if let Some(reason) = &self.poisoned {
+            return Err(StoreError::Poisoned(reason.clone()));
+        }
+        let started = Instant::now();
+        let height = block.header.height;
+        let hash = block.hash();
+        certificate
+            .verify(&self.validators, height, &hash)
+            .map_err(|error| StoreError::Certificate { height, error })?;
+        let parent = self.parent();
+        let members_before = self.state.members().len();
+        let contributions_before = self.state.contributions().len() as u64;
+        let outcome = self
+            .state
+            .apply_block(block, &parent, &self.validators, verified)
+            .map_err(|error| StoreError::InvalidBlock { height, error })?;
+
+        // The state now holds the block. From here on a failure leaves memory ahead of disk.
+        let executed = Instant::now();
+        let head = Head {
+            height,
+            hash,
+            state_root: outcome.state_root,
+            time_ms: block.header.time_ms,
+        };
+        let built = self.block_batch(
+            block,
+            certificate,
+            &head,
+            &outcome.events,
+            members_before,
+            contributions_before,
+        );
+        let (batch, persisted) = match built {
+            Ok(b) => b,
+            Err(e) => return Err(self.poison(e)),
+        };
+        let indexed = Instant::now();
+        if let Err(e) = self.engine.write(&batch) {
+            return Err(self.poison(e.into()));
+        }
+        let written = Instant::now();
+        if let Err(e) = self.engine.flush() {
+            return Err(self.poison(e.into()));
+        }
+        if let Some(marker) = &self.marker {
+            // The block is durable; if its witness cannot be written the disk is failing,
+            // and the block is reported not final (it is, and will be found on reopen).
+            if let Err(e) = marker.write(&head) {
+                return Err(self.poison(e));
+            }
+        }
+        self.head = Some(head);
+        self.persisted = persisted;
+        let timings = CommitTimings {
+            execute: executed - started,
+            index: indexed - executed,
+            write: written - indexed,
+            flush: written.elapsed(),
+        };
+        let receipt = CommitReceipt {
+            height,
+            hash,
+            state_root: head.state_root,
+            txs: block.txs.len(),
+            events: outcome.events.iter().map(Vec::len).sum(),
+            writes: batch.len(),
+            bytes: batch.byte_size(),
+            timings,
+        };
+        tracing::debug!(
+            height,
+            txs = receipt.txs,
+            writes = receipt.writes,
+            bytes = receipt.bytes,
+            execute_ms = timings.execute.as_secs_f64() * 1e3,
+            index_ms = timings.index.as_secs_f64() * 1e3,
+            write_ms = timings.write.as_secs_f64() * 1e3,
+            flush_ms = timings.flush.as_secs_f64() * 1e3,
+            "block committed and flushed"
+        );
+        Ok(receipt)
+    }
+
+    fn poison(&mut self, error: StoreError) -> StoreError {
+        tracing::error!(%error, "writing a block failed; the store refuses writes until reopened");
+        self.poisoned = Some(error.to_string());
+        error
+    }
+
+    /// Everything one block writes.
+    fn block_batch(
+        &self,
+        block: &Block,
+        certificate: &Certificate,
+        head: &Head,
+        events: &[Vec<Event>],
+        members_before: usize,
+        contributions_before: u64,
+    ) -> Result<(WriteBatch, Persisted), StoreError> {
+        let height = head.height;
+        let mut batch = WriteBatch::new();
+        batch.put(
+            Tree::Chain,
+            schema::chain::header(height),
+            codec::encode(&block.header),
+        );
+        batch.put(
+            Tree::Chain,
+            schema::chain::certificate(height),
+            codec::encode(certificate),
+        );
+        batch.put(
+            Tree::Chain,
+            schema::chain::block_hash(&head.hash),
+            height.to_be_bytes().to_vec(),
+        );
+
+        let balances_after = balances_after(&self.state, events)?;
+        let mut members: HashMap<MemberId, BlockLines<MemberActivity>> = HashMap::new();
+        let mut contributions: HashMap<ContributionId, BlockLines<ContributionActivity>> =
+            HashMap::new();
+        let mut member_line = |member: MemberId, tx_index: u32, n: u32, activity| {
+            members.entry(member).or_default().push(Line {
+                tx_index,
+                n,
+                activity,
+            });
+        };
+        let mut next_contribution = contributions_before;
+        let mut joined = HashSet::new();
+        for (i, tx) in block.txs.iter().enumerate() {
+            let index = i as u32;
+            let tx_bytes = tx.to_bytes();
+            let tx_hash = pov_crypto::hash(&tx_bytes);
+            let tx_events = events.get(i).cloned().unwrap_or_default();
+            batch.put(Tree::Chain, schema::chain::tx(height, index), tx_bytes);
+
+            let sender = self.member_id(&tx.sender)?;
+            if sender as usize >= members_before && joined.insert(sender) {
+                // Open admission: the sender's first transaction created its account.
+                let activity = MemberActivity::Joined {
+                    tx: tx_hash,
+                    referrer: None,
+                };
+                member_line(sender, index, 0, activity);
+            }
+            let (contribution, action) = match &tx.body {
+                TxBody::Contribute { .. } => {
+                    let id = next_contribution;
+                    next_contribution += 1;
+                    let activity = ContributionActivity::Submitted {
+                        contributor: sender,
+                        tx: tx_hash,
+                    };
+                    (
+                        Some((id, activity)),
+                        Action::Contributed { contribution: id },
+                    )
+                }
+                TxBody::Evaluate {
+                    contribution,
+                    value,
+                } => {
+                    let activity = ContributionActivity::Evaluated {
+                        evaluator: sender,
+                        value: *value,
+                        tx: tx_hash,
+                    };
+                    let action = Action::Evaluated {
+                        contribution: *contribution,
+                        value: *value,
+                    };
+                    (Some((*contribution, activity)), action)
+                }
+                TxBody::Transfer { to, amount } => (
+                    None,
+                    Action::Transferred {
+                        to: *to,
+                        amount: *amount,
+                    },
+                ),
+                TxBody::Admit { member } => {
+                    let id = self.member_id(member)?;
+                    if joined.insert(id) {
+                        let activity = MemberActivity::Joined {
+                            tx: tx_hash,
+                            referrer: Some(sender),
+                        };
+                        member_line(id, index, 0, activity);
+                    }
+                    (None, Action::Admitted { member: *member })
+                }
+            };
+            if let Some((id, activity)) = contribution {
+                contributions.entry(id).or_default().push(Line {
+                    tx_index: index,
+                    n: 0,
+                    activity,
+                });
+            }
+            let sent = MemberActivity::Sent {
+                tx: tx_hash,
+                action,
+            };
+            member_line(sender, index, 1, sent);
+            for (j, event) in tx_events.iter().enumerate() {
+                let activity = MemberActivity::Balance {
+                    event: event.clone(),
+                    balance_after: balances_after[i][j],
+                };
+                member_line(event.member, index, 2 + j as u32, activity);
+            }
+            let record = TxRecord {
+                height,
+                index,
+                events: tx_events,
+            };
+            batch.put(
+                Tree::Chain,
+                schema::chain::tx_hash(&tx_hash),
+                codec::encode(&record),
+            );
+        }
+        for (member, mut lines) in members {
+            lines.sort_by_key(|l| (l.tx_index, l.n));
+            batch.put(
+                Tree::History,
+                schema::history::member(member, height),
+                codec::encode(&lines),
+            );
+        }
+        for (id, lines) in contributions {
+            batch.put(
+                Tree::History,
+                schema::history::contribution(id, height),
+                codec::encode(&lines),
+            );
+        }
+
+        let persisted = self.persisted.diff(&self.state, &mut batch);
+        batch.put(Tree::Meta, schema::meta::HEAD.to_vec(), codec::encode(head));
+        Ok((batch, persisted))
+    }
+
+    fn member_id(&self, address: &Address) -> Result<MemberId, StoreError> {
+        self.state
+            .member_by_address(address)
+            .map(|(id, _)| id)
+            .ok_or_else(|| {
+                StoreError::Internal(format!(
+                    "member {address} of an applied block is not in the state"
+                ))
+            })
+    }
+}
+
+/// The balance after each event of a block, found by walking the events backwards from
+/// the balances after the block (the state before the block is gone by then).
+fn balances_after(state: &State, events: &[Vec<Event>]) -> Result<Vec<Vec<Amount>>, StoreError> {
+    let mut current: HashMap<(MemberId, Asset), Amount> = HashMap::new();
+    let mut out: Vec<Vec<Amount>> = events.iter().map(|e| vec![Amount::ZERO; e.len()]).collect();
+    for (i, tx_events) in events.iter().enumerate().rev() {
+        for (j, event) in tx_events.iter().enumerate().rev() {
+            let balance = match current.get(&(event.member, event.asset)) {
+                Some(b) => *b,
+                None => {
+                    let m = state.member(event.member).ok_or_else(|| {
+                        StoreError::Internal(format!("event names unknown member {}", event.member))
+                    })?;
+                    match event.asset {
+                        Asset::Reputation => m.reputation,
+                        Asset::Tokens => m.tokens,
+                    }
+                }
+            };
+            out[i][j] = balance;
+            let before = balance
+                .checked_sub(event.amount)
+                .map_err(|e| StoreError::Internal(format!("balance history: {e}")))?;
+            current.insert((event.member, event.asset), before);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    // The store's behaviour is tested in tests/store.rs against both engines; here only
+    // the pieces that are private.
+    use super::*;
+    use pov_protocol::genesis::Genesis;
+
+    #[test]
+    fn balances_after_walks_back_from_the_final_balances() {
+        let mut state = Genesis::dev().state().expect("dev genesis");
+        let e1 = state
+            .contribute(0, "work", "t", "https://example.org", None)
+            .expect("contribute")
+            .1;
+        let e2 = state
+            .contribute(0, "work", "t2", "https://example.org", None)
+            .expect("contribute")
+            .1;
+        let after = balances_after(&state, &[e1, e2]).expect("balances");
+        // alice starts with 100 tokens and pays a fee of 1 twice.
+        assert_eq!(after[0][0], Amount::from_int(99));
+        assert_eq!(after[1][0], Amount::from_int(98));
+    }
+}

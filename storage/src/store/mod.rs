@@ -1,0 +1,59 @@
+//! [`Store`]: the chain, its state and its indexes, over any [`Engine`].
+//!
+//! One type in several phases, one file per phase: [`open`] creates or opens a database and
+//! recovers the state (replaying from genesis when the stored state does not check out);
+//! [`commit`] executes a finalized block and writes it in one atomic, flushed batch;
+//! [`query`] reads blocks, transactions, accounts and history; [`verify`] replays the chain
+//! and compares it with what is stored (`povd replay`); [`types`] holds what they return.
+
+mod commit;
+mod open;
+mod query;
+mod types;
+mod verify;
+
+use pov_crypto::Hash;
+use pov_protocol::block::ValidatorSet;
+use pov_protocol::genesis::Genesis;
+use pov_protocol::State;
+
+use crate::engine::Engine;
+use crate::marker::Marker;
+use crate::schema::Head;
+use crate::state_io::Persisted;
+
+pub use types::{
+    Account, CommitReceipt, CommitTimings, ContributionInfo, HistoryEntry, HistoryQuery,
+    OpenOptions, OpenReport, Position, StoreStatus, TxInfo, Verification,
+};
+pub use verify::verify_dir;
+
+/// A node's chain on disk: finalized blocks with their certificates, the current state,
+/// and the indexes the API needs, kept consistent by committing each block in one atomic,
+/// flushed write.
+///
+/// The store owns the in-memory [`State`] at the head; reads of blocks and history go to
+/// the engine. One writer: [`Store::commit`] takes `&mut self` (a node wraps the store in
+/// a lock).
+pub struct Store {
+    engine: Box<dyn Engine>,
+    genesis: Genesis,
+    validators: ValidatorSet,
+    genesis_root: Hash,
+    state: State,
+    head: Option<Head>,
+    persisted: Persisted,
+    marker: Option<Marker>,
+    poisoned: Option<String>,
+    opened: OpenReport,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("engine", &self.engine.name())
+            .field("location", &self.engine.location())
+            .field("head", &self.head)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,190 @@
+//! What the store's operations take and return: open options and report, commit receipts
+//! and timings, query results, history pages, status and verification.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use pov_crypto::Hash;
+use pov_protocol::{Contribution, Event, Member, MemberId, Transaction};
+
+use crate::engine::SledOptions;
+use crate::replay::ReplayReport;
+use crate::schema::{ContributionActivity, Head};
+
+/// How to open a store.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpenOptions {
+    /// Rebuild the state by replaying every block from genesis even when the stored state
+    /// checks out (`povd --verify`).
+    pub verify: bool,
+    /// sled tuning (ignored by other engines).
+    pub sled: SledOptions,
+}
+
+/// How the store came up: whether the stored state was used as is, or rebuilt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenReport {
+    /// Height of the head when opened (0: only the genesis).
+    pub height: u64,
+    /// Why the state was rebuilt from genesis, if it was.
+    pub rebuilt: Option<String>,
+    /// The replay that rebuilt it, if one ran.
+    pub replay: Option<ReplayReport>,
+}
+
+/// What a successful [`Store::commit`] returns: the block is on disk, flushed, and may be
+/// reported final.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommitReceipt {
+    /// The block's height.
+    pub height: u64,
+    /// The block's hash.
+    pub hash: Hash,
+    /// The state root after it.
+    pub state_root: Hash,
+    /// Transactions in the block.
+    pub txs: usize,
+    /// Events the block produced.
+    pub events: usize,
+    /// Key-value operations written for it.
+    pub writes: usize,
+    /// Bytes of keys and values written for it.
+    pub bytes: usize,
+    /// Where the time went, for logs, metrics and benchmarks.
+    pub timings: CommitTimings,
+}
+
+/// The phases of a commit, timed: where a slow commit spends its time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CommitTimings {
+    /// Certificate check and block execution (with the state root).
+    pub execute: Duration,
+    /// Building the write batch (encoding, history, state diff).
+    pub index: Duration,
+    /// The engine's atomic write.
+    pub write: Duration,
+    /// The engine's flush (and the final-head marker).
+    pub flush: Duration,
+}
+
+/// A transaction found by its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TxInfo {
+    /// The transaction.
+    pub tx: Transaction,
+    /// Height of its block.
+    pub height: u64,
+    /// Its position in the block.
+    pub index: u32,
+    /// Hash of its block.
+    pub block_hash: Hash,
+    /// Time of its block, in milliseconds.
+    pub time_ms: u64,
+    /// Every balance change it made, in order (it applied: finalized blocks hold only
+    /// transactions that apply).
+    pub events: Vec<Event>,
+}
+
+/// A member's current account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// The member's permanent number (what events and history use).
+    pub id: MemberId,
+    /// Balances, nonce, referrer.
+    pub member: Member,
+}
+
+/// Where a history line sits: block height, transaction index, and line within it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Position {
+    /// Block height.
+    pub height: u64,
+    /// Transaction index in the block.
+    pub tx_index: u32,
+    /// Line within the transaction (see [`crate::schema`]; 0 for contributions).
+    pub n: u32,
+}
+
+/// One line of history with its position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryEntry<T> {
+    /// Where it happened.
+    pub position: Position,
+    /// What happened.
+    pub activity: T,
+}
+
+/// A page of history: where to start, which way, how many.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HistoryQuery {
+    /// Start strictly after (or, newest first, strictly before) this position; `None`
+    /// starts at the oldest (or newest) line.
+    pub after: Option<Position>,
+    /// Newest first (what "why did my reputation change?" wants).
+    pub newest_first: bool,
+    /// At most this many lines.
+    pub limit: usize,
+}
+
+impl HistoryQuery {
+    /// The newest `limit` lines, newest first.
+    pub fn latest(limit: usize) -> HistoryQuery {
+        HistoryQuery {
+            after: None,
+            newest_first: true,
+            limit,
+        }
+    }
+
+    /// The oldest `limit` lines, oldest first.
+    pub fn oldest(limit: usize) -> HistoryQuery {
+        HistoryQuery {
+            after: None,
+            newest_first: false,
+            limit,
+        }
+    }
+}
+
+/// A contribution with its evaluation history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContributionInfo {
+    /// The contribution as it is now (with its live evaluations).
+    pub contribution: Contribution,
+    /// Its submission and evaluations, live and replaced, per the query.
+    pub history: Vec<HistoryEntry<ContributionActivity>>,
+}
+
+/// What a node's status shows about its store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreStatus {
+    /// The engine (`"sled 0.34.7"`).
+    pub engine: &'static str,
+    /// Where the data lives.
+    pub location: PathBuf,
+    /// The head, if any block was committed.
+    pub head: Option<Head>,
+    /// Bytes on disk (sled's own count: its data file and blobs).
+    pub size_on_disk: u64,
+}
+
+/// The result of checking the stored chain against a replay from genesis.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    /// The stored head.
+    pub head: Option<Head>,
+    /// The state root the head record holds (the genesis state's at height 0).
+    pub head_root: Hash,
+    /// The root of the state entries on disk, or why they could not be read.
+    pub stored_state_root: Result<Hash, String>,
+    /// The replay.
+    pub replay: ReplayReport,
+}
+
+impl Verification {
+    /// True when the replay reproduced both the head's root and the stored state's.
+    pub fn matches(&self) -> bool {
+        self.replay.state_root == self.head_root
+            && self.stored_state_root.as_ref() == Ok(&self.replay.state_root)
+    }
+}
