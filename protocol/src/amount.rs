@@ -433,35 +433,157 @@ mod tests {
         .is_err());
     }
 
-    proptest::proptest! {
-        #[test]
-        fn integer_multiply_is_the_correctly_rounded_product(
-            a in -(1i128 << 80)..(1i128 << 80),
-            b in -(1i128 << 44)..(1i128 << 44),
-        ) {
-            // Products below 2^124 fit rust_decimal's 28 digits exactly at scale 24, so
-            // Decimal multiplication followed by one rounding is the reference.
-            let x = Amount::from_mantissa(a).expect("a");
-            let y = Amount::from_mantissa(b).expect("b");
-            let exact = x.decimal().checked_mul(y.decimal());
-            if let Some(exact) = exact {
-                if exact.scale() == 24 {
-                    proptest::prop_assert_eq!(x.checked_mul(y).expect("mul"), Amount::round(exact).expect("round"));
-                }
-            }
+    /// `round_half_even(a * b / 10^12)` in exact big-integer arithmetic, or `None` when the
+    /// result does not fit a mantissa: the independent reference for `checked_mul`.
+    fn reference_mul(a: i128, b: i128) -> Option<i128> {
+        use num_bigint::BigInt;
+        let product = BigInt::from(a) * BigInt::from(b);
+        let negative = product < BigInt::from(0);
+        let magnitude = if negative { -product } else { product };
+        let d = BigInt::from(SCALE_FACTOR);
+        let (mut q, r) = (&magnitude / &d, &magnitude % &d);
+        let twice = r * 2;
+        if twice > d || (twice == d && (&q % 2u32) == BigInt::from(1)) {
+            q += 1;
         }
+        let q = i128::try_from(q).ok().filter(|q| *q <= MAX_MANTISSA)?;
+        Some(if negative { -q } else { q })
+    }
+
+    /// A mantissa of exactly `bits` bits (0 to 96) and the given sign.
+    fn with_bits(bits: u32, raw: u128, negative: bool) -> i128 {
+        let m = match bits {
+            0 => 0,
+            _ => {
+                let top = 1u128 << (bits - 1);
+                ((raw & (top - 1)) | top).min(MAX_MANTISSA as u128) as i128
+            }
+        };
+        if negative {
+            -m
+        } else {
+            m
+        }
+    }
+
+    /// Pairs of mantissas whose products spread over the whole range: half with random bit
+    /// lengths (products from 0 to 2^192), half with products between 2^128 and 2^136, where
+    /// the wide path gives results that still fit.
+    fn factor_pair() -> impl proptest::strategy::Strategy<Value = (i128, i128)> {
+        use proptest::prelude::*;
+        let anywhere = (0u32..=96, 0u32..=96);
+        let wide = (33u32..=96, 0u32..8).prop_map(|(a, extra)| (a, (129 + extra - a).min(96)));
+        (
+            prop_oneof![anywhere, wide],
+            any::<(u128, u128, bool, bool)>(),
+        )
+            .prop_map(|((bits_a, bits_b), (ra, rb, na, nb))| {
+                (with_bits(bits_a, ra, na), with_bits(bits_b, rb, nb))
+            })
+    }
+
+    /// Runs `cases` random cases of `check`, which returns the branch it reached, and
+    /// asserts that every branch in `expected` was reached at least `min` times: a property
+    /// whose generator never reaches a branch proves nothing about it.
+    fn run_counting<S: proptest::strategy::Strategy>(
+        cases: u32,
+        strategy: S,
+        expected: &[&'static str],
+        min: usize,
+        check: impl Fn(S::Value) -> Result<&'static str, proptest::test_runner::TestCaseError>,
+    ) {
+        use std::cell::RefCell;
+        use std::collections::BTreeMap;
+        let counts: RefCell<BTreeMap<&'static str, usize>> = RefCell::default();
+        let mut runner = proptest::test_runner::TestRunner::new(proptest::test_runner::Config {
+            cases,
+            failure_persistence: None,
+            ..proptest::test_runner::Config::default()
+        });
+        let result = runner.run(&strategy, |value| {
+            let branch = check(value)?;
+            *counts.borrow_mut().entry(branch).or_default() += 1;
+            Ok(())
+        });
+        if let Err(e) = result {
+            panic!("{e}");
+        }
+        let counts = counts.into_inner();
+        for branch in expected {
+            let n = counts.get(branch).copied().unwrap_or(0);
+            assert!(
+                n >= min,
+                "branch {branch:?} reached {n} times in {cases} cases (want {min}): {counts:?}"
+            );
+        }
+    }
+
+    /// `checked_mul` is the correctly rounded product over the whole range: products below
+    /// 2^96, between 2^96 and 2^128 (narrow path), above 2^128 (wide path), and results
+    /// that overflow, checked against exact big-integer arithmetic.
+    #[test]
+    fn integer_multiply_is_the_correctly_rounded_product() {
+        run_counting(
+            2000,
+            factor_pair(),
+            &[
+                "product below 2^96",
+                "product in [2^96, 2^128)",
+                "product >= 2^128, fits",
+                "overflow",
+            ],
+            60,
+            |(a, b)| {
+                let x = Amount::from_mantissa(a).expect("a");
+                let y = Amount::from_mantissa(b).expect("b");
+                let got = x.checked_mul(y).ok().map(Amount::mantissa);
+                proptest::prop_assert_eq!(got, reference_mul(a, b), "{} * {}", a, b);
+                let product = a.unsigned_abs().checked_mul(b.unsigned_abs());
+                Ok(match product {
+                    _ if got.is_none() => "overflow",
+                    Some(p) if p < 1u128 << 96 => "product below 2^96",
+                    Some(_) => "product in [2^96, 2^128)",
+                    None => "product >= 2^128, fits",
+                })
+            },
+        );
+    }
+
+    /// The wide path alone, for any factors below 2^96 (also those the narrow path would
+    /// take), against exact big-integer arithmetic.
+    #[test]
+    fn wide_path_is_exact() {
+        run_counting(
+            1000,
+            factor_pair(),
+            &["product below 2^128", "product >= 2^128, fits", "overflow"],
+            25,
+            |(a, b)| {
+                let (ua, ub) = (a.unsigned_abs(), b.unsigned_abs());
+                let want = reference_mul(ua as i128, ub as i128);
+                let got = wide_mul_round(ua, ub)
+                    .ok()
+                    .filter(|m| *m <= MAX_MANTISSA as u128);
+                proptest::prop_assert_eq!(got, want.map(|m| m as u128), "{} * {}", ua, ub);
+                Ok(match (want, ua.checked_mul(ub)) {
+                    (None, _) => "overflow",
+                    (Some(_), Some(_)) => "product below 2^128",
+                    (Some(_), None) => "product >= 2^128, fits",
+                })
+            },
+        );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config {
+            failure_persistence: None,
+            ..proptest::test_runner::Config::default()
+        })]
 
         #[test]
         fn fast_division_by_the_scale_is_exact(n in proptest::num::u128::ANY) {
             let d = u128::from(SCALE_FACTOR);
             proptest::prop_assert_eq!(div_rem_scale(n), (n / d, n % d));
-        }
-
-        #[test]
-        fn wide_path_agrees_with_narrow_path(a in 0u128..(1u128 << 64), b in 0u128..(1u128 << 63)) {
-            let d = u128::from(SCALE_FACTOR);
-            let p = a * b;
-            proptest::prop_assert_eq!(wide_mul_round(a, b).expect("wide"), round_half_even(p / d, p % d, d));
         }
     }
 

@@ -1,4 +1,12 @@
 //! Property tests of the state machine's invariants over random operation sequences.
+//!
+//! Each property counts what its cases reached (applied and refused transactions of each
+//! body, events of each rule, mints) and asserts a minimum for each: a generator that
+//! drifted so that, say, no evaluation ever applied would fail here instead of passing
+//! while checking nothing.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 
 use pov_crypto::Keypair;
 use pov_protocol::genesis::Genesis;
@@ -6,8 +14,11 @@ use pov_protocol::{
     Amount, Asset, Event, Params, Revote, RewardRule, Rule, State, Transaction, TxBody, TxError,
 };
 use proptest::prelude::*;
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
+/// Founding members; keys `MEMBERS..KEYS` start outside and can be admitted.
 const MEMBERS: u32 = 6;
+const KEYS: u32 = 9;
 
 /// One random step of a cooperative's life.
 #[derive(Debug, Clone)]
@@ -15,9 +26,11 @@ enum Op {
     Contribute {
         by: u32,
     },
+    /// `pick` chooses among the contributions that exist when the op runs, or rarely the
+    /// next id (so most evaluations name a real contribution, some do not).
     Evaluate {
         by: u32,
-        contribution: u64,
+        pick: prop::sample::Index,
         value: i64,
     },
     Transfer {
@@ -25,14 +38,85 @@ enum Op {
         to: u32,
         cents: i64,
     },
+    Admit {
+        by: u32,
+        newcomer: u32,
+    },
+}
+
+impl Op {
+    fn name(&self) -> &'static str {
+        match self {
+            Op::Contribute { .. } => "contribute",
+            Op::Evaluate { .. } => "evaluate",
+            Op::Transfer { .. } => "transfer",
+            Op::Admit { .. } => "admit",
+        }
+    }
 }
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        1 => (0..MEMBERS).prop_map(|by| Op::Contribute { by }),
-        6 => (0..MEMBERS, 0u64..4, -1i64..7).prop_map(|(by, contribution, value)| Op::Evaluate { by, contribution, value }),
-        2 => (0..MEMBERS, 0..MEMBERS, 0i64..5000).prop_map(|(from, to, cents)| Op::Transfer { from, to, cents }),
+        3 => sender().prop_map(|by| Op::Contribute { by }),
+        12 => (sender(), any::<prop::sample::Index>(), value()).prop_map(|(by, pick, value)| Op::Evaluate { by, pick, value }),
+        4 => (sender(), 0..KEYS, 0i64..5000).prop_map(|(from, to, cents)| Op::Transfer { from, to, cents }),
+        2 => (0..MEMBERS, MEMBERS..KEYS).prop_map(|(by, newcomer)| Op::Admit { by, newcomer }),
     ]
+}
+
+/// Mostly a founding member, sometimes a key that may not have been admitted yet.
+fn sender() -> impl Strategy<Value = u32> {
+    prop_oneof![3 => 0..MEMBERS, 1 => MEMBERS..KEYS]
+}
+
+/// Mostly values of the evaluation set (0..5), sometimes one just outside it.
+fn value() -> impl Strategy<Value = i64> {
+    prop_oneof![12 => 0i64..6, 1 => Just(-1i64), 1 => Just(6i64)]
+}
+
+/// The contribution an evaluation names: one of the `n` that exist, or (one time in
+/// `8n + 1`) the next id, which does not.
+fn contribution_of(state: &State, pick: &prop::sample::Index) -> u64 {
+    let n = state.contributions().len();
+    (pick.index(8 * n + 1) / 8) as u64
+}
+
+/// Runs `cases` cases of `check`, which notes what each reached in the tally it is given,
+/// then asserts every `(what, min)` of `expected` was reached at least `min` times.
+fn run_counting<S: Strategy>(
+    cases: u32,
+    strategy: S,
+    expected: &[(&str, usize)],
+    check: impl Fn(S::Value, &mut Tally) -> Result<(), TestCaseError>,
+) {
+    let tally = RefCell::new(Tally::default());
+    let mut runner = TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    if let Err(e) = runner.run(&strategy, |value| check(value, &mut tally.borrow_mut())) {
+        panic!("{e}");
+    }
+    let counts = tally.into_inner().0;
+    println!("reached in {cases} cases: {counts:?}");
+    for (what, min) in expected {
+        let n = counts.get(*what).copied().unwrap_or(0);
+        assert!(
+            n >= *min,
+            "{what:?} reached {n} times in {cases} cases (want {min}): {counts:?}"
+        );
+    }
+}
+
+/// How often each outcome was reached.
+#[derive(Default)]
+struct Tally(BTreeMap<String, usize>);
+
+impl Tally {
+    fn note(&mut self, what: impl Into<String>) {
+        *self.0.entry(what.into()).or_default() += 1;
+    }
 }
 
 fn reputations() -> impl Strategy<Value = Vec<i64>> {
@@ -40,7 +124,7 @@ fn reputations() -> impl Strategy<Value = Vec<i64>> {
 }
 
 fn keys() -> Vec<Keypair> {
-    (0..MEMBERS).map(Keypair::dev).collect()
+    (0..KEYS).map(Keypair::dev).collect()
 }
 
 fn cooperative(reps: &[i64], revote: Revote, keys: &[Keypair]) -> State {
@@ -48,6 +132,7 @@ fn cooperative(reps: &[i64], revote: Revote, keys: &[Keypair]) -> State {
     genesis.params.revote = revote;
     genesis.members = keys
         .iter()
+        .take(MEMBERS as usize)
         .zip(reps)
         .enumerate()
         .map(|(i, (k, r))| pov_protocol::genesis::GenesisMember {
@@ -72,14 +157,10 @@ fn to_tx(state: &State, keys: &[Keypair], op: &Op) -> Transaction {
                 content_hash: None,
             },
         ),
-        Op::Evaluate {
-            by,
-            contribution,
-            value,
-        } => (
+        Op::Evaluate { by, pick, value } => (
             *by,
             TxBody::Evaluate {
-                contribution: *contribution,
+                contribution: contribution_of(state, pick),
                 value: *value,
             },
         ),
@@ -90,8 +171,18 @@ fn to_tx(state: &State, keys: &[Keypair], op: &Op) -> Transaction {
                 amount: Amount::from_mantissa(i128::from(*cents) * 10_000_000_000).expect("amount"),
             },
         ),
+        Op::Admit { by, newcomer } => (
+            *by,
+            TxBody::Admit {
+                member: keys[*newcomer as usize].address(),
+            },
+        ),
     };
-    let nonce = state.member(sender).expect("member").nonce + 1;
+    let address = keys[sender as usize].address();
+    let nonce = state
+        .member_by_address(&address)
+        .map_or(0, |(_, m)| m.nonce)
+        + 1;
     Transaction::sign(&keys[sender as usize], state.chain_id(), nonce, body)
 }
 
@@ -103,29 +194,52 @@ fn sum(state: &State, asset: Asset) -> Amount {
     .expect("sum")
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
-
-    /// R equals the sum of reputations, the supply the sum of tokens, nothing is ever
-    /// negative, transfers conserve tokens, and a rejected transaction changes nothing.
-    #[test]
-    fn totals_and_balances_hold(reps in reputations(), ops in proptest::collection::vec(op(), 1..60)) {
+/// R equals the sum of reputations, the supply the sum of tokens, nothing is ever
+/// negative, transfers conserve tokens, a rejected transaction changes nothing, and the
+/// events of an applied one account for every change of every balance.
+#[test]
+fn totals_and_balances_hold() {
+    let ops = (reputations(), proptest::collection::vec(op(), 1..60));
+    // About a third of what a run reaches on average, so that no seed fails by chance.
+    let expected = [
+        ("applied contribute", 70),
+        ("applied evaluate", 150),
+        ("applied transfer", 35),
+        ("applied admit", 30),
+        ("refused contribute", 10),
+        ("refused evaluate", 150),
+        ("refused transfer", 70),
+        ("refused admit", 20),
+        ("event fee", 70),
+        ("event stake", 150),
+        ("event redistribution", 35),
+        ("event contributor-reward", 15),
+        ("event referral", 3),
+        ("event transfer", 70),
+        ("event admission", 60),
+    ];
+    run_counting(64, ops, &expected, |(reps, ops), tally| {
         let keys = keys();
         let mut state = cooperative(&reps, Revote::RejectSame, &keys);
         for op in &ops {
             let tx = to_tx(&state, &keys, op);
-            let before_bytes = state.to_bytes();
-            let tokens_before = state.total_tokens();
+            let before = state.clone();
             match state.apply_verified(&tx) {
                 Ok(events) => {
+                    tally.note(format!("applied {}", op.name()));
                     if matches!(op, Op::Transfer { .. }) {
-                        prop_assert_eq!(state.total_tokens(), tokens_before);
+                        prop_assert_eq!(state.total_tokens(), before.total_tokens());
                         prop_assert!(events.iter().all(|e| e.rule == Rule::Transfer));
                     }
-                    // Events account for every change of the totals.
-                    let _ = events;
+                    for e in &events {
+                        tally.note(format!("event {}", e.rule.name()));
+                    }
+                    check_events_account_for_changes(&before, &state, &events)?;
                 }
-                Err(_) => prop_assert_eq!(state.to_bytes(), before_bytes),
+                Err(_) => {
+                    tally.note(format!("refused {}", op.name()));
+                    prop_assert_eq!(state.to_bytes(), before.to_bytes());
+                }
             }
             prop_assert_eq!(state.total_reputation(), sum(&state, Asset::Reputation));
             prop_assert_eq!(state.total_tokens(), sum(&state, Asset::Tokens));
@@ -133,48 +247,143 @@ proptest! {
                 prop_assert!(!m.reputation.is_negative() && !m.tokens.is_negative());
             }
         }
-    }
+        Ok(())
+    });
+}
 
-    /// Under the median rule nothing is minted for a contribution before at least half of
-    /// R has evaluated it, and the total minted never exceeds the top value's entry.
-    #[test]
-    fn median_mints_only_with_half_engaged_and_within_the_table(
-        reps in reputations(),
-        ops in proptest::collection::vec(op(), 1..80),
-    ) {
-        let keys = keys();
-        let mut state = cooperative(&reps, Revote::Reprocess, &keys);
-        let (top_tokens, top_rep) = match &state.params().types["work"].reward {
-            RewardRule::Median { token_value, reputation_value } => (
-                *token_value.last().expect("entries"),
-                *reputation_value.last().expect("entries"),
-            ),
-            RewardRule::Threshold { .. } => unreachable!("dev genesis uses the median rule"),
-        };
-        for op in &ops {
-            let before = state.clone();
-            let tx = to_tx(&state, &keys, op);
-            let Ok(events) = state.apply_verified(&tx) else { continue };
-            let Op::Evaluate { by, contribution, .. } = op else { continue };
-            let minted = events.iter().any(|e: &Event| e.rule == Rule::ContributorReward);
-            if minted {
-                // Engaged reputation in the snapshot: live evaluators (with this one) at
-                // their reputations before the evaluation.
-                let c = state.contribution(*contribution).expect("exists");
-                let engaged = Amount::sum(
-                    c.evaluations.iter().map(|e| before.member(e.member).expect("m").reputation),
-                ).expect("sum");
-                prop_assert!(c.evaluations.iter().any(|e| e.member == *by));
-                let twice = engaged.checked_add(engaged).expect("add");
-                prop_assert!(twice >= before.total_reputation(),
-                    "minted with {} engaged of R = {}", engaged, before.total_reputation());
-            }
-            for c in state.contributions() {
-                prop_assert!(c.minted_tokens <= top_tokens);
-                prop_assert!(c.minted_reputation <= top_rep);
-            }
+/// Every balance of every member (new ones from zero) changed by exactly the sum of its
+/// events, and so did the totals.
+fn check_events_account_for_changes(
+    before: &State,
+    after: &State,
+    events: &[Event],
+) -> Result<(), TestCaseError> {
+    let mut deltas: BTreeMap<(u32, Asset), Amount> = BTreeMap::new();
+    for e in events {
+        let d = deltas.entry((e.member, e.asset)).or_insert(Amount::ZERO);
+        *d = d.checked_add(e.amount).expect("delta");
+    }
+    for (id, m) in after.members().iter().enumerate() {
+        let id = id as u32;
+        let (rep0, tok0) = before
+            .member(id)
+            .map_or((Amount::ZERO, Amount::ZERO), |b| (b.reputation, b.tokens));
+        for (asset, was, now) in [
+            (Asset::Reputation, rep0, m.reputation),
+            (Asset::Tokens, tok0, m.tokens),
+        ] {
+            let delta = deltas.get(&(id, asset)).copied().unwrap_or(Amount::ZERO);
+            prop_assert_eq!(
+                now.checked_sub(was).expect("sub"),
+                delta,
+                "member {} {:?}: events say {}",
+                id,
+                asset,
+                delta
+            );
         }
     }
+    for (asset, was, now) in [
+        (
+            Asset::Reputation,
+            before.total_reputation(),
+            after.total_reputation(),
+        ),
+        (Asset::Tokens, before.total_tokens(), after.total_tokens()),
+    ] {
+        let total = Amount::sum(
+            deltas
+                .iter()
+                .filter(|((_, a), _)| *a == asset)
+                .map(|(_, d)| *d),
+        )
+        .expect("sum");
+        prop_assert_eq!(
+            now.checked_sub(was).expect("sub"),
+            total,
+            "{:?} total",
+            asset
+        );
+    }
+    Ok(())
+}
+
+/// Under the median rule nothing is minted for a contribution before at least half of
+/// R has evaluated it, and the total minted never exceeds the top value's entry.
+#[test]
+fn median_mints_only_with_half_engaged_and_within_the_table() {
+    let ops = (reputations(), proptest::collection::vec(op(), 1..80));
+    run_counting(
+        64,
+        ops,
+        &[("minted", 20), ("evaluated, nothing minted", 200)],
+        |(reps, ops), tally| {
+            let keys = keys();
+            let mut state = cooperative(&reps, Revote::Reprocess, &keys);
+            let (top_tokens, top_rep) = match &state.params().types["work"].reward {
+                RewardRule::Median {
+                    token_value,
+                    reputation_value,
+                } => (
+                    *token_value.last().expect("entries"),
+                    *reputation_value.last().expect("entries"),
+                ),
+                RewardRule::Threshold { .. } => unreachable!("dev genesis uses the median rule"),
+            };
+            for op in &ops {
+                let before = state.clone();
+                let tx = to_tx(&state, &keys, op);
+                let Ok(events) = state.apply_verified(&tx) else {
+                    continue;
+                };
+                let Op::Evaluate { by, pick, .. } = op else {
+                    continue;
+                };
+                let contribution = &contribution_of(&before, pick);
+                let (by, _) = state
+                    .member_by_address(&keys[*by as usize].address())
+                    .expect("an evaluator is a member");
+                let minted = events
+                    .iter()
+                    .any(|e: &Event| e.rule == Rule::ContributorReward);
+                if minted {
+                    tally.note("minted");
+                    // Engaged reputation in the snapshot: live evaluators (with this one) at
+                    // their reputations before the evaluation.
+                    let c = state.contribution(*contribution).expect("exists");
+                    let engaged = Amount::sum(
+                        c.evaluations
+                            .iter()
+                            .map(|e| before.member(e.member).expect("m").reputation),
+                    )
+                    .expect("sum");
+                    prop_assert!(c.evaluations.iter().any(|e| e.member == by));
+                    let twice = engaged.checked_add(engaged).expect("add");
+                    prop_assert!(
+                        twice >= before.total_reputation(),
+                        "minted with {} engaged of R = {}",
+                        engaged,
+                        before.total_reputation()
+                    );
+                } else {
+                    tally.note("evaluated, nothing minted");
+                }
+                for c in state.contributions() {
+                    prop_assert!(c.minted_tokens <= top_tokens);
+                    prop_assert!(c.minted_reputation <= top_rep);
+                }
+            }
+            Ok(())
+        },
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 64,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
 
     /// The same transactions give the same state root, also after every transaction and
     /// the state itself go through their canonical bytes.
