@@ -5,8 +5,9 @@ use std::path::Path;
 use std::process::Command;
 
 use pov_protocol::genesis::Genesis;
-use pov_storage::devnet::{commit_next, Workload};
+use pov_protocol::test_utils::Workload;
 use pov_storage::engine::{Engine, SledEngine, SledOptions, Tree, WriteBatch};
+use pov_storage::test_utils::commit_next;
 use pov_storage::{schema, OpenOptions, Store};
 
 /// A home with genesis.toml and a chain of 25 blocks in data/; returns the head's root.

@@ -9,24 +9,11 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use pov_crypto::Keypair;
+// A seeded generator, so that every run measures the same stream.
+use pov_protocol::test_utils::SplitMix64 as Rng;
 use pov_protocol::{Amount, Params, Revote, State, Transaction, TxBody};
 
 const CONTRIBUTIONS: u64 = 10;
-
-/// splitmix64: a tiny deterministic generator, so every run measures the same stream.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 /// A value near the contribution's "true" value on the 0..5 scale.
 fn value_for(rng: &mut Rng, contribution: u64) -> i64 {
@@ -89,7 +76,7 @@ fn evaluations(c: &mut Criterion) {
     let mut group = c.benchmark_group("evaluate");
     group.throughput(Throughput::Elements(1));
     for members in [100usize, 1_000, 10_000] {
-        let mut rng = Rng(members as u64);
+        let mut rng = Rng::new(members as u64);
         let state = cooperative(members, &mut rng);
         let steps = stream(members, &mut rng, 2048);
         // Every 2,048 evaluations the state is reset to the prepared one (untimed), so each
@@ -121,8 +108,8 @@ fn lifecycle(c: &mut Criterion) {
     let mut group = c.benchmark_group("lifecycle");
     group.sample_size(10);
     for members in [100usize, 1_000, 10_000] {
-        let mut rng = Rng(members as u64 + 1);
-        let mut fresh = cooperative(members, &mut Rng(0));
+        let mut rng = Rng::new(members as u64 + 1);
+        let mut fresh = cooperative(members, &mut Rng::new(0));
         // Start from no evaluations at all.
         let mut base = State::new("bench", fresh.params().clone());
         for m in fresh.members() {
@@ -170,7 +157,7 @@ fn lifecycle(c: &mut Criterion) {
 
 fn signed_transactions(c: &mut Criterion) {
     let members = 1_000;
-    let mut rng = Rng(7);
+    let mut rng = Rng::new(7);
     let params = Params {
         revote: Revote::Reprocess,
         ..Default::default()
@@ -228,7 +215,7 @@ fn signed_transactions(c: &mut Criterion) {
 
     let mut root = c.benchmark_group("state-root");
     for members in [1_000usize, 10_000] {
-        let mut rng = Rng(members as u64);
+        let mut rng = Rng::new(members as u64);
         let state = cooperative(members, &mut rng);
         root.bench_with_input(BenchmarkId::from_parameter(members), &members, |b, _| {
             b.iter(|| state.state_root())

@@ -103,6 +103,34 @@ pub struct Block {
 }
 
 impl Block {
+    /// Assembles the block on `parent` that holds `txs`, proposed by `proposer` for the
+    /// validator set `validators`, given `after`: the state after executing `txs` on the
+    /// parent's state (it gives the chain id and the state root).
+    ///
+    /// The one place a header is filled in, so that a node's proposals and the chains tests
+    /// build cannot differ in a field: the time is `time_ms` raised to the parent's (a
+    /// header's time never goes backwards, spec section 6), the tx root is computed here.
+    pub fn assemble(
+        after: &State,
+        parent: &Parent,
+        validators: &ValidatorSet,
+        proposer: Address,
+        time_ms: u64,
+        txs: Vec<Transaction>,
+    ) -> Block {
+        let header = BlockHeader {
+            chain_id: after.chain_id().to_string(),
+            height: parent.height + 1,
+            prev_hash: parent.hash,
+            time_ms: time_ms.max(parent.time_ms),
+            proposer,
+            tx_root: tx_root(&txs),
+            state_root: after.state_root(),
+            validator_set_hash: validators.hash(),
+        };
+        Block { header, txs }
+    }
+
     /// The block's hash (its header's).
     pub fn hash(&self) -> Hash {
         self.header.hash()

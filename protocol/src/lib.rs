@@ -18,6 +18,8 @@ pub mod genesis;
 pub mod merkle;
 pub mod params;
 pub mod state;
+#[cfg(any(test, feature = "test-utils"))]
+pub mod test_utils;
 pub mod tx;
 
 pub use amount::{Amount, AmountError};

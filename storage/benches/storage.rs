@@ -26,8 +26,8 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, Throughput};
 use pov_protocol::block::Block;
 use pov_protocol::genesis::dev_validator_key;
+use pov_protocol::test_utils::{build_block, certify, genesis_with_members, Workload};
 use pov_protocol::Transaction;
-use pov_storage::devnet::{build_block, certify, genesis_with_members, Workload};
 use pov_storage::{OpenOptions, ReplayOptions, Store};
 
 const MEMBERS: u32 = 1_000;

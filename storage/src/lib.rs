@@ -20,7 +20,6 @@
 //! crate alone. `docs/storage.md` describes the layout, the guarantees, the crash tests,
 //! the benchmark figures and what is known about sled.
 
-pub mod devnet;
 pub mod engine;
 mod error;
 mod marker;
@@ -29,6 +28,8 @@ mod replay;
 pub mod schema;
 mod state_io;
 mod store;
+#[cfg(any(test, feature = "test-utils"))]
+pub mod test_utils;
 
 pub use error::StoreError;
 pub use read::StoredBlock;

@@ -22,8 +22,9 @@ use std::time::{Duration, Instant};
 
 use pov_crypto::Hash;
 use pov_protocol::genesis::Genesis;
-use pov_storage::devnet::{commit_next, Workload};
+use pov_protocol::test_utils::{SplitMix64, Workload};
 use pov_storage::engine::{Engine, SledEngine, SledOptions, Tree, WriteBatch};
+use pov_storage::test_utils::commit_next;
 use pov_storage::{schema, OpenOptions, ReplayOptions, Store};
 
 const DIR_VAR: &str = "POV_CRASH_DIR";
@@ -51,7 +52,6 @@ fn crash_writer_child() {
     }
 }
 
-/// splitmix64 for the kill delays; the seed is printed so a failure can be re-run.
 /// Gives member 0 one more token in the stored state, behind the store's back.
 fn damage_state(data: &Path) {
     let engine = SledEngine::open(&data.join("sled"), &SledOptions::default()).expect("engine");
@@ -69,14 +69,6 @@ fn damage_state(data: &Path) {
     batch.put(Tree::State, key, pov_protocol::codec::encode(&member));
     engine.write(&batch).expect("write");
     engine.flush().expect("flush");
-}
-
-fn next(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
 }
 
 #[test]
@@ -97,7 +89,8 @@ fn crash_loop_keeps_every_final_block() {
                 .unwrap_or(1)
         });
     println!("crash loop: seed {seed} (POV_CRASH_SEED to repeat), budget {budget:?}");
-    let mut rng = seed;
+    // The kill delays come from the seed, which is printed so a failure can be re-run.
+    let mut rng = SplitMix64::new(seed);
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
     let exe = std::env::current_exe().expect("test binary");
@@ -112,9 +105,9 @@ fn crash_loop_keeps_every_final_block() {
             damaged += 1;
         }
         // Mostly short delays (kills during open and early commits), some long ones.
-        let delay = match next(&mut rng) % 4 {
-            0 => next(&mut rng) % 60,
-            _ => 20 + next(&mut rng) % 400,
+        let delay = match rng.below(4) {
+            0 => rng.below(60),
+            _ => rng.between(20, 419),
         };
         let mut child = Command::new(&exe)
             .args([

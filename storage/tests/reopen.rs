@@ -3,8 +3,9 @@
 //! fail with "could not acquire lock" (seen in CI).
 
 use pov_protocol::genesis::Genesis;
-use pov_storage::devnet::{commit_next, Workload};
+use pov_protocol::test_utils::Workload;
 use pov_storage::engine::{SledEngine, SledOptions};
+use pov_storage::test_utils::commit_next;
 use pov_storage::{OpenOptions, Store};
 
 #[test]

@@ -3,9 +3,10 @@
 use pov_crypto::Keypair;
 use pov_protocol::block::Block;
 use pov_protocol::genesis::{dev_validator_key, Genesis};
+use pov_protocol::test_utils::{build_block, certify, Workload};
 use pov_protocol::{Asset, Transaction, TxBody};
-use pov_storage::devnet::{build_block, certify, commit_next, Workload};
 use pov_storage::engine::{Engine, SledEngine, SledOptions, Tree, WriteBatch};
+use pov_storage::test_utils::commit_next;
 use pov_storage::{
     schema, Action, ContributionActivity, HistoryQuery, MemberActivity, OpenOptions, Position,
     ReplayOptions, Store, StoreError,
