@@ -1,97 +1,22 @@
 //! `povd --dev` as a real process: blocks at once, a transaction from submission to final,
 //! a graceful stop that loses nothing, a restart that carries on, and `povd replay`.
 
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use pov_crypto::Keypair;
 use pov_protocol::{Transaction, TxBody};
-use serde_json::Value;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-struct Node {
-    child: Child,
-    api: String,
-}
-
-impl Node {
-    fn start(home: &Path, port: u16) -> Node {
-        let child = Command::new(env!("CARGO_BIN_EXE_povd"))
-            .args(["--dev", "--home"])
-            .arg(home)
-            .args(["--api-addr", &format!("127.0.0.1:{port}")])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("povd starts");
-        Node {
-            child,
-            api: format!("http://127.0.0.1:{port}"),
-        }
-    }
-
-    fn get(&self, path: &str) -> Option<Value> {
-        pov_tests::http::get_json(&format!("{}{path}", self.api))
-    }
-
-    fn height(&self) -> u64 {
-        self.get("/status")
-            .and_then(|s| s["height"].as_u64())
-            .unwrap_or(0)
-    }
-
-    fn wait_height(&self, target: u64, limit: Duration) -> u64 {
-        let start = Instant::now();
-        loop {
-            let h = self.height();
-            if h >= target || start.elapsed() > limit {
-                return h;
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-
-    /// SIGTERM, then the exit status.
-    fn stop(mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
-        let _ = Command::new("kill").args(["-TERM", &pid]).status();
-        let start = Instant::now();
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return status;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "povd did not stop on SIGTERM"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use pov_tests::{free_ports, NodeProcess};
 
 #[test]
 fn dev_node_finalizes_transactions_and_restarts_where_it_stopped() {
     let dir = tempfile::tempdir().expect("tempdir");
     let home = dir.path().join("dev");
-    let node = Node::start(&home, free_port());
+    let node = NodeProcess::start_dev(&home, free_ports(1));
     assert!(
-        node.wait_height(2, Duration::from_secs(30)) >= 2,
-        "dev node produces blocks"
+        node.wait_height(2, Duration::from_secs(30)),
+        "dev node produces blocks: {}",
+        node.log_tail()
     );
 
     // bob contributes; the transaction goes through the API, is final, and says what it did.
@@ -187,10 +112,11 @@ fn dev_node_finalizes_transactions_and_restarts_where_it_stopped() {
     let before = node.get("/status").expect("status");
     let height = before["height"].as_u64().expect("height");
     assert!(node.stop().success(), "povd exits 0 on SIGTERM");
-    let node = Node::start(&home, free_port());
+    let node = NodeProcess::start_dev(&home, free_ports(1));
     assert!(
-        node.wait_height(height + 1, Duration::from_secs(30)) > height,
-        "carries on after restart"
+        node.wait_height(height + 1, Duration::from_secs(30)),
+        "carries on after restart: {}",
+        node.log_tail()
     );
     let block = node
         .get(&format!("/blocks/{height}"))

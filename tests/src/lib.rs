@@ -138,8 +138,26 @@ pub struct NodeProcess {
 impl NodeProcess {
     /// Starts `povd --home HOME`, logging to HOME/povd.log.
     pub fn start(home: &Path, api: &str) -> NodeProcess {
+        NodeProcess::spawn(&[], home, api)
+    }
+
+    /// Starts `povd --dev --home HOME` with its API on 127.0.0.1:`port`: the single-validator
+    /// devnet on the embedded dev genesis (HOME is initialized on its first start).
+    pub fn start_dev(home: &Path, port: u16) -> NodeProcess {
+        let addr = format!("127.0.0.1:{port}");
+        NodeProcess::spawn(
+            &["--dev", "--api-addr", &addr],
+            home,
+            &format!("http://{addr}"),
+        )
+    }
+
+    /// Starts `povd ARGS --home HOME`, logging to HOME/povd.log (HOME is created if needed).
+    fn spawn(args: &[&str], home: &Path, api: &str) -> NodeProcess {
+        std::fs::create_dir_all(home).expect("node home");
         let log = std::fs::File::create(home.join("povd.log")).expect("log file");
         let child = Command::new(binary("povd"))
+            .args(args)
             .arg("--home")
             .arg(home)
             .env("RUST_LOG", "info")
