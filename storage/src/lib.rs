@@ -15,22 +15,32 @@
 //!   height, hash or range, transactions by hash, a member's account and history, a
 //!   contribution with its evaluations.
 //!
-//! sled 0.34.7 is used behind the small [`engine::Engine`] interface, with an in-memory
+//! sled 0.34.7 is used behind a small engine interface (`engine::Engine`), with an in-memory
 //! implementation beside it, so that the store's logic can move to another engine in this
 //! crate alone. `docs/storage.md` describes the layout, the guarantees, the crash tests,
 //! the benchmark figures and what is known about sled.
 
+// The engine interface and the key layout are this crate's own business: only tests that
+// damage a database on purpose, or inject a failing engine, reach into them (through the
+// `test-utils` feature).
+#[cfg(any(test, feature = "test-utils"))]
 pub mod engine;
+#[cfg(not(any(test, feature = "test-utils")))]
+mod engine;
 mod error;
 mod marker;
 mod read;
 mod replay;
+#[cfg(any(test, feature = "test-utils"))]
 pub mod schema;
+#[cfg(not(any(test, feature = "test-utils")))]
+mod schema;
 mod state_io;
 mod store;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod test_utils;
 
+pub use engine::SledOptions;
 pub use error::StoreError;
 pub use read::StoredBlock;
 pub use replay::{ReplayOptions, ReplayReport};

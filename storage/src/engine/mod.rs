@@ -9,12 +9,14 @@
 //! second implementation: the tests run the same store logic against it, which keeps the
 //! trait honest.
 
+#[cfg(any(test, feature = "test-utils"))]
 mod memory;
 mod sled_engine;
 
 use std::fmt;
 use std::path::PathBuf;
 
+#[cfg(any(test, feature = "test-utils"))]
 pub use memory::MemoryEngine;
 pub use sled_engine::{SledEngine, SledOptions};
 
@@ -113,6 +115,7 @@ impl WriteBatch {
     }
 
     /// True when the batch writes nothing.
+    #[cfg(any(test, feature = "test-utils"))]
     pub fn is_empty(&self) -> bool {
         self.ops.is_empty()
     }

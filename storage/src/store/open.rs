@@ -10,7 +10,7 @@ use pov_protocol::genesis::Genesis;
 use pov_protocol::State;
 
 use super::{OpenOptions, OpenReport, Store};
-use crate::engine::{Engine, MemoryEngine, Scan, SledEngine, Tree, WriteBatch};
+use crate::engine::{Engine, Scan, SledEngine, Tree, WriteBatch};
 use crate::error::StoreError;
 use crate::marker::{Mark, Marker};
 use crate::read;
@@ -28,10 +28,11 @@ impl Store {
         Store::start(Box::new(engine), genesis, options, Some(Marker::new(dir)))
     }
 
-    /// A store that keeps everything in memory (tests, simulations).
+    /// A store that keeps everything in memory (tests, simulations; feature `test-utils`).
+    #[cfg(any(test, feature = "test-utils"))]
     pub fn in_memory(genesis: Genesis) -> Result<Store, StoreError> {
         Store::with_engine(
-            Box::new(MemoryEngine::new()),
+            Box::new(crate::engine::MemoryEngine::new()),
             genesis,
             &OpenOptions::default(),
         )
@@ -39,7 +40,8 @@ impl Store {
 
     /// Opens a store over any engine (without a final-head marker): initializes an empty
     /// one, refuses one made for another genesis, checks the stored state against the head
-    /// block, replays if needed.
+    /// block, replays if needed. For tests that inject an engine (feature `test-utils`).
+    #[cfg(any(test, feature = "test-utils"))]
     pub fn with_engine(
         engine: Box<dyn Engine>,
         genesis: Genesis,

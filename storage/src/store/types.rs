@@ -32,7 +32,7 @@ pub struct OpenReport {
     pub replay: Option<ReplayReport>,
 }
 
-/// What a successful [`Store::commit`] returns: the block is on disk, flushed, and may be
+/// What a successful [`Store::commit`](super::Store::commit) returns: the block is on disk, flushed, and may be
 /// reported final.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CommitReceipt {
@@ -101,7 +101,8 @@ pub struct Position {
     pub height: u64,
     /// Transaction index in the block.
     pub tx_index: u32,
-    /// Line within the transaction (see [`crate::schema`]; 0 for contributions).
+    /// Line within the transaction: 0 when it created the member's account, 1 for the
+    /// member's own transaction, `2 + i` for its event `i` (always 0 for contributions).
     pub n: u32,
 }
 
