@@ -7,6 +7,9 @@
 //! every evaluation does the full work (no cheap rejections). Also measured: the signed
 //! transaction path (signature check included) and the state root.
 
+// A benchmark measures time; the clock rules of protocol/clippy.toml are for the crate's code.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)]
+
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use pov_crypto::Keypair;
 // A seeded generator, so that every run measures the same stream.

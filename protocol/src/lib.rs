@@ -5,6 +5,13 @@
 //! byte-identical states and the same state root. The contract it implements is
 //! `shared/spec/pov-protocol.md`; `docs/protocol.md` explains it and the decisions taken
 //! where the spec was silent.
+//!
+//! `clippy.toml` beside this crate's manifest turns the rules into checks: clippy (with
+//! `-D warnings` in CI) refuses the clock, OS randomness, the environment and std's hash
+//! maps here, and the lint below refuses float arithmetic outside the one place that
+//! compares results with the conformance vectors.
+
+#![warn(clippy::float_arithmetic)]
 
 pub mod amount;
 pub mod block;
