@@ -2,18 +2,18 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Arc;
 
 use pov_crypto::Keypair;
 use pov_protocol::genesis::Genesis;
 use pov_storage::{OpenOptions, Store};
 use thiserror::Error;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::watch;
 
 use crate::config::{ConfigError, Home, NodeConfig};
-use crate::mempool::Mempool;
-use crate::service::{NodeError, Service, Shared};
+use crate::host::{Host, HostConfig, NodeError};
+use crate::service::Service;
+use crate::shared::Shared;
 use crate::wal::{Wal, WalError};
 
 /// Largest gossip message or sync response: a block of 1,000 transactions is a few hundred
@@ -221,7 +221,6 @@ pub async fn run(
             "store opened; stored state root matches the head block"
         ),
     }
-    let mempool = Mempool::new(store.state(), config.mempool.max_txs);
     let (wal, wal_records) = Wal::open(&home.wal())?;
 
     let network_config = crate::network::NetworkConfig {
@@ -236,18 +235,11 @@ pub async fn run(
         crate::network::spawn(network_config).map_err(|e| RunError::Network(e.to_string()))?;
     tracing::info!(peer_id = %net.local_peer_id(), listen = ?net.listen_addrs().await, "p2p started");
 
-    let (events, _) = broadcast::channel(1024);
-    let shared = Arc::new(Shared {
-        store: RwLock::new(store),
-        mempool: Mutex::new(mempool),
-        events,
-        peers: AtomicUsize::new(0),
-        syncing: AtomicBool::new(false),
-        validator: validator.as_ref().map(Keypair::address),
-        genesis_hash,
-        evidence: AtomicUsize::new(0),
-        stopping: AtomicBool::new(false),
-    });
+    let shared = Arc::new(Shared::new(
+        store,
+        config.mempool.max_txs,
+        validator.as_ref().map(Keypair::address),
+    ));
 
     let listener = tokio::net::TcpListener::bind(config.api.listen)
         .await
@@ -278,7 +270,13 @@ pub async fn run(
         "povd started"
     );
 
-    let service = Service::new(shared.clone(), net.clone(), net_rx, validator, wal, config)?;
+    let host = Host::new(
+        shared.clone(),
+        validator,
+        Box::new(wal),
+        HostConfig::from_node_config(&config),
+    );
+    let service = Service::new(host, shared.clone(), net.clone(), net_rx);
     let result = service.run(wal_records, shutdown).await;
     if let Err(e) = &result {
         tracing::error!(error = %e, "event loop failed; stopping the node");
@@ -296,7 +294,7 @@ pub async fn run(
         Err(_) => api.abort(),
     }
     tracing::info!(
-        height = crate::service::read(&shared.store).height(),
+        height = crate::shared::read(&shared.store).height(),
         "povd stopped"
     );
     result.map_err(RunError::from)

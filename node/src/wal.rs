@@ -11,10 +11,54 @@
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use thiserror::Error;
 
 use crate::wire::ConsensusMessage;
+
+/// Where the consensus host writes this validator's own messages before sending them.
+///
+/// Synchronous on purpose: `append` returns only once the record is durable, and the host
+/// sends nothing until it has returned. The daemon uses the file [`Wal`]; simulations use a
+/// [`MemoryLog`] that survives a simulated crash.
+pub trait ConsensusLog: Send {
+    /// Appends a record; durable when this returns.
+    fn append(&mut self, message: &ConsensusMessage) -> Result<(), WalError>;
+    /// Empties the log (the height's block is final on disk).
+    fn clear(&mut self) -> Result<(), WalError>;
+}
+
+/// A consensus log in memory, shared between clones: a simulated node that "crashes" drops
+/// its host but keeps a clone of its log, and the restarted host reads it back.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryLog {
+    records: Arc<Mutex<Vec<ConsensusMessage>>>,
+}
+
+impl MemoryLog {
+    /// An empty log.
+    pub fn new() -> MemoryLog {
+        MemoryLog::default()
+    }
+
+    /// The records, in the order they were appended.
+    pub fn records(&self) -> Vec<ConsensusMessage> {
+        crate::shared::lock(&self.records).clone()
+    }
+}
+
+impl ConsensusLog for MemoryLog {
+    fn append(&mut self, message: &ConsensusMessage) -> Result<(), WalError> {
+        crate::shared::lock(&self.records).push(message.clone());
+        Ok(())
+    }
+
+    fn clear(&mut self) -> Result<(), WalError> {
+        crate::shared::lock(&self.records).clear();
+        Ok(())
+    }
+}
 
 /// Why the consensus log could not be used.
 #[derive(Debug, Error)]
@@ -101,9 +145,11 @@ impl Wal {
             records,
         ))
     }
+}
 
+impl ConsensusLog for Wal {
     /// Appends a record and flushes it to disk before returning.
-    pub fn append(&mut self, message: &ConsensusMessage) -> Result<(), WalError> {
+    fn append(&mut self, message: &ConsensusMessage) -> Result<(), WalError> {
         let payload = message.to_bytes();
         let mut record = Vec::with_capacity(HEADER + payload.len());
         record.extend_from_slice(&(payload.len() as u32).to_le_bytes());
@@ -119,7 +165,7 @@ impl Wal {
     }
 
     /// Empties the log (called once the height's block is final on disk).
-    pub fn clear(&mut self) -> Result<(), WalError> {
+    fn clear(&mut self) -> Result<(), WalError> {
         self.file
             .set_len(0)
             .and_then(|()| self.file.sync_all())
@@ -133,16 +179,18 @@ impl Wal {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::WireVote;
+    use pov_consensus::{NilOrVal, SignedVote, Vote, VoteKind};
     use pov_crypto::{Keypair, Signature};
 
     fn vote(round: u32) -> ConsensusMessage {
-        ConsensusMessage::Vote(WireVote {
-            precommit: true,
-            height: 7,
-            round,
-            value: Some(pov_crypto::hash(b"block")),
-            validator: Keypair::dev(1000).address(),
+        ConsensusMessage::Vote(SignedVote {
+            vote: Vote {
+                kind: VoteKind::Precommit,
+                height: 7,
+                round,
+                value: NilOrVal::Val(pov_crypto::hash(b"block")),
+                validator: Keypair::dev(1000).address(),
+            },
             signature: Signature::default(),
         })
     }

@@ -1,16 +1,16 @@
 //! What nodes send each other, in canonical postcard bytes: consensus messages (gossip)
 //! and block-sync requests (request-response).
 //!
-//! The consensus engine's own types are plain Rust; these mirrors give them one encoding.
-//! Every decoded message is checked against the canonical form (`codec::decode_canonical`),
-//! so a message id (the blake3 of its bytes) names exactly one message.
+//! The consensus engine's types carry their own canonical encoding (serde, postcard), so
+//! they go on the wire as they are. Every decoded message is checked against the canonical
+//! form (`codec::decode_canonical`), so a message id (the blake3 of its bytes) names exactly
+//! one message.
 
-use pov_crypto::{Address, Hash, Signature};
+use pov_consensus::{Message, SignedProposal, SignedVote};
+use pov_crypto::Hash;
 use pov_protocol::block::{Block, Certificate};
 use pov_protocol::codec::{self, DecodeError};
 use serde::{Deserialize, Serialize};
-
-use crate::consensus::{Message, Proposal, SignedProposal, SignedVote, Vote, VoteKind};
 
 /// Most blocks one sync response carries (bounds response size and work per request).
 pub const MAX_SYNC_BATCH: u64 = 32;
@@ -18,72 +18,48 @@ pub const MAX_SYNC_BATCH: u64 = 32;
 /// batch of large blocks never exceeds it (at least one block is always sent).
 pub const MAX_SYNC_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
 
-/// A vote on the wire.
+/// A proposal as gossiped: the signed proposal with the block whose hash it proposes, so
+/// that a proposal is self-contained.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WireVote {
-    /// `true` for a precommit, `false` for a prevote.
-    pub precommit: bool,
-    /// Height voted at.
-    pub height: u64,
-    /// Round voted in.
-    pub round: u32,
-    /// The block hash, or `None` for nil.
-    pub value: Option<Hash>,
-    /// The voter.
-    pub validator: Address,
-    /// Its signature.
-    pub signature: Signature,
-}
-
-/// A proposal on the wire, with the proposed block itself.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WireProposal {
-    /// Height proposed at.
-    pub height: u64,
-    /// Round proposed in.
-    pub round: u32,
-    /// The proposed block's hash.
-    pub value: Hash,
-    /// The proof-of-lock round, if any.
-    pub pol_round: Option<u32>,
-    /// The proposer.
-    pub proposer: Address,
-    /// Its signature.
-    pub signature: Signature,
-    /// The block whose hash is `value` (carried here so a proposal is self-contained).
+pub struct ProposalMessage {
+    /// The proposer's signed proposal.
+    pub proposal: SignedProposal,
+    /// The block whose hash is `proposal.proposal.value`.
     pub block: Block,
 }
 
-/// A gossiped consensus message.
+/// A gossiped consensus message (also the record of the consensus log).
+///
+/// The engine's own types travel as they are, in their canonical postcard form: the bytes
+/// are those of the first release, which spelled the same fields out by hand (a vote's kind
+/// is the byte 0 or 1, nil is the `None` tag).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ConsensusMessage {
     /// A proposal with its block.
-    Proposal(Box<WireProposal>),
+    Proposal(Box<ProposalMessage>),
     /// A prevote or precommit.
-    Vote(WireVote),
+    Vote(SignedVote),
 }
 
 impl ConsensusMessage {
     /// The wire form of an engine message (a proposal needs its block).
     pub fn from_engine(message: &Message, block: Option<&Block>) -> Option<ConsensusMessage> {
         match message {
-            Message::Vote(v) => Some(ConsensusMessage::Vote(WireVote {
-                precommit: v.vote.kind == VoteKind::Precommit,
-                height: v.vote.height,
-                round: v.vote.round,
-                value: v.vote.value,
-                validator: v.vote.validator,
-                signature: v.signature,
-            })),
-            Message::Proposal(p) => Some(ConsensusMessage::Proposal(Box::new(WireProposal {
-                height: p.proposal.height,
-                round: p.proposal.round,
-                value: p.proposal.value,
-                pol_round: p.proposal.pol_round,
-                proposer: p.proposal.proposer,
-                signature: p.signature,
-                block: block?.clone(),
-            }))),
+            Message::Vote(vote) => Some(ConsensusMessage::Vote(*vote)),
+            Message::Proposal(proposal) => {
+                Some(ConsensusMessage::Proposal(Box::new(ProposalMessage {
+                    proposal: *proposal,
+                    block: block?.clone(),
+                })))
+            }
+        }
+    }
+
+    /// The engine's form (without the block).
+    pub fn to_engine(&self) -> Message {
+        match self {
+            ConsensusMessage::Proposal(p) => Message::Proposal(p.proposal),
+            ConsensusMessage::Vote(v) => Message::Vote(*v),
         }
     }
 
@@ -95,42 +71,6 @@ impl ConsensusMessage {
     /// Decodes canonical bytes.
     pub fn from_bytes(bytes: &[u8]) -> Result<ConsensusMessage, DecodeError> {
         codec::decode_canonical(bytes)
-    }
-}
-
-impl WireVote {
-    /// The engine's signed vote.
-    pub fn to_engine(&self) -> SignedVote {
-        SignedVote {
-            vote: Vote {
-                kind: if self.precommit {
-                    VoteKind::Precommit
-                } else {
-                    VoteKind::Prevote
-                },
-                height: self.height,
-                round: self.round,
-                value: self.value,
-                validator: self.validator,
-            },
-            signature: self.signature,
-        }
-    }
-}
-
-impl WireProposal {
-    /// The engine's signed proposal.
-    pub fn to_engine(&self) -> SignedProposal {
-        SignedProposal {
-            proposal: Proposal {
-                height: self.height,
-                round: self.round,
-                value: self.value,
-                pol_round: self.pol_round,
-                proposer: self.proposer,
-            },
-            signature: self.signature,
-        }
     }
 }
 
@@ -187,25 +127,6 @@ impl SyncResponse {
     }
 }
 
-/// The commit certificate of the consensus engine in the protocol's form, which storage
-/// verifies. The precommit signatures are over the same bytes
-/// (`pov_protocol::block::vote_sign_bytes`), so they carry over unchanged.
-pub fn certificate_from_engine(commit: &crate::consensus::CommitCertificate) -> Certificate {
-    Certificate {
-        height: commit.height,
-        round: commit.round,
-        block_hash: commit.value,
-        signatures: commit
-            .precommits
-            .iter()
-            .map(|p| pov_protocol::block::CommitSig {
-                validator: p.vote.validator,
-                signature: p.signature,
-            })
-            .collect(),
-    }
-}
-
 /// A consensus message as gossiped: with a sender-chosen nonce so that deliberate
 /// re-broadcasts are new gossip messages (gossipsub drops exact repeats for a while).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -245,5 +166,81 @@ impl TxEnvelope {
     /// Decodes canonical bytes.
     pub fn from_bytes(bytes: &[u8]) -> Result<TxEnvelope, DecodeError> {
         codec::decode_canonical(bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pov_consensus::{NilOrVal, Proposal, Vote, VoteKind};
+    use pov_crypto::Keypair;
+    use pov_protocol::block::BlockHeader;
+    use pov_protocol::genesis::Genesis;
+
+    /// The bytes the first release put on the wire and in consensus logs for these messages
+    /// (captured from its hand-written wire types): the engine's types must encode the same.
+    const VOTE_ENVELOPE: &str = "0101050201fbf7129093429293d558b3993ca13988daba893f4a191bc2b1c1e5b52a0d01729e76590ddaa8d01aae431592f45116b308c849d5c6c330e63cbe8afa7dc588950e6168e70ef7d2622ce8e46feab14ab0c43808fcbbe7d6413bc0779e22fc08dd48fd956726366d66f400e2ab920cea8141081d748c29f66679d83286ebb1b20409";
+    const NIL_VOTE: &str = "01000502009e76590ddaa8d01aae431592f45116b308c849d5c6c330e63cbe8afa7dc58895d4454aa3c1e85161e156ed43028993ec31ba54ac57d790d315d71c545419a937e5f453b37137321be448bb2cc5cdb273eb6d939893c4a8d1fb5d84bb5db33900";
+    const PROPOSAL: &str = "0003015b28511f776cbb3bbdf9d20f87582fbdc2a4d7e0c2f7f80e5e82f08825dff5e601009e76590ddaa8d01aae431592f45116b308c849d5c6c330e63cbe8afa7dc58895db4fd15867e3f5f989ce4723c6db8af93148f2071847d14b91a38f9c8bae4249fedbf950463fd63cdcea5b013bc8b5ac5c031bf119e32e74787ec4d0a8992c070a706f762d6465766e65740373f291693e31fe77be7bfb78ebc9042b2e2c437c87eca0c122e0e8a0bbfbe625d2099e76590ddaa8d01aae431592f45116b308c849d5c6c330e63cbe8afa7dc5889500000000000000000000000000000000000000000000000000000000000000003d1d92230feb6db469532f26d9e2d7ab2b9a7982924c2706ac5a89679756e6bfbc5951d11bb316e797d865954d9ccd9ad62db056313d23a752a9515896916f3a00";
+
+    #[test]
+    fn engine_types_encode_as_the_first_release_wire_format() {
+        let k = Keypair::dev(7);
+        let genesis = Genesis::dev();
+        let block = Block {
+            header: BlockHeader {
+                chain_id: genesis.chain_id.clone(),
+                height: 3,
+                prev_hash: pov_crypto::hash(b"p"),
+                time_ms: 1234,
+                proposer: k.address(),
+                tx_root: pov_protocol::block::tx_root(&[]),
+                state_root: pov_crypto::hash(b"s"),
+                validator_set_hash: genesis.validator_set().expect("dev set").hash(),
+            },
+            txs: vec![],
+        };
+        let vote = |kind, value, signed: &[u8]| {
+            ConsensusMessage::Vote(SignedVote {
+                vote: Vote {
+                    kind,
+                    height: 5,
+                    round: 2,
+                    value,
+                    validator: k.address(),
+                },
+                signature: k.sign(signed),
+            })
+        };
+        let precommit = vote(
+            VoteKind::Precommit,
+            NilOrVal::Val(pov_crypto::hash(b"v")),
+            b"x",
+        );
+        let envelope = Envelope {
+            message: precommit,
+            nonce: 9,
+        };
+        assert_eq!(hex::encode(envelope.to_bytes()), VOTE_ENVELOPE);
+        let nil = vote(VoteKind::Prevote, NilOrVal::Nil, b"y");
+        assert_eq!(hex::encode(nil.to_bytes()), NIL_VOTE);
+        let proposal = ConsensusMessage::Proposal(Box::new(ProposalMessage {
+            proposal: SignedProposal {
+                proposal: Proposal {
+                    height: 3,
+                    round: 1,
+                    value: block.hash(),
+                    pol_round: Some(0),
+                    proposer: k.address(),
+                },
+                signature: k.sign(b"z"),
+            },
+            block,
+        }));
+        assert_eq!(hex::encode(proposal.to_bytes()), PROPOSAL);
+        for (message, hex_text) in [(nil, NIL_VOTE), (proposal, PROPOSAL)] {
+            let bytes = hex::decode(hex_text).expect("hex");
+            assert_eq!(ConsensusMessage::from_bytes(&bytes), Ok(message));
+        }
     }
 }

@@ -3,11 +3,12 @@
 //! A block is final when a [`Certificate`] carries precommit signatures over
 //! `(chain, height, round, block hash)` from validators holding more than 2/3 of the voting
 //! power. This module checks a block against its parent and executes it against a state;
-//! ordering blocks (consensus) is the node's job.
+//! ordering blocks is the job of `pov-consensus`. The validator set lives in [`crate::validators`]
+//! (re-exported here).
 
 use std::collections::BTreeSet;
 
-use pov_crypto::{Address, Hash, Signature};
+use pov_crypto::{Address, Hash, Signature, SignatureError};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -16,6 +17,7 @@ use crate::error::TxError;
 use crate::events::Event;
 use crate::state::State;
 use crate::tx::Transaction;
+pub use crate::validators::{Validator, ValidatorSet};
 
 /// Prefix of the bytes a validator signs for a consensus vote.
 pub const VOTE_DOMAIN: &[u8] = b"pov/vote/v1";
@@ -23,47 +25,6 @@ pub const VOTE_DOMAIN: &[u8] = b"pov/vote/v1";
 pub const PREVOTE: u8 = 1;
 /// The kind byte of a precommit in [`vote_sign_bytes`].
 pub const PRECOMMIT: u8 = 2;
-
-/// A validator and its voting power.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Validator {
-    /// The validator's consensus key.
-    pub address: Address,
-    /// Its weight in every quorum.
-    pub power: u64,
-}
-
-/// The ordered validator list (order decides the round-robin proposer).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub struct ValidatorSet {
-    /// The validators, in genesis order.
-    pub validators: Vec<Validator>,
-}
-
-impl ValidatorSet {
-    /// Sum of all voting power.
-    pub fn total_power(&self) -> u128 {
-        self.validators.iter().map(|v| u128::from(v.power)).sum()
-    }
-
-    /// A validator's power, if it is in the set.
-    pub fn power_of(&self, address: &Address) -> Option<u64> {
-        self.validators
-            .iter()
-            .find(|v| v.address == *address)
-            .map(|v| v.power)
-    }
-
-    /// True when `power` is more than 2/3 of the total (integer arithmetic, no rounding).
-    pub fn is_quorum(&self, power: u128) -> bool {
-        3 * power > 2 * self.total_power()
-    }
-
-    /// The hash a header commits to.
-    pub fn hash(&self) -> Hash {
-        pov_crypto::hash(&codec::encode(self))
-    }
-}
 
 /// A block header: what validators sign (through its hash) and light clients follow.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -240,9 +201,9 @@ pub enum CertificateError {
     #[error("certificate power {got} of {total} is not more than 2/3")]
     NoQuorum {
         /// Power of valid signers.
-        got: u128,
+        got: u64,
         /// Total power.
-        total: u128,
+        total: u64,
     },
 }
 
@@ -254,6 +215,29 @@ impl Certificate {
         height: u64,
         block_hash: &Hash,
     ) -> Result<(), CertificateError> {
+        self.verify_with(validators, height, block_hash, |sig, message| {
+            sig.signature.verify(&sig.validator, message)
+        })
+    }
+
+    /// Like [`Certificate::verify`], with the signature check supplied by the caller: for
+    /// hosts that already verified some of these precommits when they arrived as gossip and
+    /// cache the result (spec section 7 allows it), and for simulations that check by
+    /// re-signing with known keys. `check_signature` gets each signature with the exact
+    /// bytes it must cover.
+    ///
+    /// The one certificate rule of the node: storage, block sync, the engine's tests and
+    /// offline verifiers all come here, and the quorum is [`ValidatorSet::is_quorum`].
+    pub fn verify_with<F>(
+        &self,
+        validators: &ValidatorSet,
+        height: u64,
+        block_hash: &Hash,
+        mut check_signature: F,
+    ) -> Result<(), CertificateError>
+    where
+        F: FnMut(&CommitSig, &[u8]) -> Result<(), SignatureError>,
+    {
         if self.height != height || self.block_hash != *block_hash {
             return Err(CertificateError::WrongBlock {
                 height,
@@ -263,7 +247,7 @@ impl Certificate {
             });
         }
         let mut seen = BTreeSet::new();
-        let mut power = 0u128;
+        let mut power = 0u64;
         for sig in &self.signatures {
             let p = validators
                 .power_of(&sig.validator)
@@ -273,10 +257,11 @@ impl Certificate {
             }
             let message =
                 precommit_sign_bytes(self.height, self.round, &self.block_hash, &sig.validator);
-            sig.signature
-                .verify(&sig.validator, &message)
+            check_signature(sig, &message)
                 .map_err(|_| CertificateError::BadSignature(sig.validator))?;
-            power += u128::from(p);
+            // Distinct validators of one set: the sum is at most the set's total, which
+            // fits in a u64.
+            power += p;
         }
         if !validators.is_quorum(power) {
             return Err(CertificateError::NoQuorum {

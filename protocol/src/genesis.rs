@@ -12,9 +12,10 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::amount::Amount;
-use crate::block::{Parent, Validator, ValidatorSet};
+use crate::block::Parent;
 use crate::params::{Params, RewardRule, TypeParams};
 use crate::state::State;
+use crate::validators::{Validator, ValidatorSet, ValidatorSetError};
 
 /// A founding member.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -143,18 +144,20 @@ impl Genesis {
         pov_crypto::hash(&crate::codec::encode(self))
     }
 
-    /// The validator set the genesis names.
-    pub fn validator_set(&self) -> ValidatorSet {
-        ValidatorSet {
-            validators: self
-                .validators
+    /// The validator set the genesis names, in its order (the proposer rotation).
+    ///
+    /// Fails only for a genesis that [`Genesis::validate`] would reject (no validator, a
+    /// duplicate, zero power, a total above 2^64 - 1).
+    pub fn validator_set(&self) -> Result<ValidatorSet, ValidatorSetError> {
+        ValidatorSet::new(
+            self.validators
                 .iter()
                 .map(|v| Validator {
                     address: v.public_key,
                     power: v.power,
                 })
                 .collect(),
-        }
+        )
     }
 
     /// What block 1 builds on: height 0, the genesis hash, the genesis time.

@@ -28,6 +28,7 @@ pub mod state;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod test_utils;
 pub mod tx;
+pub mod validators;
 
 pub use amount::{Amount, AmountError};
 pub use error::TxError;
@@ -35,3 +36,10 @@ pub use events::{Asset, Event, Rule};
 pub use params::{Admission, EvalValue, Grant, Params, Revote, RewardRule, TypeParams};
 pub use state::{Contribution, ContributionId, LiveEvaluation, Member, MemberId, State};
 pub use tx::{Transaction, TxBody};
+pub use validators::{Validator, ValidatorSet, ValidatorSetError};
+
+/// serde, as this crate uses it: crates that must not depend on anything but `pov-protocol`
+/// (the consensus core) derive their canonical encodings through this path
+/// (`#[serde(crate = "pov_protocol::serde")]`), so there is one serde in their tree and it is
+/// the one the canonical codec is built on.
+pub use serde;

@@ -39,7 +39,10 @@ fn block_for(genesis: &Genesis, txs: Vec<Transaction>) -> Block {
             proposer: dev_validator_key(0).address(),
             tx_root: tx_root(&txs),
             state_root: outcome.state_root,
-            validator_set_hash: genesis.validator_set().hash(),
+            validator_set_hash: genesis
+                .validator_set()
+                .expect("dev genesis has a valid validator set")
+                .hash(),
         },
         txs,
     }
@@ -51,9 +54,14 @@ fn a_valid_block_applies_and_reaches_the_header_root() {
     let block = block_for(&genesis, txs(3));
     let mut state = genesis.state().expect("state");
     let outcome = state
-        .apply_block(&block, &genesis.parent(), &genesis.validator_set(), &|_| {
-            false
-        })
+        .apply_block(
+            &block,
+            &genesis.parent(),
+            &genesis
+                .validator_set()
+                .expect("dev genesis has a valid validator set"),
+            &|_| false,
+        )
         .expect("applies");
     assert_eq!(outcome.events.len(), 3);
     assert_eq!(state.state_root(), block.header.state_root);
@@ -79,7 +87,9 @@ fn a_failing_transaction_leaves_the_state_untouched() {
 fn header_problems_are_named() {
     let genesis = Genesis::dev();
     let good = block_for(&genesis, txs(1));
-    let set = genesis.validator_set();
+    let set = genesis
+        .validator_set()
+        .expect("dev genesis has a valid validator set");
     let parent = genesis.parent();
     let check = |b: &Block| {
         let mut state = genesis.state().expect("state");
@@ -118,7 +128,9 @@ fn certificates_need_more_than_two_thirds() {
             addr: None,
         })
         .collect();
-    let set = genesis.validator_set();
+    let set = genesis
+        .validator_set()
+        .expect("dev genesis has a valid validator set");
     let hash = pov_crypto::hash(b"block");
     let sign = |i: u32| CommitSig {
         validator: dev_validator_key(i).address(),
@@ -207,4 +219,19 @@ fn member_proofs_verify_against_the_state_root() {
             &root
         ));
     }
+}
+
+#[test]
+fn validator_set_bytes_keep_the_first_release_layout() {
+    // Every header commits to the hash of these bytes: a change of layout would make every
+    // existing chain's blocks invalid. The layout is a list: its length, then per validator
+    // the 32-byte address and the power (varints).
+    let genesis = Genesis::dev();
+    let set = genesis
+        .validator_set()
+        .expect("dev genesis has a valid validator set");
+    let mut expected = vec![1u8];
+    expected.extend_from_slice(dev_validator_key(0).address().as_bytes());
+    expected.push(1);
+    assert_eq!(pov_protocol::codec::encode(&set), expected);
 }

@@ -266,7 +266,7 @@ fn header() -> BlockHeader {
         proposer: dev_validator_key(0).address(),
         tx_root: pov_crypto::hash(b"tx root"),
         state_root: pov_crypto::hash(b"state root"),
-        validator_set_hash: genesis.validator_set().hash(),
+        validator_set_hash: genesis.validator_set().expect("dev validator set").hash(),
     }
 }
 
@@ -276,12 +276,12 @@ fn header_hash_validator_set_and_certificate() {
     let genesis = Genesis::dev();
     a.bytes(
         "dev validator set",
-        &codec::encode(&genesis.validator_set()),
+        &codec::encode(&genesis.validator_set().expect("dev validator set")),
         "01be69e4ffa61f51419537fa398f252169efa3b7ff5f24757414840cb16a38339d01",
     );
     a.hash(
         "dev validator set hash",
-        genesis.validator_set().hash(),
+        genesis.validator_set().expect("dev validator set").hash(),
         "bc5951d11bb316e797d865954d9ccd9ad62db056313d23a752a9515896916f3a",
     );
     let header = header();
@@ -302,7 +302,11 @@ fn header_hash_validator_set_and_certificate() {
         }],
     };
     certificate
-        .verify(&genesis.validator_set(), 1, &header.hash())
+        .verify(
+            &genesis.validator_set().expect("dev validator set"),
+            1,
+            &header.hash(),
+        )
         .expect("the pinned certificate verifies");
     a.bytes(
         "certificate canonical bytes",

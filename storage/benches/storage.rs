@@ -59,7 +59,7 @@ fn next_block(
     let block = build_block(
         store.state(),
         &parent,
-        &store.genesis().validator_set(),
+        store.validators(),
         &key,
         parent.time_ms + 1000,
         txs,

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use pov_crypto::Hash;
 use pov_protocol::block::{BlockError, CertificateError};
 use pov_protocol::genesis::GenesisError;
+use pov_protocol::ValidatorSetError;
 use thiserror::Error;
 
 use crate::engine::{EngineError, EngineErrorKind};
@@ -69,6 +70,9 @@ pub enum StoreError {
     /// The genesis cannot produce a state.
     #[error(transparent)]
     Genesis(#[from] GenesisError),
+    /// The genesis's validators do not make a validator set (none, a duplicate, zero power).
+    #[error(transparent)]
+    Validators(#[from] ValidatorSetError),
     /// A block offered for commit is not certified final.
     #[error("block {height} is not final: {error}")]
     Certificate {

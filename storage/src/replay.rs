@@ -72,7 +72,7 @@ pub(crate) fn replay(
 ) -> Result<(State, ReplayReport), StoreError> {
     let started = Instant::now();
     let mut state = genesis.state()?;
-    let validators = genesis.validator_set();
+    let validators = genesis.validator_set()?;
     let mut parent = genesis.parent();
     let location = engine.location();
     let mut txs = 0u64;

@@ -23,11 +23,10 @@ pub fn commit_next(
     let parent = store.parent();
     let height = parent.height + 1;
     let txs = workload.next_txs(store.state(), height, count);
-    let validators = store.genesis().validator_set();
     let block = build_block(
         store.state(),
         &parent,
-        &validators,
+        store.validators(),
         &key,
         parent.time_ms + 1000,
         txs,

@@ -258,7 +258,7 @@ fn history_records_what_each_transaction_did() {
     let block = build_block(
         store.state(),
         &parent,
-        &genesis.validator_set(),
+        &genesis.validator_set().expect("dev validator set"),
         &key,
         parent.time_ms + 1,
         txs.clone(),
@@ -342,7 +342,7 @@ fn raw_block(store: &Store, txs: Vec<Transaction>, state_root: pov_crypto::Hash)
             proposer: dev_validator_key(0).address(),
             tx_root: pov_protocol::block::tx_root(&txs),
             state_root,
-            validator_set_hash: genesis.validator_set().hash(),
+            validator_set_hash: genesis.validator_set().expect("dev validator set").hash(),
         },
         txs,
     }

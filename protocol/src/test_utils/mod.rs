@@ -96,7 +96,7 @@ mod tests {
     fn workload_blocks_apply_and_certify() {
         let genesis = Genesis::dev();
         let mut state = genesis.state().expect("genesis");
-        let validators = genesis.validator_set();
+        let validators = genesis.validator_set().expect("dev validator set");
         let key = dev_validator_key(0);
         let workload = Workload::dev(4);
         let mut parent = genesis.parent();

@@ -172,7 +172,7 @@ impl Store {
 
         Ok(Store {
             engine,
-            validators: genesis.validator_set(),
+            validators: genesis.validator_set()?,
             genesis,
             genesis_root,
             state,

@@ -5,7 +5,7 @@
 use std::ops::RangeInclusive;
 
 use pov_crypto::{Address, Hash};
-use pov_protocol::block::{BlockHeader, Parent};
+use pov_protocol::block::{BlockHeader, Parent, ValidatorSet};
 use pov_protocol::genesis::Genesis;
 use pov_protocol::{ContributionId, MemberId, State, Transaction};
 
@@ -55,6 +55,12 @@ impl Store {
             },
             None => self.genesis.parent(),
         }
+    }
+
+    /// The genesis's validator set, which finalizes every block (built and checked once,
+    /// when the store opens).
+    pub fn validators(&self) -> &ValidatorSet {
+        &self.validators
     }
 
     /// The state at the head.

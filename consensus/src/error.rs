@@ -5,23 +5,6 @@ use thiserror::Error;
 
 use super::types::VoteKind;
 
-/// Why a list of validators cannot be used as a validator set.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum ValidatorSetError {
-    /// No validators: nobody could ever propose or vote.
-    #[error("the validator set is empty; genesis must name at least one validator")]
-    Empty,
-    /// The same address twice would count its power twice.
-    #[error("validator {0} appears more than once; list each validator once")]
-    Duplicate(Address),
-    /// A validator without power can never change a tally; it is a configuration mistake.
-    #[error("validator {0} has zero voting power; give it power or remove it")]
-    ZeroPower(Address),
-    /// The total power must fit in a u64 so that tallies cannot overflow.
-    #[error("the validators' total voting power does not fit in 64 bits; use smaller powers")]
-    PowerOverflow,
-}
-
 /// Why the core refused a host request (start a height, restore, sign).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ConsensusError {
@@ -80,34 +63,6 @@ pub enum ConsensusError {
         expected: Address,
         /// The key's address.
         key: Address,
-    },
-}
-
-/// Why a commit certificate does not prove a decision.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum CertificateError {
-    /// A signature in it is not a precommit for the certified (height, round, value).
-    #[error("signature {index} is not a precommit for the certified height, round and value")]
-    WrongVote {
-        /// Position in the certificate.
-        index: usize,
-    },
-    /// A signer is not in the validator set.
-    #[error("signer {0} is not a validator")]
-    UnknownValidator(Address),
-    /// A signer appears twice, which would count its power twice.
-    #[error("validator {0} signs the certificate twice")]
-    DuplicateValidator(Address),
-    /// A signature does not verify.
-    #[error(transparent)]
-    BadSignature(#[from] SignatureError),
-    /// The signers hold no more than 2/3 of the voting power.
-    #[error("certificate carries power {power} of {total}; more than 2/3 is needed")]
-    InsufficientPower {
-        /// Power of the signers.
-        power: u64,
-        /// Total power of the set.
-        total: u64,
     },
 }
 

@@ -2,11 +2,11 @@
 
 use pov_crypto::{Hash, Keypair};
 
-use super::super::{
-    Consensus, ConsensusError, Effect, Evidence, Input, Message, Proposal, SignedProposal,
-    SignedVote, Step, Timeout, Vote, VoteKind,
-};
 use super::{check_persist_before_broadcast, keys, set_with_powers, test_config, value};
+use crate::{
+    Consensus, ConsensusError, Effect, Evidence, Input, Message, NilOrVal, Proposal, RoundValue,
+    SignedProposal, SignedVote, Step, Timeout, Validity, Vote, VoteKind,
+};
 
 /// One core under test (validator `me` of four equal validators) and the keys of all four.
 struct Harness {
@@ -68,7 +68,10 @@ impl Harness {
 
     fn propose(&mut self, round: u32, v: Hash, pol_round: Option<u32>, valid: bool) -> Vec<Effect> {
         let proposal = self.proposal(self.node.height(), round, v, pol_round);
-        self.input(Input::Proposal { proposal, valid })
+        self.input(Input::Proposal {
+            proposal,
+            validity: valid.into(),
+        })
     }
 
     fn vote(&self, who: usize, kind: VoteKind, round: u32, v: Option<Hash>) -> SignedVote {
@@ -87,7 +90,7 @@ impl Harness {
             kind,
             height,
             round,
-            value: v,
+            value: v.into(),
             validator: self.keys[who].address(),
         }
         .sign(&self.keys[who])
@@ -135,11 +138,18 @@ fn sent_votes(fx: &[Effect]) -> Vec<Vote> {
         .collect()
 }
 
+/// The value of the vote of `kind` this node sent, if it sent one (`Some(None)`: nil). The
+/// tests write a vote's value as an `Option` (None = nil) to stay short.
 fn sent_vote(fx: &[Effect], kind: VoteKind) -> Option<Option<Hash>> {
     sent_votes(fx)
         .into_iter()
         .find(|v| v.kind == kind)
-        .map(|v| v.value)
+        .map(|v| v.value.value())
+}
+
+/// A lock or valid value: `value` seen with a prevote quorum in `round`.
+fn at(round: u32, value: Hash) -> Option<RoundValue<Hash>> {
+    Some(RoundValue { round, value })
 }
 
 fn scheduled(fx: &[Effect]) -> Vec<(Timeout, u64)> {
@@ -157,7 +167,11 @@ fn scheduled(fx: &[Effect]) -> Vec<(Timeout, u64)> {
 fn decisions(fx: &[Effect]) -> Vec<(u64, u32, Hash)> {
     fx.iter()
         .filter_map(|e| match e {
-            Effect::Decide { commit, .. } => Some((commit.height, commit.round, commit.value)),
+            Effect::Decide { certificate, .. } => Some((
+                certificate.height,
+                certificate.round,
+                certificate.block_hash,
+            )),
             _ => None,
         })
         .collect()
@@ -192,20 +206,24 @@ fn prevotes_a_valid_proposal_then_locks_on_a_prevote_quorum() {
     let fx = h.votes(&[2], VoteKind::Prevote, 0, Some(v));
     assert_eq!(sent_vote(&fx, VoteKind::Precommit), Some(Some(v)));
     assert!(scheduled(&fx).iter().any(|(t, _)| t.step == Step::Prevote));
-    assert_eq!(h.node.locked(), Some((0, v)));
-    assert_eq!(h.node.valid_value(), Some((0, v)));
+    assert_eq!(h.node.locked(), at(0, v));
+    assert_eq!(h.node.valid_value(), at(0, v));
     assert_eq!(h.node.step(), Step::Precommit);
 
     // L49: a precommit quorum with the proposal decides, with the precommits as certificate.
     let fx = h.votes(&[3, 1], VoteKind::Precommit, 0, Some(v));
     assert_eq!(decisions(&fx), vec![(1, 0, v)]);
     assert!(h.node.is_decided());
-    let Some(Effect::Decide { proposal, commit }) = fx.last() else {
+    let Some(Effect::Decide {
+        proposal,
+        certificate,
+    }) = fx.last()
+    else {
         panic!("decision is the last effect: {fx:?}");
     };
     assert_eq!(proposal.proposal.value, v);
-    assert_eq!(commit.verify(h.node.validators()), Ok(()));
-    assert_eq!(commit.precommits.len(), 3);
+    assert_eq!(certificate.verify(h.node.validators(), 1, &v), Ok(()));
+    assert_eq!(certificate.signatures.len(), 3);
     // Decided: further messages of this height change nothing.
     assert!(h.votes(&[2], VoteKind::Precommit, 0, Some(v)).is_empty());
 }
@@ -223,7 +241,7 @@ fn a_lock_is_released_only_by_a_proof_of_lock_change_from_its_round_or_later() {
     // Round 1: lock on v.
     h.propose(1, v, None, true);
     h.votes(&[1, 2], VoteKind::Prevote, 1, Some(v));
-    assert_eq!(h.node.locked(), Some((1, v)));
+    assert_eq!(h.node.locked(), at(1, v));
     h.next_round_by_timeouts();
 
     // Round 2: w with its POL from round 0, older than the lock: refused (L28).
@@ -256,7 +274,7 @@ fn a_lock_is_released_only_by_a_proof_of_lock_change_from_its_round_or_later() {
     let fx = h.propose(4, w, None, true);
     assert_eq!(sent_vote(&fx, VoteKind::Prevote), Some(None));
     h.next_round_by_timeouts();
-    assert_eq!(h.node.locked(), Some((1, v)));
+    assert_eq!(h.node.locked(), at(1, v));
 
     // Round 5: 1, 2, 3 had prevoted w in round 4 (late news), so a proposal of w with POL
     // round 4 >= the lock's round releases the lock: prevote w.
@@ -266,7 +284,7 @@ fn a_lock_is_released_only_by_a_proof_of_lock_change_from_its_round_or_later() {
     // And a quorum for w in this round moves the lock to w.
     let fx = h.votes(&[1, 2], VoteKind::Prevote, 5, Some(w));
     assert_eq!(sent_vote(&fx, VoteKind::Precommit), Some(Some(w)));
-    assert_eq!(h.node.locked(), Some((5, w)));
+    assert_eq!(h.node.locked(), at(5, w));
 }
 
 #[test]
@@ -422,7 +440,7 @@ fn double_signing_yields_evidence_once_and_both_votes_count_as_in_the_paper() {
     // node that heard w first, unable ever to see the proof of lock change that others see.)
     let fx = h.votes(&[2], VoteKind::Prevote, 0, Some(v));
     assert_eq!(sent_vote(&fx, VoteKind::Precommit), Some(Some(v)));
-    assert_eq!(h.node.locked(), Some((0, v)));
+    assert_eq!(h.node.locked(), at(0, v));
 }
 
 #[test]
@@ -436,7 +454,7 @@ fn next_height_messages_are_buffered_until_that_height_starts() {
     assert!(h
         .input(Input::Proposal {
             proposal: next,
-            valid: true
+            validity: Validity::Valid
         })
         .is_empty());
     h.votes(&[1, 2], VoteKind::Prevote, 0, Some(v));
@@ -462,7 +480,7 @@ fn a_restarted_node_never_signs_a_different_vote_and_keeps_its_lock() {
     let (v, w) = (value("v"), value("w"));
     h.propose(0, v, None, true);
     h.votes(&[1, 2], VoteKind::Prevote, 0, Some(v));
-    assert_eq!(h.node.locked(), Some((0, v)));
+    assert_eq!(h.node.locked(), at(0, v));
     let log = h.log.clone();
     assert_eq!(
         log.len(),
@@ -475,7 +493,7 @@ fn a_restarted_node_never_signs_a_different_vote_and_keeps_its_lock() {
     h.node = Consensus::new(test_config(), set.clone(), h.keys[0].clone());
     let fx = h.node.restore_height(1, log.clone()).expect("own log");
     let fx = h.check(fx);
-    assert_eq!(h.node.locked(), Some((0, v)));
+    assert_eq!(h.node.locked(), at(0, v));
     assert_eq!((h.node.round(), h.node.step()), (0, Step::Propose));
     assert!(sent_votes(&fx).is_empty());
 
@@ -518,12 +536,12 @@ fn a_restarted_node_that_precommitted_nil_re_sends_nil_and_does_not_lock() {
     fx.extend(h.votes(&[1, 2, 3], VoteKind::Prevote, 0, Some(v)));
     assert_eq!(
         sent_votes(&fx).iter().map(|v| v.value).collect::<Vec<_>>(),
-        vec![None, None]
+        vec![NilOrVal::Nil, NilOrVal::Nil]
     );
     assert!(!fx.iter().any(|e| matches!(e, Effect::PersistVote(_))));
     assert_eq!(h.node.locked(), None);
     // It still records v as valid (L36 does so in any step).
-    assert_eq!(h.node.valid_value(), Some((0, v)));
+    assert_eq!(h.node.valid_value(), at(0, v));
 }
 
 #[test]
@@ -549,12 +567,12 @@ fn an_adopted_own_vote_of_a_later_round_moves_the_node_to_that_round() {
     let old = h.vote(0, VoteKind::Precommit, 2, Some(v));
     let fx = h.input(Input::Vote(old));
     assert_eq!(fx.first(), Some(&Effect::PersistVote(old)));
-    assert_eq!((h.node.round(), h.node.locked()), (2, Some((2, v))));
+    assert_eq!((h.node.round(), h.node.locked()), (2, at(2, v)));
     // Round 0 is over for it: a round-0 quorum for w changes nothing.
     h.propose(0, w, None, true);
     let fx = h.votes(&[1, 2, 3], VoteKind::Prevote, 0, Some(w));
     assert!(sent_votes(&fx).is_empty(), "{fx:?}");
-    assert_eq!(h.node.locked(), Some((2, v)));
+    assert_eq!(h.node.locked(), at(2, v));
 }
 
 #[test]
@@ -588,7 +606,7 @@ fn restore_rejects_logs_that_are_not_this_nodes_own_for_that_height() {
         })
     );
     let mut tampered = h.vote_at(1, 0, VoteKind::Prevote, 3, None);
-    tampered.vote.value = Some(value("a"));
+    tampered.vote.value = NilOrVal::Val(value("a"));
     assert_eq!(
         fresh().restore_height(1, vec![Message::Vote(tampered)]),
         Err(ConsensusError::BadPersistedSignature { round: 3 })
@@ -619,7 +637,7 @@ fn an_observer_decides_without_ever_voting() {
     .expect("key");
     let mut all = node.handle(Input::Proposal {
         proposal,
-        valid: true,
+        validity: Validity::Valid,
     });
     all.extend(node.handle(Input::Timeout(Timeout {
         height: 1,
@@ -631,7 +649,7 @@ fn an_observer_decides_without_ever_voting() {
             kind: VoteKind::Precommit,
             height: 1,
             round: 0,
-            value: Some(v),
+            value: NilOrVal::Val(v),
             validator: k.address(),
         }
         .sign(k)
@@ -671,10 +689,10 @@ fn a_single_validator_decides_every_height_alone() {
         // No timeout had to fire: the decision is in the answer's effects.
         let decided: Vec<_> = decisions(&fx);
         assert_eq!(decided, vec![(height, 0, block)]);
-        if let Some(Effect::Decide { commit, .. }) = fx.last() {
-            assert_eq!(commit.precommits.len(), 1);
+        if let Some(Effect::Decide { certificate, .. }) = fx.last() {
+            assert_eq!(certificate.signatures.len(), 1);
             if height % 10 == 0 {
-                assert_eq!(commit.verify(&set), Ok(()));
+                assert_eq!(certificate.verify(&set, height, &block), Ok(()));
             }
         } else {
             panic!("decision is the last effect");

@@ -5,8 +5,10 @@
 //! produces the same bytes without a serializer in the loop.
 
 use pov_crypto::{Address, Hash, Keypair, Signature, SignatureError};
+use pov_protocol::serde::{Deserialize, Serialize};
 
 use super::error::ConsensusError;
+use super::value::NilOrVal;
 
 /// Domain tag in front of every vote's sign-bytes.
 pub const VOTE_DOMAIN: &[u8] = pov_protocol::block::VOTE_DOMAIN;
@@ -14,7 +16,10 @@ pub const VOTE_DOMAIN: &[u8] = pov_protocol::block::VOTE_DOMAIN;
 pub const PROPOSAL_DOMAIN: &[u8] = b"pov/proposal/v1";
 
 /// Which of the two voting phases of a round a vote belongs to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+///
+/// On the wire (postcard) a prevote is 0 and a precommit 1: keep the order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(crate = "pov_protocol::serde")]
 pub enum VoteKind {
     /// First phase: "I accept this round's proposal for this value" (or nil: I do not).
     Prevote,
@@ -46,7 +51,11 @@ pub enum Step {
 }
 
 /// One validator's vote for a value (or for nil) at one height, round and phase.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+///
+/// Its serde form is the wire and consensus-log form (canonical postcard, fields in this
+/// order); what the validator signs is [`Vote::sign_bytes`], not that.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(crate = "pov_protocol::serde")]
 pub struct Vote {
     /// Prevote or precommit.
     pub kind: VoteKind,
@@ -54,8 +63,8 @@ pub struct Vote {
     pub height: u64,
     /// The round within the height.
     pub round: u32,
-    /// The block hash voted for; `None` is the paper's `nil`.
-    pub value: Option<Hash>,
+    /// The block hash voted for, or nil.
+    pub value: NilOrVal<Hash>,
     /// The voter, whose key signs the vote.
     pub validator: Address,
 }
@@ -75,7 +84,7 @@ impl Vote {
             self.kind.tag(),
             self.height,
             self.round,
-            self.value.as_ref(),
+            self.value.as_ref().value(),
             &self.validator,
         )
     }
@@ -97,7 +106,8 @@ impl Vote {
 }
 
 /// A vote together with its validator's signature over [`Vote::sign_bytes`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(crate = "pov_protocol::serde")]
 pub struct SignedVote {
     /// The vote.
     pub vote: Vote,
@@ -117,7 +127,11 @@ impl SignedVote {
 }
 
 /// A proposer's proposal of a value for one height and round.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+///
+/// Its serde form is the wire and consensus-log form; what the proposer signs is
+/// [`Proposal::sign_bytes`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(crate = "pov_protocol::serde")]
 pub struct Proposal {
     /// The height being decided.
     pub height: u64,
@@ -128,7 +142,7 @@ pub struct Proposal {
     /// The round in which the proposer saw more than 2/3 prevotes for `value` (the paper's
     /// `validRound`), or `None` (the paper's -1) for a fresh value.
     pub pol_round: Option<u32>,
-    /// The proposer, who must be [`crate::consensus::ValidatorSet::proposer`] of
+    /// The proposer, who must be [`crate::ValidatorSet::proposer`] of
     /// `(height, round)`.
     pub proposer: Address,
 }
@@ -172,7 +186,8 @@ impl Proposal {
 ///
 /// Signed so that any node can relay it (a lagging peer needs the decided round's proposal
 /// to decide) without the receiver having to trust the relay.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(crate = "pov_protocol::serde")]
 pub struct SignedProposal {
     /// The proposal.
     pub proposal: Proposal,

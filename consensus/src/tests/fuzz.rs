@@ -5,13 +5,16 @@
 
 use std::collections::BTreeMap;
 
-use pov_crypto::{Hash, Keypair, SignatureError};
+use pov_crypto::{Hash, Keypair};
 use proptest::prelude::*;
 
-use super::super::{
-    Consensus, Effect, Input, Message, Proposal, SignedVote, Step, Timeout, Vote, VoteKind,
+use super::{
+    check_by_resigning, check_persist_before_broadcast, keys, set_with_powers, test_config, value,
 };
-use super::{check_persist_before_broadcast, keys, set_with_powers, test_config, value};
+use crate::{
+    Consensus, Effect, Input, Message, NilOrVal, Proposal, RoundValue, SignedVote, Step, Timeout,
+    Vote, VoteKind,
+};
 
 #[derive(Clone, Debug)]
 enum Action {
@@ -96,8 +99,8 @@ fn action() -> impl Strategy<Value = Action> {
 }
 
 /// Value 0 is nil; 1..=3 are three blocks.
-fn value_of(v: u8) -> Option<Hash> {
-    (v > 0).then(|| value(&format!("block {v}")))
+fn value_of(v: u8) -> NilOrVal<Hash> {
+    (v > 0).then(|| value(&format!("block {v}"))).into()
 }
 
 struct World {
@@ -105,7 +108,7 @@ struct World {
     node: Consensus,
     /// The consensus log, per height.
     log: BTreeMap<u64, Vec<Message>>,
-    own_votes: BTreeMap<(u64, u32, VoteKind), Option<Hash>>,
+    own_votes: BTreeMap<(u64, u32, VoteKind), NilOrVal<Hash>>,
     own_proposals: BTreeMap<(u64, u32), Hash>,
     decided: BTreeMap<u64, Hash>,
 }
@@ -127,19 +130,6 @@ impl World {
         world.node = node;
         world.observe(fx);
         world
-    }
-
-    fn resign(&self, vote: &SignedVote) -> Result<(), SignatureError> {
-        let key = self
-            .keys
-            .iter()
-            .find(|k| k.address() == vote.vote.validator)
-            .ok_or(SignatureError::Invalid(vote.vote.validator))?;
-        if key.sign(&vote.vote.sign_bytes()) == vote.signature {
-            Ok(())
-        } else {
-            Err(SignatureError::Invalid(vote.vote.validator))
-        }
     }
 
     /// Checks the invariants on one effect list and carries it out.
@@ -165,13 +155,20 @@ impl World {
                     let first = *self.own_proposals.entry(slot).or_insert(p.proposal.value);
                     assert_eq!(first, p.proposal.value, "two own proposals for {slot:?}");
                 }
-                Effect::Decide { proposal, commit } => {
-                    assert_eq!(commit.height, height);
-                    assert_eq!(proposal.proposal.value, commit.value);
-                    assert_eq!(proposal.proposal.round, commit.round);
-                    let verdict = commit.verify_with(self.node.validators(), |v| self.resign(v));
+                Effect::Decide {
+                    proposal,
+                    certificate,
+                } => {
+                    let value = proposal.proposal.value;
+                    assert_eq!(proposal.proposal.round, certificate.round);
+                    let verdict = certificate.verify_with(
+                        self.node.validators(),
+                        height,
+                        &value,
+                        |sig, message| check_by_resigning(&self.keys, sig, message),
+                    );
                     assert_eq!(verdict, Ok(()));
-                    assert!(self.decided.insert(height, commit.value).is_none());
+                    assert!(self.decided.insert(height, value).is_none());
                     next = Some(height + 1);
                 }
                 _ => {}
@@ -182,10 +179,15 @@ impl World {
             .own_votes
             .iter()
             .filter(|((h, _, kind), value)| {
-                *h == self.node.height() && *kind == VoteKind::Precommit && value.is_some()
+                *h == self.node.height() && *kind == VoteKind::Precommit && !value.is_nil()
             })
-            .filter_map(|((_, round, _), value)| value.map(|v| (*round, v)))
-            .max_by_key(|(round, _)| *round);
+            .filter_map(|((_, round, _), value)| {
+                value.value().map(|value| RoundValue {
+                    round: *round,
+                    value,
+                })
+            })
+            .max_by_key(|locked| locked.round);
         assert_eq!(self.node.locked(), expected);
         // The node never acts in a round below one it already sent a message in.
         let highest_own = self
@@ -249,13 +251,16 @@ impl World {
                 let proposal = Proposal {
                     height: h,
                     round,
-                    value: value_of(value.max(1)).unwrap_or(Hash::ZERO),
+                    value: value_of(value.max(1)).value().unwrap_or(Hash::ZERO),
                     pol_round,
                     proposer,
                 }
                 .sign(key)
                 .expect("proposer key");
-                self.node.handle(Input::Proposal { proposal, valid })
+                self.node.handle(Input::Proposal {
+                    proposal,
+                    validity: valid.into(),
+                })
             }
             Action::Quorum { kind, round, value } => {
                 let mut fx = Vec::new();
@@ -276,7 +281,7 @@ impl World {
             Action::ProposeValue { round, value } => self.node.handle(Input::ProposeValue {
                 height,
                 round,
-                value: value_of(value).unwrap_or(Hash::ZERO),
+                value: value_of(value).value().unwrap_or(Hash::ZERO),
             }),
             Action::Restart => {
                 let persisted = self.log.get(&height).cloned().unwrap_or_default();

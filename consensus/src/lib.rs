@@ -8,7 +8,7 @@
 //! # The protocol, step by step
 //!
 //! Values are block hashes ([`pov_crypto::Hash`]); the core never sees a block, and asks the
-//! host whether a proposed block is valid (the `valid` flag of [`Input::Proposal`]).
+//! host whether a proposed block is valid (the [`Validity`] of [`Input::Proposal`]).
 //! Power counts, not heads: a *quorum* is strictly more than 2/3 of the total power
 //! (`3 * power > 2 * total`, the paper's 2f+1) and *f+1* is strictly more than 1/3.
 //!
@@ -49,7 +49,7 @@
 //! - **Asynchronous `getValue`.** The proposer emits [`Effect::GetValue`] and proposes when
 //!   the host answers with [`Input::ProposeValue`]; meanwhile it also runs `timeoutPropose`
 //!   (the paper's proposer has none), so a host that never answers costs one round only.
-//! - **`valid(v)` comes from the host**, once per proposal, as the `valid` flag. The core's
+//! - **`valid(v)` comes from the host**, once per proposal, as its [`Validity`]. The core's
 //!   own proposals are valid by definition.
 //! - **Own messages are persisted before they are sent.** Every vote or proposal the core
 //!   signs is emitted as [`Effect::PersistVote`] / [`Effect::PersistProposal`] before its
@@ -96,25 +96,31 @@
 //!   ([`SignedVote::verify`], [`SignedProposal::verify`]) before handing it over; the core
 //!   checks only who the signer is (a validator, the round's proposer).
 
-mod certificate;
 mod config;
 mod error;
 mod events;
+mod evidence;
 mod state_machine;
 mod types;
-mod validators;
+mod value;
 mod votes;
 
 #[cfg(test)]
 mod tests;
 
-pub use certificate::{CommitCertificate, Evidence};
 pub use config::{ConsensusConfig, TimeoutConfig, TimeoutParams};
-pub use error::{CertificateError, ConsensusError, EvidenceError, ValidatorSetError};
+pub use error::{ConsensusError, EvidenceError};
 pub use events::{Effect, Input, Timeout};
+pub use evidence::Evidence;
 pub use state_machine::Consensus;
 pub use types::{
     Message, Proposal, SignedProposal, SignedVote, Step, Vote, VoteKind, PROPOSAL_DOMAIN,
     PROPOSAL_SIGN_BYTES_LEN, VOTE_DOMAIN, VOTE_SIGN_BYTES_LEN,
 };
-pub use validators::{Validator, ValidatorSet};
+pub use value::{NilOrVal, RoundValue, Validity};
+
+/// The types this crate shares with the rest of the node, defined once in `pov-protocol`:
+/// the validator set (with the one quorum rule) and the commit certificate (with the one
+/// certificate check), re-exported so that the engine's API is complete on its own.
+pub use pov_protocol::block::{Certificate, CommitSig};
+pub use pov_protocol::validators::{Validator, ValidatorSet, ValidatorSetError};

@@ -1,12 +1,14 @@
 //! What goes into the core ([`Input`]) and what comes out ([`Effect`]).
 
 use pov_crypto::Hash;
+use pov_protocol::block::Certificate;
 
-use super::certificate::{CommitCertificate, Evidence};
+use super::evidence::Evidence;
 use super::types::{Message, SignedProposal, SignedVote, Step};
+use super::value::Validity;
 
 /// A timeout the core asked for; the host hands it back as [`Input::Timeout`] when it fires.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timeout {
     /// Height the timeout was scheduled at.
     pub height: u64,
@@ -20,13 +22,13 @@ pub struct Timeout {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Input {
     /// A proposal from the network (signature verified), with the host's verdict on the
-    /// block it names: `valid` is the paper's `valid(v)` (the block is well formed and
-    /// applies to the parent state).
+    /// block it names: the paper's `valid(v)` (the block is well formed and applies to the
+    /// parent state).
     Proposal {
         /// The signed proposal.
         proposal: SignedProposal,
         /// Whether the host found the proposed block valid.
-        valid: bool,
+        validity: Validity,
     },
     /// A prevote or precommit from the network (signature verified).
     Vote(SignedVote),
@@ -45,7 +47,11 @@ pub enum Input {
 }
 
 /// An action the host must carry out, in the order given.
+///
+/// Dropping one is a bug (a vote not persisted, a timeout never scheduled, a decision not
+/// committed), hence `must_use`.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[must_use = "the host must carry out every effect, in order"]
 pub enum Effect {
     /// Write this node's own vote to the consensus log and flush it. Always comes before
     /// the [`Effect::Broadcast`] of that vote: the host must finish it before sending, so
@@ -72,14 +78,15 @@ pub enum Effect {
         /// The round to build for.
         round: u32,
     },
-    /// The value is decided at `commit.height`. The host commits the block with this
-    /// certificate and then calls [`crate::consensus::Consensus::start_height`] for the next
-    /// height; until then the core only buffers messages of the next height.
+    /// The value is decided at `certificate.height`. The host commits the block with this
+    /// certificate and then calls [`crate::Consensus::start_height`] for the next height;
+    /// until then the core only buffers messages of the next height.
     Decide {
         /// The decided round's proposal (names the proposer and the block hash).
         proposal: SignedProposal,
-        /// More than 2/3 of the power's precommits for the value.
-        commit: CommitCertificate,
+        /// More than 2/3 of the power's precommits for the value, in the form storage
+        /// checks and keeps (one signature per validator, in address order).
+        certificate: Certificate,
     },
     /// Proof of misbehaviour seen by the core, for the host to store and gossip.
     Evidence(Evidence),

@@ -27,12 +27,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use pov_crypto::{Address, Hash, Keypair, SignatureError};
 
-use super::super::{
-    CommitCertificate, Consensus, Effect, Evidence, Input, Message, SignedProposal, SignedVote,
-    Timeout, ValidatorSet, VoteKind,
-};
 use super::prng::SplitMix64;
 use super::{keys, set_with_powers, test_config};
+use crate::{
+    Certificate, CommitSig, Consensus, Effect, Evidence, Input, Message, NilOrVal, SignedProposal,
+    SignedVote, Timeout, ValidatorSet, VoteKind,
+};
 
 /// What to simulate. Partitions and crashes are drawn from the seed inside the chaos window.
 #[derive(Clone, Debug)]
@@ -162,7 +162,7 @@ struct Partition {
 #[derive(Clone, Debug)]
 struct Block {
     proposal: SignedProposal,
-    commit: CommitCertificate,
+    certificate: Certificate,
 }
 
 struct Node {
@@ -196,7 +196,7 @@ pub(super) struct Sim {
     /// First value decided by an honest node at each height.
     decided: BTreeMap<u64, Hash>,
     /// Every vote value and proposal value honest nodes signed, per slot.
-    honest_votes: BTreeMap<(usize, u64, u32, VoteKind), Option<Hash>>,
+    honest_votes: BTreeMap<(usize, u64, u32, VoteKind), NilOrVal<Hash>>,
     honest_proposals: BTreeMap<(usize, u64, u32), Hash>,
     /// Signatures already checked by re-signing.
     checked_signatures: BTreeSet<Hash>,
@@ -317,7 +317,7 @@ impl Sim {
                     c.round(),
                     c.step(),
                     c.is_decided(),
-                    c.locked().map(|l| l.0),
+                    c.locked().map(|l| l.round),
                     n.chain.len()
                 ),
                 None => "down".to_string(),
@@ -492,7 +492,7 @@ impl Sim {
         let input = match message {
             Message::Proposal(proposal) => Input::Proposal {
                 proposal,
-                valid: sim_valid(&proposal.proposal.value),
+                validity: sim_valid(&proposal.proposal.value).into(),
             },
             Message::Vote(vote) => Input::Vote(vote),
         };
@@ -530,7 +530,7 @@ impl Sim {
         }
         let mut added = false;
         for block in blocks {
-            let height = block.commit.height;
+            let height = block.certificate.height;
             let next = self.nodes[i]
                 .chain
                 .last_key_value()
@@ -538,9 +538,9 @@ impl Sim {
             if height != next {
                 continue;
             }
-            self.check_block(i, &block.proposal, &block.commit);
-            let value = block.commit.value;
-            let round = block.commit.round;
+            self.check_block(i, &block.proposal, &block.certificate);
+            let value = block.certificate.block_hash;
+            let round = block.certificate.round;
             self.nodes[i].chain.insert(height, block);
             self.decisions.push((self.now, i, height, round, value));
             self.record_line(&format!("{i} synced height {height} = {value}"));
@@ -604,9 +604,12 @@ impl Sim {
                         },
                     );
                 }
-                Effect::Decide { proposal, commit } => {
-                    self.on_decide(i, *proposal, commit.clone());
-                    next_height = Some(commit.height + 1);
+                Effect::Decide {
+                    proposal,
+                    certificate,
+                } => {
+                    self.on_decide(i, *proposal, certificate.clone());
+                    next_height = Some(certificate.height + 1);
                 }
                 Effect::Evidence(evidence) => self.on_evidence(i, evidence),
             }
@@ -707,8 +710,8 @@ impl Sim {
             Message::Vote(v) => {
                 let mut vote = v.vote;
                 vote.value = match vote.value {
-                    Some(_) if h.0[1].is_multiple_of(2) => None,
-                    _ => Some(valid_value(h)),
+                    NilOrVal::Val(_) if h.0[1].is_multiple_of(2) => NilOrVal::Nil,
+                    _ => NilOrVal::Val(valid_value(h)),
                 };
                 Message::Vote(vote.sign(key).expect("own key"))
             }
@@ -722,6 +725,28 @@ impl Sim {
                 proposal.pol_round = None;
                 Message::Proposal(proposal.sign(key).expect("own key"))
             }
+        }
+    }
+
+    /// Like [`Sim::check_signature`], for a certificate's signature over `message`.
+    fn check_commit_signature(
+        &mut self,
+        sig: &CommitSig,
+        message: &[u8],
+    ) -> Result<(), SignatureError> {
+        let id = pov_crypto::hash_parts(&[message, &sig.signature.0]);
+        if self.checked_signatures.contains(&id) {
+            return Ok(());
+        }
+        let index = self
+            .index_of
+            .get(&sig.validator)
+            .ok_or(SignatureError::Invalid(sig.validator))?;
+        if self.nodes[*index].key.sign(message) == sig.signature {
+            self.checked_signatures.insert(id);
+            Ok(())
+        } else {
+            Err(SignatureError::Invalid(sig.validator))
         }
     }
 
@@ -743,32 +768,37 @@ impl Sim {
         }
     }
 
-    fn on_decide(&mut self, i: usize, proposal: SignedProposal, commit: CommitCertificate) {
+    fn on_decide(&mut self, i: usize, proposal: SignedProposal, certificate: Certificate) {
         let seed = self.seed;
-        let (height, value) = (commit.height, commit.value);
-        self.check_block(i, &proposal, &commit);
+        let (height, value, round) = (
+            certificate.height,
+            certificate.block_hash,
+            certificate.round,
+        );
+        self.check_block(i, &proposal, &certificate);
         let previous = self.nodes[i].chain.insert(
             height,
             Block {
                 proposal,
-                commit: commit.clone(),
+                certificate,
             },
         );
         assert!(
             previous.is_none(),
             "seed {seed}: node {i} decided height {height} twice"
         );
-        self.decisions
-            .push((self.now, i, height, commit.round, value));
+        self.decisions.push((self.now, i, height, round, value));
     }
 
     /// A block some node committed (by deciding it or by block sync): its certificate,
     /// proposal and value are sound, and no honest node committed another at its height.
-    fn check_block(&mut self, i: usize, proposal: &SignedProposal, commit: &CommitCertificate) {
+    fn check_block(&mut self, i: usize, proposal: &SignedProposal, certificate: &Certificate) {
         let seed = self.seed;
-        let (height, value) = (commit.height, commit.value);
+        let (height, value) = (certificate.height, certificate.block_hash);
         let validators = self.validators.clone();
-        let verdict = commit.verify_with(&validators, |v| self.check_signature(v));
+        let verdict = certificate.verify_with(&validators, height, &value, |sig, message| {
+            self.check_commit_signature(sig, message)
+        });
         assert_eq!(
             verdict,
             Ok(()),
@@ -780,7 +810,7 @@ impl Sim {
                 proposal.proposal.round,
                 proposal.proposal.value
             ),
-            (height, commit.round, value),
+            (height, certificate.round, value),
             "seed {seed}: decision's proposal does not match its certificate"
         );
         assert!(

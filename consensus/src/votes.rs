@@ -11,9 +11,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use pov_crypto::{Address, Hash};
+use pov_protocol::validators::ValidatorSet;
 
 use super::types::{SignedVote, VoteKind};
-use super::validators::ValidatorSet;
+use super::value::NilOrVal;
 
 /// Most different votes kept per validator for one (height, round, kind): nil plus up to
 /// three values. Only an equivocating validator ever has more than one.
@@ -41,7 +42,7 @@ pub(crate) enum AddVote {
 pub(crate) struct VoteTally {
     /// Per validator, its different votes in arrival order (almost always exactly one).
     votes: BTreeMap<Address, Vec<SignedVote>>,
-    power_by_value: BTreeMap<Option<Hash>, u64>,
+    power_by_value: BTreeMap<NilOrVal<Hash>, u64>,
     power: u64,
 }
 
@@ -78,8 +79,8 @@ impl VoteTally {
         self.power
     }
 
-    /// Power of the votes for `value` (`None` = nil).
-    pub(crate) fn power_for(&self, value: Option<Hash>) -> u64 {
+    /// Power of the votes for `value` (or nil).
+    pub(crate) fn power_for(&self, value: NilOrVal<Hash>) -> u64 {
         self.power_by_value.get(&value).copied().unwrap_or(0)
     }
 
@@ -87,7 +88,7 @@ impl VoteTally {
     ///
     /// Two values can both have a quorum only if more than 1/3 of the power equivocated,
     /// beyond what the protocol tolerates; the lowest one is returned then.
-    pub(crate) fn quorum_value(&self, validators: &ValidatorSet) -> Option<Option<Hash>> {
+    pub(crate) fn quorum_value(&self, validators: &ValidatorSet) -> Option<NilOrVal<Hash>> {
         self.power_by_value
             .iter()
             .find(|(_, &power)| validators.is_quorum(power))
@@ -95,7 +96,7 @@ impl VoteTally {
     }
 
     /// The counted votes for `value`, in address order.
-    pub(crate) fn votes_for(&self, value: Option<Hash>) -> Vec<SignedVote> {
+    pub(crate) fn votes_for(&self, value: NilOrVal<Hash>) -> Vec<SignedVote> {
         self.votes
             .values()
             .filter_map(|versions| versions.iter().find(|v| v.vote.value == value))
@@ -170,7 +171,7 @@ impl HeightVotes {
     }
 
     /// Power of the votes of `kind` for `value` in `round`.
-    pub(crate) fn power_for(&self, round: u32, kind: VoteKind, value: Option<Hash>) -> u64 {
+    pub(crate) fn power_for(&self, round: u32, kind: VoteKind, value: NilOrVal<Hash>) -> u64 {
         self.round(round)
             .map_or(0, |r| r.tally(kind).power_for(value))
     }
@@ -179,11 +180,11 @@ impl HeightVotes {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::consensus::types::Vote;
-    use crate::consensus::validators::Validator;
+    use crate::types::Vote;
     use pov_crypto::Keypair;
+    use pov_protocol::validators::Validator;
 
-    fn vote(key: &Keypair, kind: VoteKind, round: u32, value: Option<Hash>) -> SignedVote {
+    fn vote(key: &Keypair, kind: VoteKind, round: u32, value: NilOrVal<Hash>) -> SignedVote {
         Vote {
             kind,
             height: 1,
@@ -206,8 +207,8 @@ mod tests {
                 .collect(),
         )
         .expect("set");
-        let a = Some(pov_crypto::hash(b"a"));
-        let b = Some(pov_crypto::hash(b"b"));
+        let a = NilOrVal::Val(pov_crypto::hash(b"a"));
+        let b = NilOrVal::Val(pov_crypto::hash(b"b"));
         let mut votes = HeightVotes::default();
         assert_eq!(
             votes.add(vote(&keys[0], VoteKind::Prevote, 0, a), 1),
@@ -238,7 +239,7 @@ mod tests {
         assert_eq!(round0.participant_power(), 1);
         // Versions beyond the cap are reported but not counted.
         for i in 0..MAX_VERSIONS_PER_SLOT as u8 {
-            let extra = Some(pov_crypto::hash(&[i]));
+            let extra = NilOrVal::Val(pov_crypto::hash(&[i]));
             let counted = 3 + usize::from(i) <= MAX_VERSIONS_PER_SLOT;
             assert_eq!(
                 votes.add(vote(&keys[0], VoteKind::Prevote, 0, extra), 1),
@@ -257,7 +258,7 @@ mod tests {
         votes.add(vote(&keys[1], VoteKind::Prevote, 0, a), 1);
         let tally = &votes.round(0).expect("round 0").prevotes;
         assert_eq!(tally.quorum_value(&set), None, "2 of 4 is no quorum");
-        votes.add(vote(&keys[2], VoteKind::Prevote, 0, None), 1);
+        votes.add(vote(&keys[2], VoteKind::Prevote, 0, NilOrVal::Nil), 1);
         let tally = &votes.round(0).expect("round 0").prevotes;
         assert_eq!(tally.power(), 3);
         assert_eq!(

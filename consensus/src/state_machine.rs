@@ -4,13 +4,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use pov_crypto::{Address, Hash, Keypair};
+use pov_protocol::block::{Certificate, CommitSig};
+use pov_protocol::validators::ValidatorSet;
 
-use super::certificate::{CommitCertificate, Evidence};
 use super::config::ConsensusConfig;
 use super::error::ConsensusError;
 use super::events::{Effect, Input, Timeout};
+use super::evidence::Evidence;
 use super::types::{Message, Proposal, SignedProposal, SignedVote, Step, Vote, VoteKind};
-use super::validators::ValidatorSet;
+use super::value::{NilOrVal, RoundValue, Validity};
 use super::votes::{AddVote, HeightVotes, MAX_VERSIONS_PER_SLOT};
 
 /// This node's own votes (by round and kind) and proposals (by round) at one height.
@@ -23,7 +25,7 @@ type OwnMessages = (
 #[derive(Clone, Copy, Debug)]
 struct ProposalEntry {
     proposal: SignedProposal,
-    valid: bool,
+    validity: Validity,
 }
 
 /// "For the first time" flags of Algorithm 1, reset when a round starts.
@@ -72,9 +74,9 @@ pub struct Consensus {
     /// The current height is decided; waiting for the host's `start_height`.
     decided: bool,
     /// `(lockedRound, lockedValue)`; `None` is the paper's `-1, nil`.
-    locked: Option<(u32, Hash)>,
+    locked: Option<RoundValue<Hash>>,
     /// `(validRound, validValue)`; `None` is the paper's `-1, nil`.
-    valid: Option<(u32, Hash)>,
+    valid_value: Option<RoundValue<Hash>>,
     votes: HeightVotes,
     /// Per round, the proposals of that round's proposer, in arrival order, one per value.
     proposals: BTreeMap<u32, Vec<ProposalEntry>>,
@@ -104,7 +106,7 @@ impl Consensus {
             step: Step::Propose,
             decided: false,
             locked: None,
-            valid: None,
+            valid_value: None,
             votes: HeightVotes::default(),
             proposals: BTreeMap::new(),
             own_votes: BTreeMap::new(),
@@ -120,6 +122,7 @@ impl Consensus {
     /// Used for the first height and after each [`Effect::Decide`] (with the decided height
     /// plus one), or to jump ahead after the host synced blocks by other means. Heights
     /// only increase.
+    #[must_use = "the host must carry out every effect, in order"]
     pub fn start_height(&mut self, height: u64) -> Result<Vec<Effect>, ConsensusError> {
         self.restore_height(height, Vec::new())
     }
@@ -132,6 +135,7 @@ impl Consensus {
     /// rebuilt from its highest non-nil precommit (a lock is taken exactly when such a
     /// precommit is signed), which keeps the safety argument intact across restarts; it
     /// resumes at the highest round it had sent anything in.
+    #[must_use = "the host must carry out every effect, in order"]
     pub fn restore_height(
         &mut self,
         height: u64,
@@ -166,13 +170,13 @@ impl Consensus {
         for signed in proposals.into_values() {
             start_round = start_round.max(signed.proposal.round);
             self.own_proposals.insert(signed.proposal.round, signed);
-            self.store_proposal(signed, true);
+            self.store_proposal(signed, Validity::Valid);
         }
 
         self.start_round(start_round, &mut fx);
         self.process(Some(start_round), &mut fx);
         for entry in buffered.proposals.into_values() {
-            self.on_proposal(entry.proposal, entry.valid, &mut fx);
+            self.on_proposal(entry.proposal, entry.validity, &mut fx);
         }
         for vote in buffered.votes.into_values().flatten() {
             self.on_vote(vote, &mut fx);
@@ -184,13 +188,14 @@ impl Consensus {
     ///
     /// Inputs that do not apply (an old height, a non-validator's vote, a stale timeout, a
     /// duplicate) change nothing and return no effects.
+    #[must_use = "the host must carry out every effect, in order"]
     pub fn handle(&mut self, input: Input) -> Vec<Effect> {
         let mut fx = Vec::new();
         if !self.started {
             return fx;
         }
         match input {
-            Input::Proposal { proposal, valid } => self.on_proposal(proposal, valid, &mut fx),
+            Input::Proposal { proposal, validity } => self.on_proposal(proposal, validity, &mut fx),
             Input::Vote(vote) => self.on_vote(vote, &mut fx),
             Input::ProposeValue {
                 height,
@@ -211,6 +216,7 @@ impl Consensus {
     /// rests on holds again: the others see this node's votes, and when it re-proposes its
     /// valid value they can check its POL round, even where the POL includes votes of a
     /// validator that sent different votes to different nodes.
+    #[must_use = "the host must send these messages"]
     pub fn rebroadcast(&self) -> Vec<Effect> {
         let mut messages: Vec<Message> = self
             .own_proposals
@@ -218,11 +224,12 @@ impl Consensus {
             .map(|p| Message::Proposal(*p))
             .collect();
         messages.extend(self.own_votes.values().map(|v| Message::Vote(*v)));
-        let mut pols: Vec<(u32, Hash)> = self.locked.into_iter().chain(self.valid).collect();
+        let mut pols: Vec<RoundValue<Hash>> =
+            self.locked.into_iter().chain(self.valid_value).collect();
         pols.dedup();
-        for (round, value) in pols {
+        for RoundValue { round, value } in pols {
             if let Some(round_votes) = self.votes.round(round) {
-                for vote in round_votes.prevotes.votes_for(Some(value)) {
+                for vote in round_votes.prevotes.votes_for(NilOrVal::Val(value)) {
                     if vote.vote.validator != self.address {
                         messages.push(Message::Vote(vote));
                     }
@@ -253,13 +260,13 @@ impl Consensus {
     }
 
     /// `(lockedRound, lockedValue)`, or `None` when not locked.
-    pub fn locked(&self) -> Option<(u32, Hash)> {
+    pub fn locked(&self) -> Option<RoundValue<Hash>> {
         self.locked
     }
 
     /// `(validRound, validValue)`, or `None` when there is none.
-    pub fn valid_value(&self) -> Option<(u32, Hash)> {
-        self.valid
+    pub fn valid_value(&self) -> Option<RoundValue<Hash>> {
+        self.valid_value
     }
 
     /// This node's address.
@@ -336,14 +343,21 @@ impl Consensus {
     /// exactly when a non-nil precommit is signed, so the highest one is the lock. Having
     /// locked on the value, the node had also seen it valid in that round.
     fn relock_from_own_precommit(&mut self, vote: &Vote) {
-        let (VoteKind::Precommit, Some(value)) = (vote.kind, vote.value) else {
+        let (VoteKind::Precommit, NilOrVal::Val(value)) = (vote.kind, vote.value) else {
             return;
         };
-        if self.locked.is_none_or(|(round, _)| round < vote.round) {
-            self.locked = Some((vote.round, value));
+        let own = RoundValue {
+            round: vote.round,
+            value,
+        };
+        if self.locked.is_none_or(|locked| locked.round < vote.round) {
+            self.locked = Some(own);
         }
-        if self.valid.is_none_or(|(round, _)| round < vote.round) {
-            self.valid = Some((vote.round, value));
+        if self
+            .valid_value
+            .is_none_or(|valid| valid.round < vote.round)
+        {
+            self.valid_value = Some(own);
         }
     }
 
@@ -363,7 +377,7 @@ impl Consensus {
         self.step = Step::Propose;
         self.decided = false;
         self.locked = None;
-        self.valid = None;
+        self.valid_value = None;
         self.votes = HeightVotes::default();
         self.proposals.clear();
         self.own_votes.clear();
@@ -375,7 +389,7 @@ impl Consensus {
 
     // ----- inputs -------------------------------------------------------------------
 
-    fn on_proposal(&mut self, signed: SignedProposal, valid: bool, fx: &mut Vec<Effect>) {
+    fn on_proposal(&mut self, signed: SignedProposal, validity: Validity, fx: &mut Vec<Effect>) {
         let p = signed.proposal;
         if self.validators.proposer(p.height, p.round).address != p.proposer {
             return;
@@ -391,7 +405,7 @@ impl Consensus {
                     .entry((p.round, p.value))
                     .or_insert(ProposalEntry {
                         proposal: signed,
-                        valid,
+                        validity,
                     });
             }
             return;
@@ -406,13 +420,13 @@ impl Consensus {
             fx.push(Effect::PersistProposal(signed));
             self.catch_up_to_own_round(p.round, fx);
         }
-        if self.store_proposal(signed, valid) {
+        if self.store_proposal(signed, validity) {
             self.process(Some(p.round), fx);
         }
     }
 
     /// Stores a proposal unless one for the same value and round is held; says if stored.
-    fn store_proposal(&mut self, signed: SignedProposal, valid: bool) -> bool {
+    fn store_proposal(&mut self, signed: SignedProposal, validity: Validity) -> bool {
         let p = signed.proposal;
         let entries = self.proposals.entry(p.round).or_default();
         if entries.iter().any(|e| e.proposal.proposal.value == p.value) {
@@ -420,7 +434,7 @@ impl Consensus {
         }
         entries.push(ProposalEntry {
             proposal: signed,
-            valid,
+            validity,
         });
         if let Some(power) = self.validators.power_of(&p.proposer) {
             self.votes
@@ -508,12 +522,12 @@ impl Consensus {
         match timeout.step {
             // OnTimeoutPropose (L57).
             Step::Propose if self.step == Step::Propose => {
-                self.cast_vote(VoteKind::Prevote, None, fx);
+                self.cast_vote(VoteKind::Prevote, NilOrVal::Nil, fx);
                 self.step = Step::Prevote;
             }
             // OnTimeoutPrevote (L61).
             Step::Prevote if self.step == Step::Prevote => {
-                self.cast_vote(VoteKind::Precommit, None, fx);
+                self.cast_vote(VoteKind::Precommit, NilOrVal::Nil, fx);
                 self.step = Step::Precommit;
             }
             // OnTimeoutPrecommit (L65).
@@ -541,8 +555,8 @@ impl Consensus {
         if let Some(previous) = self.own_proposals.get(&round) {
             // Proposed in this round before a restart: send the same proposal again.
             fx.push(Effect::Broadcast(Message::Proposal(*previous)));
-        } else if let Some((valid_round, value)) = self.valid {
-            self.propose(value, Some(valid_round), fx);
+        } else if let Some(RoundValue { round, value }) = self.valid_value {
+            self.propose(value, Some(round), fx);
         } else {
             // Deviation: getValue() is asynchronous (the host builds the block), and the
             // proposer also schedules timeoutPropose so a host that never answers cannot
@@ -565,7 +579,7 @@ impl Consensus {
         self.own_proposals.insert(self.round, signed);
         fx.push(Effect::PersistProposal(signed));
         fx.push(Effect::Broadcast(Message::Proposal(signed)));
-        self.store_proposal(signed, true);
+        self.store_proposal(signed, Validity::Valid);
     }
 
     /// Signs (or re-uses) this node's vote for the current round and sends it. Returns the
@@ -574,9 +588,9 @@ impl Consensus {
     fn cast_vote(
         &mut self,
         kind: VoteKind,
-        value: Option<Hash>,
+        value: NilOrVal<Hash>,
         fx: &mut Vec<Effect>,
-    ) -> Option<Option<Hash>> {
+    ) -> Option<NilOrVal<Hash>> {
         let power = self.validators.power_of(&self.address)?;
         let slot = (self.round, kind);
         let signed = match self.own_votes.get(&slot) {
@@ -642,24 +656,33 @@ impl Consensus {
         let Some(round_votes) = self.votes.round(round) else {
             return false;
         };
-        let Some(Some(value)) = round_votes.precommits.quorum_value(&self.validators) else {
+        let Some(NilOrVal::Val(value)) = round_votes.precommits.quorum_value(&self.validators)
+        else {
             return false;
         };
         let Some(entry) = self.proposal_for(round, value) else {
             return false;
         };
-        if !entry.valid {
+        if !entry.validity.is_valid() {
             return false;
         }
-        let commit = CommitCertificate {
+        let certificate = Certificate {
             height: self.height,
             round,
-            value,
-            precommits: round_votes.precommits.votes_for(Some(value)),
+            block_hash: value,
+            signatures: round_votes
+                .precommits
+                .votes_for(NilOrVal::Val(value))
+                .into_iter()
+                .map(|signed| CommitSig {
+                    validator: signed.vote.validator,
+                    signature: signed.signature,
+                })
+                .collect(),
         };
         fx.push(Effect::Decide {
             proposal: entry.proposal,
-            commit,
+            certificate,
         });
         self.decided = true;
         true
@@ -702,26 +725,30 @@ impl Consensus {
         }
         // L36: the proposal for v and 2/3+ prevotes for v, v valid, for the first time.
         if self.step >= Step::Prevote && !self.flags.valid_value_updated {
-            if let Some(Some(value)) = prevote_quorum {
-                if self.proposal_for(round, value).is_some_and(|e| e.valid) {
+            if let Some(NilOrVal::Val(value)) = prevote_quorum {
+                if self
+                    .proposal_for(round, value)
+                    .is_some_and(|e| e.validity.is_valid())
+                {
                     self.flags.valid_value_updated = true;
+                    let seen = RoundValue { round, value };
                     if self.step == Step::Prevote {
-                        let voted = self.cast_vote(VoteKind::Precommit, Some(value), fx);
+                        let voted = self.cast_vote(VoteKind::Precommit, NilOrVal::Val(value), fx);
                         // Lock on what was actually signed: after a restart that may be the
                         // nil precommit signed before, and then there is nothing to lock on.
-                        if voted.is_none_or(|v| v == Some(value)) {
-                            self.locked = Some((round, value));
+                        if voted.is_none_or(|v| v == NilOrVal::Val(value)) {
+                            self.locked = Some(seen);
                         }
                         self.step = Step::Precommit;
                     }
-                    self.valid = Some((round, value));
+                    self.valid_value = Some(seen);
                     return true;
                 }
             }
         }
         // L44: 2/3+ prevotes for nil.
-        if self.step == Step::Prevote && prevote_quorum == Some(None) {
-            self.cast_vote(VoteKind::Precommit, None, fx);
+        if self.step == Step::Prevote && prevote_quorum == Some(NilOrVal::Nil) {
+            self.cast_vote(VoteKind::Precommit, NilOrVal::Nil, fx);
             self.step = Step::Precommit;
             return true;
         }
@@ -735,8 +762,8 @@ impl Consensus {
     }
 
     /// L22 and L28: if a proposal of the current round lets this node prevote, the value
-    /// to prevote (`Some(None)` = nil). Proposals are tried in arrival order.
-    fn prevote_on_proposal(&self) -> Option<Option<Hash>> {
+    /// to prevote (or nil). Proposals are tried in arrival order.
+    fn prevote_on_proposal(&self) -> Option<NilOrVal<Hash>> {
         let entries = self.proposals.get(&self.round)?;
         for entry in entries {
             let p = entry.proposal.proposal;
@@ -744,17 +771,19 @@ impl Consensus {
             match p.pol_round {
                 // L22.
                 None => {
-                    let free = self.locked.is_none_or(|(_, locked)| locked == v);
-                    return Some((entry.valid && free).then_some(v));
+                    let free = self.locked.is_none_or(|locked| locked.value == v);
+                    return Some(prevote_for(entry.validity.is_valid() && free, v));
                 }
                 // L28: needs 2/3+ prevotes for v in round vr < current round.
                 Some(vr) => {
-                    let pol = self.votes.power_for(vr, VoteKind::Prevote, Some(v));
+                    let pol = self
+                        .votes
+                        .power_for(vr, VoteKind::Prevote, NilOrVal::Val(v));
                     if vr < self.round && self.validators.is_quorum(pol) {
                         let free = self
                             .locked
-                            .is_none_or(|(locked_round, locked)| locked_round <= vr || locked == v);
-                        return Some((entry.valid && free).then_some(v));
+                            .is_none_or(|locked| locked.round <= vr || locked.value == v);
+                        return Some(prevote_for(entry.validity.is_valid() && free, v));
                     }
                 }
             }
@@ -765,5 +794,14 @@ impl Consensus {
     /// Whether a message of `round` is close enough to the current round to be kept.
     fn round_in_reach(&self, round: u32) -> bool {
         round <= self.round.saturating_add(self.config.max_round_lookahead)
+    }
+}
+
+/// The prevote of L22/L28: for `value` if the guard holds, nil otherwise.
+fn prevote_for(guard: bool, value: Hash) -> NilOrVal<Hash> {
+    if guard {
+        NilOrVal::Val(value)
+    } else {
+        NilOrVal::Nil
     }
 }

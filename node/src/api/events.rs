@@ -1,0 +1,50 @@
+//! `GET /events`: final blocks and minted rewards as a server-sent event stream.
+
+use std::convert::Infallible;
+
+use axum::extract::State as AxState;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use futures::Stream;
+use serde_json::json;
+
+use super::ApiState;
+use crate::shared::NodeEvent;
+
+/// Streams [`NodeEvent`]s to one subscriber; a slow one skips what it missed.
+pub(crate) async fn events(
+    AxState(api): AxState<ApiState>,
+) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+    let rx = api.shared.events.subscribe();
+    let stream = futures::stream::unfold(rx, |mut rx| async move {
+        loop {
+            match rx.recv().await {
+                Ok(event) => {
+                    let sse = match event {
+                        NodeEvent::Block { height, hash, txs } => {
+                            SseEvent::default().event("block").data(
+                                json!({"height": height, "hash": hash.to_string(),
+                                   "txs": txs.iter().map(|h| h.to_string()).collect::<Vec<_>>()})
+                                .to_string(),
+                            )
+                        }
+                        NodeEvent::Reward {
+                            height,
+                            event,
+                            member,
+                        } => SseEvent::default().event("reward").data(
+                            json!({"height": height, "contribution": event.contribution,
+                                   "member": member.to_string(), "rule": event.rule.name(),
+                                   "asset": event.asset, "amount": event.amount.to_string()})
+                            .to_string(),
+                        ),
+                    };
+                    return Some((Ok(sse), rx));
+                }
+                // A slow subscriber skipped some events; keep streaming the rest.
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}

@@ -1,0 +1,130 @@
+//! The HTTP JSON API (`docs/api.md` is its contract): status, transaction submission and
+//! lookup, accounts with their history, contributions, blocks, and an SSE event stream.
+//!
+//! One file per resource group (`status`, `tx`, `accounts`, `contributions`, `blocks`,
+//! `events`); this one holds what they share: the state handlers reach, errors, parameter
+//! parsing and the routes. Handlers read the shared store under a short read lock and never
+//! hold it across an `.await`. Amounts are strings (exact); addresses and hashes lowercase
+//! hex. Every error is `{"error": {"code", "message"}}` with a fitting status.
+
+mod accounts;
+mod blocks;
+mod contributions;
+mod events;
+mod status;
+mod tx;
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use pov_crypto::{Address, Hash};
+use pov_protocol::{Event, State};
+use serde_json::{json, Value};
+
+use crate::network::NetworkHandle;
+use crate::shared::Shared;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct ApiState {
+    /// The node's shared state.
+    pub shared: Arc<Shared>,
+    /// To gossip submitted transactions.
+    pub net: NetworkHandle,
+}
+
+/// An API error: status, stable code, message.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    pub(crate) fn new(
+        status: StatusCode,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+    pub(crate) fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+    pub(crate) fn not_found(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+    pub(crate) fn internal(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({"error": {"code": self.code, "message": self.message}});
+        (self.status, Json(body)).into_response()
+    }
+}
+
+pub(crate) type ApiResult = Result<Json<Value>, ApiError>;
+
+/// The API's routes.
+pub fn router(state: ApiState) -> Router {
+    Router::new()
+        .route("/status", get(status::status))
+        .route("/tx", post(tx::submit))
+        .route("/tx/{hash}", get(tx::tx))
+        .route("/accounts/{address}", get(accounts::account))
+        .route("/accounts/{address}/history", get(accounts::history))
+        .route("/contributions", get(contributions::contributions))
+        .route("/contributions/{id}", get(contributions::contribution))
+        .route("/blocks/{height}", get(blocks::block))
+        .route("/events", get(events::events))
+        .fallback(|| async { ApiError::not_found("no such route (see docs/api.md)") })
+        .with_state(state)
+}
+
+pub(crate) fn parse_hash(text: &str) -> Result<Hash, ApiError> {
+    text.parse()
+        .map_err(|e| ApiError::bad_request(format!("{text:?} is not a hash: {e}")))
+}
+
+pub(crate) fn parse_address(text: &str) -> Result<Address, ApiError> {
+    text.parse()
+        .map_err(|e| ApiError::bad_request(format!("{text:?} is not an address: {e}")))
+}
+
+/// Query parameters, parsed by hand so that a bad one gets a JSON error naming it.
+pub(crate) type Params = std::collections::HashMap<String, String>;
+
+pub(crate) fn param<T: std::str::FromStr>(
+    params: &Params,
+    name: &str,
+) -> Result<Option<T>, ApiError> {
+    match params.get(name) {
+        None => Ok(None),
+        Some(text) => text.parse().map(Some).map_err(|_| {
+            ApiError::bad_request(format!("query parameter {name}={text:?} is not valid"))
+        }),
+    }
+}
+
+/// An event as JSON, with the member's address resolved.
+pub(crate) fn event_json(state: &State, e: &Event) -> Value {
+    json!({
+        "rule": e.rule.name(),
+        "member": state.member(e.member).map(|m| m.address.to_string()),
+        "member_id": e.member,
+        "asset": e.asset,
+        "amount": e.amount.to_string(),
+        "contribution": e.contribution,
+    })
+}

@@ -1,0 +1,210 @@
+//! The block host: builds the block this node proposes, checks blocks others propose (the
+//! engine's `valid(v)`), and commits decided blocks to the store.
+//!
+//! The engine only sees block hashes. The blocks themselves arrive with proposals (or are
+//! built here) and are kept, with a verdict per block, until their height is final, so a
+//! re-broadcast proposal is checked once and a decided block can be committed. A decision
+//! whose block never arrived is *awaited*: the block comes by sync or with a later copy of
+//! its proposal.
+
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+
+use pov_consensus::Validity;
+use pov_crypto::Hash;
+use pov_protocol::block::{check_header, Block, Certificate};
+use pov_protocol::{Rule, Transaction};
+
+use super::{Host, NodeError, Timer};
+use crate::shared::{lock, read, write, NodeEvent};
+
+/// How far in the future a proposed block's time may be (spec section 6: 5 s).
+pub(crate) const MAX_CLOCK_DRIFT_MS: u64 = 5_000;
+/// Most blocks kept per height (proposals of every round, from honest proposers only).
+pub(crate) const MAX_BLOCKS_KEPT: usize = 64;
+
+/// Blocks of the current and next height, with the verdicts on them.
+#[derive(Debug, Default)]
+pub(super) struct BlockHost {
+    /// Blocks seen for the current and next height, by hash (proposals carry them).
+    blocks: BTreeMap<Hash, Block>,
+    /// Whether each of those blocks is valid, so a re-broadcast proposal is checked once.
+    verdicts: BTreeMap<Hash, Validity>,
+    /// A decision whose block has not arrived yet (it will come by sync).
+    pub(super) awaiting: Option<(u64, Hash, Certificate)>,
+}
+
+impl BlockHost {
+    /// Keeps a block (its own proposal's, or one read back from the consensus log).
+    pub(super) fn remember(&mut self, block: Block) {
+        self.blocks.insert(block.hash(), block);
+    }
+
+    /// The block with this hash, if known.
+    pub(super) fn get(&self, hash: &Hash) -> Option<&Block> {
+        self.blocks.get(hash)
+    }
+
+    /// The cached verdict on a block.
+    pub(super) fn verdict(&self, hash: &Hash) -> Option<Validity> {
+        self.verdicts.get(hash).copied()
+    }
+
+    /// Keeps a checked block and its verdict, unless the height's quota is used up.
+    pub(super) fn record(&mut self, block: &Block, validity: Validity) {
+        if self.blocks.len() < MAX_BLOCKS_KEPT {
+            let hash = block.hash();
+            self.verdicts.insert(hash, validity);
+            self.blocks.insert(hash, block.clone());
+        }
+    }
+
+    /// Drops blocks (and verdicts) below `height`.
+    pub(super) fn keep_from(&mut self, height: u64) {
+        self.blocks.retain(|_, b| b.header.height >= height);
+        let blocks = &self.blocks;
+        self.verdicts.retain(|hash, _| blocks.contains_key(hash));
+    }
+}
+
+impl<P: Clone + Ord + Debug> Host<P> {
+    /// The block this node proposes at `height` (the head's next): pending transactions
+    /// that still apply, in order, stamped with the current time (never below the parent's).
+    pub(super) fn build_block(&self, height: u64) -> Block {
+        let store = read(&self.shared.store);
+        let parent = store.parent();
+        let mut state = store.state().clone();
+        let candidates = lock(&self.shared.mempool).reap(self.config.max_block_txs);
+        let mut txs = Vec::with_capacity(candidates.len());
+        for tx in candidates {
+            // Admitted transactions were verified; the pending order keeps nonces in sequence.
+            if state.apply_verified(&tx).is_ok() {
+                txs.push(tx);
+            }
+        }
+        let block = Block::assemble(
+            &state,
+            &parent,
+            store.validators(),
+            self.validator.unwrap_or_default(),
+            self.now_ms,
+            txs,
+        );
+        debug_assert_eq!(block.header.height, height, "the engine builds on the head");
+        block
+    }
+
+    /// Whether a proposed block is valid on top of the current head.
+    pub(super) fn validate_block(&self, block: &Block) -> Validity {
+        let store = read(&self.shared.store);
+        let genesis = store.genesis();
+        let parent = store.parent();
+        if block.header.time_ms > self.now_ms.saturating_add(MAX_CLOCK_DRIFT_MS) {
+            tracing::warn!(
+                height = block.header.height,
+                "proposed block is too far in the future"
+            );
+            return Validity::Invalid;
+        }
+        if let Err(e) = check_header(
+            &block.header,
+            &block.txs,
+            &genesis.chain_id,
+            &parent,
+            store.validators(),
+        ) {
+            tracing::warn!(error = %e, "invalid proposed block");
+            return Validity::Invalid;
+        }
+        let mut state = store.state().clone();
+        let pool = lock(&self.shared.mempool);
+        match state.execute_txs(&block.txs, &|tx| pool.contains(&tx.hash())) {
+            Ok(outcome) if outcome.state_root == block.header.state_root => Validity::Valid,
+            Ok(_) => {
+                tracing::warn!(
+                    height = block.header.height,
+                    "proposed block's state root is wrong"
+                );
+                Validity::Invalid
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "proposed block holds an invalid transaction");
+                Validity::Invalid
+            }
+        }
+    }
+
+    /// Makes a decided block final: on disk and flushed, then the mempool and subscribers;
+    /// the next height starts after `block_time_ms`.
+    pub(super) fn commit(
+        &mut self,
+        block: &Block,
+        certificate: &Certificate,
+    ) -> Result<(), NodeError> {
+        let receipt = {
+            let mut store = write(&self.shared.store);
+            if block.header.height != store.height() + 1 {
+                // Already on disk (block sync was faster): carry on at the next height.
+                let next = store.height() + 1;
+                drop(store);
+                self.blocks = BlockHost::default();
+                self.schedule(Timer::StartHeight(next), self.config.block_time_ms);
+                return Ok(());
+            }
+            store.commit(block, certificate)?
+        };
+        self.after_commit(block);
+        tracing::info!(
+            height = receipt.height,
+            hash = %receipt.hash,
+            txs = receipt.txs,
+            state_root = %receipt.state_root,
+            "block final"
+        );
+        self.log.clear()?;
+        // Keep the decided block until the next height starts: the engine re-broadcasts
+        // the decided proposal meanwhile, which lagging validators need to decide too.
+        self.blocks.keep_from(receipt.height);
+        self.blocks.awaiting = None;
+        self.schedule(
+            Timer::StartHeight(receipt.height + 1),
+            self.config.block_time_ms,
+        );
+        Ok(())
+    }
+
+    /// Mempool re-check and subscriber events after a block is on disk.
+    pub(super) fn after_commit(&self, block: &Block) {
+        let store = read(&self.shared.store);
+        let dropped = lock(&self.shared.mempool).recheck(store.state());
+        tracing::debug!(dropped, "mempool re-checked");
+        let hashes: Vec<Hash> = block.txs.iter().map(Transaction::hash).collect();
+        // No subscriber is not an error.
+        let _ = self.shared.events.send(NodeEvent::Block {
+            height: block.header.height,
+            hash: block.hash(),
+            txs: hashes.clone(),
+        });
+        for hash in hashes {
+            let Ok(Some(info)) = store.tx(&hash) else {
+                continue;
+            };
+            for event in info.events {
+                if event.rule == Rule::ContributorReward
+                    || (event.rule == Rule::Referral && event.contribution.is_some())
+                {
+                    let member = store
+                        .state()
+                        .member(event.member)
+                        .map(|m| m.address)
+                        .unwrap_or_default();
+                    let _ = self.shared.events.send(NodeEvent::Reward {
+                        height: block.header.height,
+                        event,
+                        member,
+                    });
+                }
+            }
+        }
+    }
+}

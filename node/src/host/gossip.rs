@@ -1,0 +1,119 @@
+//! Checks on gossip: what a transaction or consensus message must be to be accepted (and so
+//! relayed), what is ignored, and what is rejected (which costs the relaying peer score).
+//!
+//! Relay only what a validator signed: a vote must come from a validator and verify; a
+//! proposal must come from the round's proposer, carry the block it names, and verify. The
+//! proposal's block is checked once (the verdict is cached by hash) and only when its parent
+//! is this node's head.
+
+use std::fmt::Debug;
+
+use pov_consensus::{Effect, Input};
+
+use super::{Host, NodeError};
+use crate::mempool::{Admitted, MempoolError};
+use crate::network::Verdict;
+use crate::shared::{lock, read};
+use crate::wire::{ConsensusMessage, Envelope, TxEnvelope};
+
+/// Most pending transactions gossiped again at once.
+pub(super) const REGOSSIP_MAX: usize = 500;
+
+impl<P: Clone + Ord + Debug> Host<P> {
+    /// A gossiped transaction: admitted to the mempool (accept), already known or not
+    /// applicable now (ignore), or badly signed or malformed (reject).
+    pub(super) fn on_gossip_tx(&self, data: &[u8]) -> Verdict {
+        let Ok(TxEnvelope { tx, .. }) = TxEnvelope::from_bytes(data) else {
+            return Verdict::Reject;
+        };
+        match lock(&self.shared.mempool).insert(tx) {
+            Ok(Admitted::New(_)) => Verdict::Accept,
+            Ok(Admitted::Known(_)) => Verdict::Ignore,
+            // A bad signature is the sender's fault; anything else (a nonce race, a full
+            // pool, a transaction already in a block) is not.
+            Err(MempoolError::Rejected(pov_protocol::TxError::Signature(_))) => Verdict::Reject,
+            Err(_) => Verdict::Ignore,
+        }
+    }
+
+    /// A gossiped consensus message: its verdict, and the engine's effects of it.
+    pub(super) fn on_gossip_consensus(
+        &mut self,
+        data: &[u8],
+    ) -> Result<(Verdict, Vec<Effect>), NodeError> {
+        let Ok(envelope) = Envelope::from_bytes(data) else {
+            return Ok((Verdict::Reject, Vec::new()));
+        };
+        let height = self.consensus.height();
+        match envelope.message {
+            ConsensusMessage::Vote(vote) => {
+                let v = vote.vote;
+                // Only validators' signed votes are worth relaying or remembering.
+                if !self.consensus.validators().contains(&v.validator) || vote.verify().is_err() {
+                    return Ok((Verdict::Reject, Vec::new()));
+                }
+                if v.height > height.saturating_add(1) {
+                    self.start_sync();
+                    return Ok((Verdict::Ignore, Vec::new()));
+                }
+                if v.height.saturating_add(1) < height {
+                    return Ok((Verdict::Ignore, Vec::new()));
+                }
+                Ok((Verdict::Accept, self.consensus.handle(Input::Vote(vote))))
+            }
+            ConsensusMessage::Proposal(message) => {
+                let proposal = message.proposal;
+                let p = proposal.proposal;
+                let block = &message.block;
+                // The round's proposer, signing its own block, or nothing.
+                let expected = self
+                    .consensus
+                    .validators()
+                    .proposer(p.height, p.round)
+                    .address;
+                if expected != p.proposer
+                    || block.header.proposer != p.proposer
+                    || block.hash() != p.value
+                    || proposal.verify().is_err()
+                {
+                    return Ok((Verdict::Reject, Vec::new()));
+                }
+                if p.height > height.saturating_add(1) {
+                    self.start_sync();
+                    return Ok((Verdict::Ignore, Vec::new()));
+                }
+                if p.height < height {
+                    return Ok((Verdict::Ignore, Vec::new()));
+                }
+                // A next-height proposal can be checked once this height's block is on
+                // disk; the engine buffers it until it enters that height.
+                let stored = read(&self.shared.store).height();
+                if p.height != stored + 1 {
+                    return Ok((Verdict::Ignore, Vec::new()));
+                }
+                let validity = match self.blocks.verdict(&p.value) {
+                    Some(validity) => validity,
+                    None => {
+                        let validity = self.validate_block(block);
+                        self.blocks.record(block, validity);
+                        validity
+                    }
+                };
+                if let Some((h, hash, certificate)) = self.blocks.awaiting.clone() {
+                    if hash == p.value && h == p.height {
+                        // The block of a decision we were waiting for.
+                        if let Err(e) = self.commit(block, &certificate) {
+                            tracing::error!(error = %e, "cannot commit the awaited block");
+                        }
+                        return Ok((Verdict::Accept, Vec::new()));
+                    }
+                }
+                Ok((
+                    Verdict::Accept,
+                    self.consensus
+                        .handle(Input::Proposal { proposal, validity }),
+                ))
+            }
+        }
+    }
+}

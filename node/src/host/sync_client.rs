@@ -1,0 +1,195 @@
+//! The sync client: a node that is behind (it started late, was down, or decided a block it
+//! never received) asks one peer at a time for its height, then for the next batch of
+//! finalized blocks with their certificates, commits them, and re-enters consensus at the
+//! new height.
+//!
+//! One round is two requests (status, then blocks); at most one round is in flight. Peers
+//! are asked in turn, so one that does not answer costs one round.
+
+use std::collections::BTreeSet;
+use std::fmt::Debug;
+use std::sync::atomic::Ordering;
+
+use pov_protocol::block::{Block, Certificate};
+
+use super::{Host, NodeError, Output};
+use crate::shared::{read, write};
+use crate::wire::{SyncRequest, SyncResponse, MAX_SYNC_BATCH};
+
+/// Which request of a sync round is in flight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// "What is your height?"
+    Status,
+    /// Blocks up to the peer's height.
+    Blocks {
+        /// The height the peer reported.
+        peer_height: u64,
+    },
+}
+
+/// The sync client's state.
+#[derive(Debug)]
+pub(super) struct SyncClient<P> {
+    /// Connected peers of this chain, in a stable order.
+    pub(super) peers: BTreeSet<P>,
+    /// The round in flight: whom it asked, and for what.
+    in_flight: Option<(P, Stage)>,
+    /// Which peer to ask next (round robin).
+    next_peer: usize,
+    /// The height of the last peer that was ahead, while this node is behind.
+    pub(super) target: Option<u64>,
+}
+
+impl<P> Default for SyncClient<P> {
+    fn default() -> Self {
+        SyncClient {
+            peers: BTreeSet::new(),
+            in_flight: None,
+            next_peer: 0,
+            target: None,
+        }
+    }
+}
+
+impl<P: Clone + Ord + Debug> Host<P> {
+    /// Starts a sync round with the next peer, unless one is running.
+    pub(super) fn start_sync(&mut self) {
+        if self.sync.in_flight.is_some() || self.sync.peers.is_empty() {
+            return;
+        }
+        let index = self.sync.next_peer % self.sync.peers.len();
+        let Some(peer) = self.sync.peers.iter().nth(index).cloned() else {
+            return;
+        };
+        self.sync.next_peer = self.sync.next_peer.wrapping_add(1);
+        self.sync.in_flight = Some((peer.clone(), Stage::Status));
+        self.out.push(Output::Request {
+            peer,
+            request: SyncRequest::Status,
+        });
+    }
+
+    /// A peer's answer to a sync request (`None`: the request failed).
+    pub(super) fn on_sync_reply(
+        &mut self,
+        peer: P,
+        response: Option<SyncResponse>,
+    ) -> Result<(), NodeError> {
+        let Some((asked, stage)) = self.sync.in_flight.take() else {
+            return Ok(());
+        };
+        if asked != peer {
+            // Not the round in flight (a reply that arrived very late): keep waiting.
+            self.sync.in_flight = Some((asked, stage));
+            return Ok(());
+        }
+        let ours = read(&self.shared.store).height();
+        match (stage, response) {
+            (Stage::Status, Some(SyncResponse::Status { genesis, height }))
+                if genesis == self.shared.genesis_hash =>
+            {
+                if height <= ours {
+                    return self.apply_synced(height, Vec::new());
+                }
+                self.sync.in_flight = Some((
+                    peer.clone(),
+                    Stage::Blocks {
+                        peer_height: height,
+                    },
+                ));
+                self.out.push(Output::Request {
+                    peer,
+                    request: SyncRequest::Blocks {
+                        from: ours + 1,
+                        to: height.min(ours + MAX_SYNC_BATCH),
+                    },
+                });
+                Ok(())
+            }
+            (Stage::Blocks { peer_height }, Some(SyncResponse::Blocks(blocks))) => {
+                self.apply_synced(peer_height, blocks)
+            }
+            // A failed request, another chain, or an answer that does not fit: this round is
+            // over; the next one asks another peer.
+            _ => Ok(()),
+        }
+    }
+
+    /// Commits synced blocks in order (stopping at the first that does not verify), then
+    /// syncs on while behind, or re-enters consensus at the new height.
+    fn apply_synced(
+        &mut self,
+        peer_height: u64,
+        blocks: Vec<(Block, Certificate)>,
+    ) -> Result<(), NodeError> {
+        let mut applied = 0u64;
+        for (block, certificate) in &blocks {
+            let result = {
+                let mut store = write(&self.shared.store);
+                if block.header.height <= store.height() {
+                    // A certified block where we already have one: if it differs, two
+                    // certificates conflict, which only double signing can produce.
+                    if let Ok(Some(ours)) = store.block(block.header.height) {
+                        if ours.block.hash() != block.hash()
+                            && certificate
+                                .verify(store.validators(), block.header.height, &block.hash())
+                                .is_ok()
+                        {
+                            self.shared.evidence.fetch_add(1, Ordering::Relaxed);
+                            tracing::error!(
+                                height = block.header.height,
+                                ours = %ours.block.hash(),
+                                theirs = %block.hash(),
+                                "conflicting commit certificates at one height: validators double-signed"
+                            );
+                        }
+                    }
+                    continue;
+                }
+                if block.header.height != store.height() + 1 {
+                    continue;
+                }
+                store.commit(block, certificate)
+            };
+            match result {
+                Ok(receipt) => {
+                    applied += 1;
+                    self.after_commit(block);
+                    tracing::debug!(height = receipt.height, "synced block");
+                }
+                Err(
+                    e @ (pov_storage::StoreError::Certificate { .. }
+                    | pov_storage::StoreError::InvalidBlock { .. }),
+                ) => {
+                    tracing::warn!(error = %e, height = block.header.height, "peer sent a block that does not verify; dropping the rest");
+                    break;
+                }
+                // Anything else is this node's own storage failing: stop rather than run on.
+                Err(e) => return Err(NodeError::Storage(e)),
+            }
+        }
+        let height = read(&self.shared.store).height();
+        let behind = peer_height > height;
+        self.shared.syncing.store(behind, Ordering::Relaxed);
+        self.sync.target = behind.then_some(peer_height);
+        if applied > 0 {
+            tracing::info!(
+                height,
+                target = peer_height,
+                "block sync: caught up to {height} of {peer_height}"
+            );
+            self.log.clear()?;
+            self.blocks.keep_from(height + 1);
+            self.blocks.awaiting = None;
+        }
+        if behind {
+            self.start_sync();
+        } else if applied > 0 || self.consensus.height() < height {
+            // Caught up by sync: join consensus at once. (After a decision of our own, the
+            // next height starts after `block_time_ms` instead, by its timer.)
+            self.enter_height(height + 1)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,43 @@
+//! The sync server: answers peers' block-sync requests from the store.
+//!
+//! A pure function of the store, so that it can be served off the consensus loop (with its
+//! own work bound and per-peer rate limit) without touching the host.
+
+use pov_crypto::Hash;
+use pov_storage::Store;
+
+use crate::wire::{SyncRequest, SyncResponse, MAX_SYNC_BATCH, MAX_SYNC_RESPONSE_BYTES};
+
+/// The answer to the sync request `data` (its bytes), from `store`: the head height, or up
+/// to [`MAX_SYNC_BATCH`] certified blocks and at most [`MAX_SYNC_RESPONSE_BYTES`] of them
+/// (always at least one block when any is asked for and stored).
+pub fn answer(store: &Store, genesis_hash: Hash, data: &[u8]) -> SyncResponse {
+    match SyncRequest::from_bytes(data) {
+        Ok(SyncRequest::Status) => SyncResponse::Status {
+            genesis: genesis_hash,
+            height: store.height(),
+        },
+        Ok(SyncRequest::Blocks { from, to }) => {
+            let to = to
+                .min(from.saturating_add(MAX_SYNC_BATCH - 1))
+                .min(store.height());
+            let mut out = Vec::new();
+            let mut bytes = 0usize;
+            for h in from.max(1)..=to {
+                match store.block(h) {
+                    Ok(Some(b)) => {
+                        // Stay well under the network's message cap; always send one.
+                        bytes += pov_protocol::codec::encode(&b.block).len();
+                        if !out.is_empty() && bytes > MAX_SYNC_RESPONSE_BYTES {
+                            break;
+                        }
+                        out.push((b.block, b.certificate));
+                    }
+                    _ => break,
+                }
+            }
+            SyncResponse::Blocks(out)
+        }
+        Err(e) => SyncResponse::Error(format!("malformed request: {e}")),
+    }
+}

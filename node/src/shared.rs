@@ -1,0 +1,108 @@
+//! The state the node's parts share: the store, the mempool, the event channel for API
+//! subscribers and the status counters, with the lock helpers every reader uses.
+//!
+//! The consensus host writes (commits blocks, re-checks the mempool, sends events); the API
+//! and the sync server read. Locks are held briefly and never across an `.await`. Nothing
+//! here knows about the event loop, so the API depends on this module and not on the loop.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize};
+use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use pov_crypto::{Address, Hash};
+use pov_protocol::Event;
+use pov_storage::Store;
+use tokio::sync::broadcast;
+
+use crate::mempool::Mempool;
+
+/// What API subscribers are told (the SSE stream).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NodeEvent {
+    /// A block became final.
+    Block {
+        /// Its height.
+        height: u64,
+        /// Its hash.
+        hash: Hash,
+        /// Its transactions' hashes.
+        txs: Vec<Hash>,
+    },
+    /// A contributor reward was minted.
+    Reward {
+        /// The block's height.
+        height: u64,
+        /// The minted event (contributor or referral).
+        event: Event,
+        /// The member's address.
+        member: Address,
+    },
+}
+
+/// State shared between the consensus host, the API and the sync server.
+#[derive(Debug)]
+pub struct Shared {
+    /// The chain on disk and the current state.
+    pub store: RwLock<Store>,
+    /// Pending transactions.
+    pub mempool: Mutex<Mempool>,
+    /// Final blocks and rewards, for subscribers. (A tokio broadcast channel: sending needs
+    /// no runtime, so the host can run without one.)
+    pub events: broadcast::Sender<NodeEvent>,
+    /// Connected peers.
+    pub peers: AtomicUsize,
+    /// True while catching up by block sync.
+    pub syncing: AtomicBool,
+    /// This node's validator address, if it is one.
+    pub validator: Option<Address>,
+    /// The genesis hash (chain identity).
+    pub genesis_hash: Hash,
+    /// Double-sign evidence seen.
+    pub evidence: AtomicUsize,
+    /// Set when the node is stopping (or its event loop died): the API refuses writes.
+    pub stopping: AtomicBool,
+}
+
+impl Shared {
+    /// Shared state over an opened store, with an empty mempool of at most `mempool_limit`
+    /// transactions and all counters at zero.
+    pub fn new(store: Store, mempool_limit: usize, validator: Option<Address>) -> Shared {
+        let mempool = Mempool::new(store.state(), mempool_limit);
+        let genesis_hash = store.genesis().hash();
+        let (events, _) = broadcast::channel(1024);
+        Shared {
+            store: RwLock::new(store),
+            mempool: Mutex::new(mempool),
+            events,
+            peers: AtomicUsize::new(0),
+            syncing: AtomicBool::new(false),
+            validator,
+            genesis_hash,
+            evidence: AtomicUsize::new(0),
+            stopping: AtomicBool::new(false),
+        }
+    }
+}
+
+/// Read access to the store; a poisoned lock (a panicked writer) is still readable.
+pub fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Write access to the store.
+pub fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The mempool lock.
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Milliseconds since the Unix epoch, from the wall clock. Only the drivers (the production
+/// event loop, the API) read it; the consensus host is handed the time with each input.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
