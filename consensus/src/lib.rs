@@ -96,6 +96,8 @@
 //!   ([`SignedVote::verify`], [`SignedProposal::verify`]) before handing it over; the core
 //!   checks only who the signer is (a validator, the round's proposer).
 
+#![warn(clippy::float_arithmetic)]
+
 mod config;
 mod error;
 mod events;
