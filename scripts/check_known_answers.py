@@ -107,8 +107,10 @@ expect("prevote nil", vote(1, 5, 1, None))
 expect("precommit for a block", vote(2, 0x0102030405060708, 0x0A0B0C0D, block))
 expect("precommit nil", vote(2, 5, 0, None))
 
-# Transactions: "pov/tx/v1" || postcard(chain_id, sender, nonce, body); the transaction is
-# postcard(chain_id, sender, nonce, body, signature) and its hash blake3 of that.
+# Transactions: "pov/tx/v2" || postcard(chain_id, sender, nonce, body); the transaction is
+# postcard(chain_id, sender, nonce, body, signature) and its hash blake3 of that. Bodies are
+# enum variants by index: contribute 0, evaluate 1, transfer 2, admit 3, propose-params 4
+# (protocol 1.1 added admit's name and propose-params, and moved the tag from v1 to v2).
 chain = text(b"pov-devnet")
 contribute = (
     chain
@@ -123,12 +125,31 @@ contribute = (
 )
 evaluate = chain + B + varint(300) + varint(1) + varint(7) + varint(zigzag(-2))
 transfer = chain + B + varint(1) + varint(2) + A + varint(zigzag(2_500_000_000_000))
+admit = chain + A + varint(3) + varint(3) + address(dev_key(9)) + text(b"carl")
+# A change is (path, value); a value is an enum: amount 0, count 1, flag 2, ...
+propose = (
+    chain
+    + B
+    + varint(4)
+    + varint(4)
+    + text(b"Cheaper work")
+    + text(b"")
+    + varint(2)
+    + text(b"types.work.fee")
+    + varint(0)
+    + varint(zigzag(500_000_000_000))
+    + text(b"governance.enabled")
+    + varint(2)
+    + b"\x00"
+)
 for name, unsigned, key in [
     ("contribute", contribute, alice),
     ("evaluate", evaluate, bob),
     ("transfer", transfer, bob),
+    ("admit", admit, alice),
+    ("propose-params", propose, bob),
 ]:
-    signing = b"pov/tx/v1" + unsigned
+    signing = b"pov/tx/v2" + unsigned
     whole = unsigned + key.sign(signing)
     expect(f"{name}: signing bytes", signing)
     expect(f"{name}: canonical bytes", whole)

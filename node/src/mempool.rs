@@ -7,7 +7,9 @@
 //! a sender can never queue more than it can pay for. After each finalized block the pending
 //! state is rebuilt from the new state and the remaining transactions re-applied; those that
 //! no longer apply (they were included, or a competing transaction spent the tokens) are
-//! dropped. Admitted transactions have a verified signature, so block validation can skip
+//! dropped. The pending state has begun the next block (parameter changes that passed in the
+//! last block are in force, and heights are the next block's), so a transaction is checked
+//! under the rules it will be applied with. Admitted transactions have a verified signature, so block validation can skip
 //! re-verifying them (spec section 7 allows caching by transaction hash).
 
 use std::collections::{HashSet, VecDeque};
@@ -51,7 +53,7 @@ impl Mempool {
         Mempool {
             txs: VecDeque::new(),
             hashes: HashSet::new(),
-            pending: state.clone(),
+            pending: next_block_state(state),
             limit,
         }
     }
@@ -113,7 +115,7 @@ impl Mempool {
     /// were dropped (included in the block, or no longer valid).
     pub fn recheck(&mut self, finalized: &State) -> usize {
         let before = self.txs.len();
-        let mut pending = finalized.clone();
+        let mut pending = next_block_state(finalized);
         let mut kept = VecDeque::with_capacity(before);
         for (hash, tx) in self.txs.drain(..) {
             if pending.apply_verified(&tx).is_ok() {
@@ -126,6 +128,17 @@ impl Mempool {
         self.pending = pending;
         before - self.txs.len()
     }
+}
+
+/// `state` with the next block begun: what the next block's transactions will apply to.
+fn next_block_state(state: &State) -> State {
+    let mut next = state.clone();
+    let height = state.height().saturating_add(1);
+    if let Err(e) = next.begin_block(height) {
+        // Only a height of u64::MAX could fail: nothing will be admitted then anyway.
+        tracing::error!(error = %e, height, "cannot begin the next block for the mempool");
+    }
+    next
 }
 
 #[cfg(test)]
@@ -205,7 +218,7 @@ mod tests {
         }
         // The first two were finalized in a block.
         let included = pool.reap(2);
-        state.execute_txs(&included, &|_| true).expect("block");
+        state.execute_txs(1, &included, &|_| true).expect("block");
         assert_eq!(pool.recheck(&state), 2);
         assert_eq!(pool.len(), 1);
         assert_eq!(pool.reap(10)[0].nonce, 3);

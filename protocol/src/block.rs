@@ -14,7 +14,7 @@ use thiserror::Error;
 
 use crate::codec;
 use crate::error::TxError;
-use crate::events::Event;
+use crate::events::{BlockEvent, Event};
 use crate::state::State;
 use crate::tx::Transaction;
 pub use crate::validators::{Validator, ValidatorSet};
@@ -348,6 +348,14 @@ pub enum BlockError {
         /// Why.
         error: TxError,
     },
+    /// The state is not at the height before the block's.
+    #[error("block {got} cannot start on a state at height {state}")]
+    StateHeight {
+        /// The state's height.
+        state: u64,
+        /// The block's height.
+        got: u64,
+    },
     /// The state root after execution differs from the header's.
     #[error("state root after execution is {computed}, header says {header}")]
     StateRoot {
@@ -358,9 +366,12 @@ pub enum BlockError {
     },
 }
 
-/// The result of an applied block: each transaction's events and the new state root.
+/// The result of an applied block: what its start did, each transaction's events and the
+/// new state root.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlockOutcome {
+    /// What the start of the block did, before its transactions ([`State::begin_block`]).
+    pub start: Vec<BlockEvent>,
     /// Events per transaction, in block order.
     pub events: Vec<Vec<Event>>,
     /// The state root after the block.
@@ -421,30 +432,34 @@ pub fn check_header(
 }
 
 impl State {
-    /// Applies a block's transactions in order. If any fails, the state is left exactly
-    /// as it was and the error names the transaction.
+    /// Executes block `height` on this state (at `height - 1`): its start
+    /// ([`State::begin_block`]), then its transactions in order. If any fails, the state is
+    /// left exactly as it was and the error names the transaction.
     ///
     /// `verified` says whether a transaction's signature was already checked (the
     /// mempool's cache); others are verified here.
     pub fn execute_txs(
         &mut self,
+        height: u64,
         txs: &[Transaction],
         verified: &dyn Fn(&Transaction) -> bool,
     ) -> Result<BlockOutcome, BlockError> {
         let backup = self.clone();
-        let result = self.execute_unguarded(txs, verified);
+        let result = self.execute_unguarded(height, txs, verified);
         if result.is_err() {
             *self = backup;
         }
         result
     }
 
-    /// Runs the transactions, leaving a partly applied state on failure (callers restore).
+    /// Runs the block, leaving a partly applied state on failure (callers restore).
     fn execute_unguarded(
         &mut self,
+        height: u64,
         txs: &[Transaction],
         verified: &dyn Fn(&Transaction) -> bool,
     ) -> Result<BlockOutcome, BlockError> {
+        let start = self.begin_block(height)?;
         let mut events = Vec::with_capacity(txs.len());
         for (index, tx) in txs.iter().enumerate() {
             let result = if verified(tx) {
@@ -464,6 +479,7 @@ impl State {
             }
         }
         Ok(BlockOutcome {
+            start,
             events,
             state_root: self.state_root(),
         })
@@ -487,7 +503,7 @@ impl State {
         )?;
         let backup = self.clone();
         let result = self
-            .execute_unguarded(&block.txs, verified)
+            .execute_unguarded(block.header.height, &block.txs, verified)
             .and_then(|outcome| {
                 if outcome.state_root == block.header.state_root {
                     Ok(outcome)

@@ -4,11 +4,19 @@
 //! A vector file holds one vector object or `{"vectors": [...]}`. A vector gives parameters
 //! (the 2016 reference's names under `params`, or `pov`'s own under `pov_params`), the
 //! members' starting balances, which member submitted each contribution, and a list of
-//! evaluation steps. [`simulate`] ignores whatever expected values the file carries and
-//! writes in its own: `after` (each member's `[reputation, tokens]`) and `max_score_after`
-//! (threshold rule) or `median_max_after` (median rule) after every step, or
-//! `{"rejected": reason}` for a step the state machine refuses. [`compare`] checks one such
-//! output against a file's expected values within a relative tolerance.
+//! steps. [`simulate`] ignores whatever expected values the file carries and writes in its
+//! own: `after` (each member's `[reputation, tokens]`) and `max_score_after` (threshold rule)
+//! or `median_max_after` (median rule) after every step, or `{"rejected": reason}` for a
+//! step the state machine refuses. [`compare`] checks one such output against a file's
+//! expected values within a relative tolerance.
+//!
+//! Heights (spec sections 11 and 12): the contributions of `contributors` are included at
+//! height 0 (their fees already paid), and each step is one block from height 1 on, a
+//! rejected one included. Steps are an evaluation (`evaluator`, `contribution`, `value`),
+//! `{"contribute": [member]}` (a `work` contribution paying the current fee),
+//! `{"propose": [member, {PATH: VALUE, ...}]}` (a parameter proposal paying the governance
+//! fee; values as strings) or `{"advance": n}` (`n` empty blocks). Contributions and
+//! proposals share ids.
 
 use std::collections::BTreeMap;
 
@@ -18,11 +26,15 @@ use serde_json::{Number, Value};
 use thiserror::Error;
 
 use crate::amount::Amount;
-use crate::params::{EvalValue, Params, Revote, RewardRule, TypeParams};
+use crate::governance::{ParamChange, ParamPath, ParamValue, ValueKind};
+use crate::params::{EvalValue, GovernanceParams, Params, Revote, RewardRule, TypeParams};
 use crate::state::{MemberId, State};
 
-/// The contribution type every vector's contributions belong to.
-const KIND: &str = "vector";
+/// The contribution type every vector's contributions belong to (spec section 11).
+const KIND: &str = "work";
+
+/// Most empty blocks one `advance` step may ask for (each is a real block start).
+const MAX_ADVANCE: u64 = 1_000_000;
 
 /// A vector file that cannot be run, with the place of the problem.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -74,11 +86,21 @@ enum Report {
     MedianMax,
 }
 
+/// What a vector's `pov_params` (or `params`) set.
+struct VectorParams {
+    work: TypeParams,
+    revote: Revote,
+    /// The `work` type's fee for `contribute` steps (the initial contributions paid theirs).
+    fee: Amount,
+    governance: GovernanceParams,
+    min_reputation_to_evaluate: Amount,
+}
+
 fn run_vector(vector: &mut Value, name: &str) -> Result<(), ConformanceError> {
     let obj = vector
         .as_object_mut()
         .ok_or_else(|| err(name, "a vector must be a JSON object"))?;
-    let (type_params, revote) = match obj.get("pov_params") {
+    let vp = match obj.get("pov_params") {
         Some(pp) => pov_params(pp, &format!("{name}: pov_params"))?,
         None => {
             let params = obj
@@ -87,15 +109,21 @@ fn run_vector(vector: &mut Value, name: &str) -> Result<(), ConformanceError> {
             reference_params(params, &format!("{name}: params"))?
         }
     };
-    let report = match type_params.reward {
+    let report = match vp.work.reward {
         RewardRule::Threshold { .. } => Report::MaxScore,
         RewardRule::Median { .. } => Report::MedianMax,
     };
     let mut params = Params::default();
     params.types.clear();
-    params.types.insert(KIND.to_string(), type_params);
-    params.revote = revote;
-    let mut state = State::new("conformance", params);
+    params.types.insert(KIND.to_string(), vp.work.clone());
+    params.revote = vp.revote;
+    params.governance = vp.governance;
+    params.min_reputation_to_evaluate = vp.min_reputation_to_evaluate;
+    let problems = crate::genesis::validate_params(&params);
+    if let Some(p) = problems.first() {
+        return Err(err(format!("{name}: pov_params"), p.to_string()));
+    }
+    let mut state = State::new("conformance", params.clone());
 
     let initial = obj
         .get("initial_state_after_contribution_fees")
@@ -121,6 +149,13 @@ fn run_vector(vector: &mut Value, name: &str) -> Result<(), ConformanceError> {
         .get("contributors")
         .and_then(Value::as_array)
         .ok_or_else(|| err(name, "`contributors` must be an array of member indices"))?;
+    // The initial contributions' fees are already paid: submit them with a zero fee, then
+    // put the vector's fee in place for `contribute` steps.
+    let mut free = params.clone();
+    if let Some(work) = free.types.get_mut(KIND) {
+        work.fee = Amount::ZERO;
+    }
+    state.set_params(free);
     for (i, c) in contributors.iter().enumerate() {
         let at = format!("{name}: contributors[{i}]");
         let member = member_index(c, members, &at)?;
@@ -134,6 +169,10 @@ fn run_vector(vector: &mut Value, name: &str) -> Result<(), ConformanceError> {
             )
             .map_err(|e| err(&at, e.to_string()))?;
     }
+    if let Some(work) = params.types.get_mut(KIND) {
+        work.fee = vp.fee;
+    }
+    state.set_params(params);
 
     let steps = obj
         .get_mut("steps")
@@ -144,26 +183,56 @@ fn run_vector(vector: &mut Value, name: &str) -> Result<(), ConformanceError> {
         let s = step
             .as_object_mut()
             .ok_or_else(|| err(&at, "a step must be an object"))?;
-        let evaluator = member_index(
-            s.get("evaluator")
-                .ok_or_else(|| err(&at, "missing `evaluator`"))?,
-            members,
-            &format!("{at}.evaluator"),
-        )?;
-        let contribution = s
-            .get("contribution")
-            .and_then(Value::as_u64)
-            .ok_or_else(|| err(&at, "`contribution` must be a non-negative integer"))?;
-        let value: EvalValue = s
-            .get("value")
-            .and_then(Value::as_i64)
-            .ok_or_else(|| err(&at, "`value` must be an integer"))?;
+        let action = read_step(s, members, &at)?;
         s.remove("rejected");
         s.remove("max_score_after");
         s.remove("median_max_after");
-        let outcome = state.evaluate(evaluator, contribution, value);
-        if let Err(e) = &outcome {
-            s.insert("rejected".into(), Value::String(e.to_string()));
+        let blocks = match action {
+            Step::Advance(n) => n,
+            _ => 1,
+        };
+        for _ in 0..blocks {
+            let next = state.height() + 1;
+            state
+                .begin_block(next)
+                .map_err(|e| err(&at, e.to_string()))?;
+        }
+        let outcome: Result<(), String> = match action {
+            Step::Advance(_) => Ok(()),
+            Step::Evaluate {
+                evaluator,
+                contribution,
+                value,
+            } => state
+                .evaluate(evaluator, contribution, value)
+                .map(drop)
+                .map_err(|e| e.to_string()),
+            Step::Contribute(member) => {
+                let n = state.contributions().len();
+                state
+                    .contribute(
+                        member,
+                        KIND,
+                        &format!("contribution {n}"),
+                        &format!("vector:{n}"),
+                        None,
+                    )
+                    .map(drop)
+                    .map_err(|e| e.to_string())
+            }
+            Step::Propose(member, changes) => match changes {
+                Ok(changes) => {
+                    let n = state.contributions().len();
+                    state
+                        .propose(member, &format!("proposal {n}"), "", changes)
+                        .map(drop)
+                        .map_err(|e| e.to_string())
+                }
+                Err(reason) => Err(reason),
+            },
+        };
+        if let Err(reason) = &outcome {
+            s.insert("rejected".into(), Value::String(reason.clone()));
         }
         s.insert("after".into(), balances(&state));
         if outcome.is_ok() {
@@ -183,6 +252,117 @@ fn run_vector(vector: &mut Value, name: &str) -> Result<(), ConformanceError> {
         }
     }
     Ok(())
+}
+
+/// One step of a vector.
+enum Step {
+    Evaluate {
+        evaluator: MemberId,
+        contribution: u64,
+        value: EvalValue,
+    },
+    Contribute(MemberId),
+    /// The proposer and its changes, or why they cannot be read as changes (an unknown path
+    /// or a value of the wrong type: the state machine would refuse the transaction, so the
+    /// step is rejected rather than the vector).
+    Propose(MemberId, Result<Vec<ParamChange>, String>),
+    Advance(u64),
+}
+
+fn read_step(
+    s: &serde_json::Map<String, Value>,
+    members: usize,
+    at: &str,
+) -> Result<Step, ConformanceError> {
+    if let Some(v) = s.get("advance") {
+        let n = v.as_u64().filter(|n| *n <= MAX_ADVANCE).ok_or_else(|| {
+            err(
+                format!("{at}.advance"),
+                format!("must be a block count from 0 to {MAX_ADVANCE}"),
+            )
+        })?;
+        return Ok(Step::Advance(n));
+    }
+    if let Some(v) = s.get("contribute") {
+        let member = v
+            .as_array()
+            .filter(|a| a.len() == 1)
+            .ok_or_else(|| err(format!("{at}.contribute"), "must be [member]"))?;
+        return Ok(Step::Contribute(member_index(
+            &member[0],
+            members,
+            &format!("{at}.contribute[0]"),
+        )?));
+    }
+    if let Some(v) = s.get("propose") {
+        let pair = v.as_array().filter(|a| a.len() == 2).ok_or_else(|| {
+            err(
+                format!("{at}.propose"),
+                "must be [member, {PATH: VALUE, ...}]",
+            )
+        })?;
+        let member = member_index(&pair[0], members, &format!("{at}.propose[0]"))?;
+        let map = pair[1].as_object().ok_or_else(|| {
+            err(
+                format!("{at}.propose[1]"),
+                "must be an object {PATH: VALUE, ...}",
+            )
+        })?;
+        let changes = map
+            .iter()
+            .map(|(path, value)| vector_change(path, value))
+            .collect::<Result<Vec<_>, String>>();
+        return Ok(Step::Propose(member, changes));
+    }
+    let evaluator = member_index(
+        s.get("evaluator").ok_or_else(|| {
+            err(
+                at,
+                "missing `evaluator` (or `contribute`, `propose`, `advance`)",
+            )
+        })?,
+        members,
+        &format!("{at}.evaluator"),
+    )?;
+    let contribution = s
+        .get("contribution")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| err(at, "`contribution` must be a non-negative integer"))?;
+    let value: EvalValue = s
+        .get("value")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| err(at, "`value` must be an integer"))?;
+    Ok(Step::Evaluate {
+        evaluator,
+        contribution,
+        value,
+    })
+}
+
+/// One `PATH: VALUE` of a `propose` step. Values are strings (or plain JSON numbers, lists
+/// and objects); a whole type or reward rule may also be written in `pov_params` form.
+fn vector_change(path: &str, value: &Value) -> Result<ParamChange, String> {
+    let p = ParamPath::parse(path).map_err(|e| e.to_string())?;
+    let kind = p.kind();
+    let parsed = match (kind, value) {
+        (ValueKind::Type, Value::Object(o))
+            if o.get("reward").is_some_and(|r| r.get("rule").is_some()) =>
+        {
+            let vp = pov_params(value, path).map_err(|e| e.to_string())?;
+            ParamValue::Type(Box::new(vp.work))
+        }
+        (ValueKind::Reward, Value::Object(o)) if o.contains_key("rule") => {
+            return Err(format!(
+                "{path}: write the reward rule with the type's evaluation set, as types.<kind>"
+            ));
+        }
+        (_, Value::String(text)) => ParamValue::parse(kind, text).map_err(|e| e.to_string())?,
+        (_, other) => ParamValue::parse(kind, &other.to_string()).map_err(|e| e.to_string())?,
+    };
+    Ok(ParamChange {
+        path: p.to_string(),
+        value: parsed,
+    })
 }
 
 fn balances(state: &State) -> Value {
@@ -240,7 +420,7 @@ fn amount_field(obj: &Value, key: &str, at: &str) -> Result<Amount, ConformanceE
 }
 
 /// Parameters in the 2016 reference's names: threshold rule, binary set, re-votes reprocessed.
-fn reference_params(p: &Value, at: &str) -> Result<(TypeParams, Revote), ConformanceError> {
+fn reference_params(p: &Value, at: &str) -> Result<VectorParams, ConformanceError> {
     let fund = if p
         .get("REWARD_TOKENS_TO_EVALUATORS")
         .and_then(Value::as_bool)
@@ -263,11 +443,18 @@ fn reference_params(p: &Value, at: &str) -> Result<(TypeParams, Revote), Conform
         },
         evaluator_fund: fund,
     };
-    Ok((tp, Revote::Reprocess))
+    Ok(VectorParams {
+        work: tp,
+        revote: Revote::Reprocess,
+        fee: Amount::ZERO,
+        governance: GovernanceParams::default(),
+        min_reputation_to_evaluate: Amount::ZERO,
+    })
 }
 
-/// Parameters in `pov`'s own names (spec section 9, `pov_params`).
-fn pov_params(p: &Value, at: &str) -> Result<(TypeParams, Revote), ConformanceError> {
+/// Parameters in `pov`'s own names (spec section 9, `pov_params`, with section 11's `fee`,
+/// `governance` and `min_reputation_to_evaluate`).
+fn pov_params(p: &Value, at: &str) -> Result<VectorParams, ConformanceError> {
     let set: Vec<EvalValue> = p
         .get("evaluation_set")
         .and_then(Value::as_array)
@@ -314,8 +501,12 @@ fn pov_params(p: &Value, at: &str) -> Result<(TypeParams, Revote), ConformanceEr
         },
         _ => return Err(err(rat, "`rule` must be \"median\" or \"threshold\"")),
     };
+    let fee = match p.get("fee") {
+        None | Some(Value::Null) => Amount::ONE,
+        Some(v) => amount_value(v, &format!("{at}.fee"))?,
+    };
     let tp = TypeParams {
-        fee: Amount::ZERO,
+        fee,
         stake: amount_field(p, "stake", at)?,
         distribution: amount_field(p, "distribution", at)?,
         fee_exponent: amount_field(p, "fee_exponent", at)?,
@@ -323,7 +514,41 @@ fn pov_params(p: &Value, at: &str) -> Result<(TypeParams, Revote), ConformanceEr
         reward,
         evaluator_fund: optional("evaluator_fund")?,
     };
-    Ok((tp, revote))
+    let mut governance = GovernanceParams::default();
+    if let Some(g) = p.get("governance").filter(|g| !g.is_null()) {
+        let gat = format!("{at}.governance");
+        let obj = g
+            .as_object()
+            .ok_or_else(|| err(&gat, "must be an object"))?;
+        for (key, v) in obj {
+            let here = format!("{gat}.{key}");
+            match key.as_str() {
+                "fee" => governance.fee = amount_value(v, &here)?,
+                "stake" => governance.stake = amount_value(v, &here)?,
+                "distribution" => governance.distribution = amount_value(v, &here)?,
+                "fee_exponent" => governance.fee_exponent = amount_value(v, &here)?,
+                "expiry_blocks" => {
+                    governance.expiry_blocks = v
+                        .as_u64()
+                        .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+                        .ok_or_else(|| err(&here, "must be a whole number of blocks"))?;
+                }
+                "enabled" => {
+                    governance.enabled = v
+                        .as_bool()
+                        .ok_or_else(|| err(&here, "must be true or false"))?;
+                }
+                other => return Err(err(&gat, format!("unknown key {other:?}"))),
+            }
+        }
+    }
+    Ok(VectorParams {
+        fee,
+        work: tp,
+        revote,
+        governance,
+        min_reputation_to_evaluate: optional("min_reputation_to_evaluate")?,
+    })
 }
 
 /// A value table `{"VALUE": amount}` as a list aligned with the evaluation set.

@@ -110,7 +110,46 @@ pub enum TxError {
         /// The member.
         member: Address,
     },
+    /// A non-empty member name that another member already holds (spec section 5, v1.1).
+    #[error("the name {name:?} is already taken by another member")]
+    NameTaken {
+        /// The name.
+        name: String,
+    },
+    /// A member name that cannot be shown safely.
+    #[error("invalid member name {name:?}: {reason}")]
+    BadName {
+        /// The name.
+        name: String,
+        /// Why.
+        reason: &'static str,
+    },
+    /// `Contribute` with the kind reserved for parameter proposals.
+    #[error("the kind `governance` is reserved: propose parameter changes with a proposal (pov propose)")]
+    ReservedKind,
+    /// Proposals are switched off (`governance.enabled = false`).
+    #[error("parameter proposals are disabled in this cooperative (governance.enabled is false)")]
+    GovernanceDisabled,
+    /// A proposal whose changes are not acceptable.
+    #[error(transparent)]
+    Proposal(Box<crate::governance::ChangeError>),
+    /// An evaluation of a proposal after its last block.
+    #[error("proposal expired: proposal {proposal} accepted evaluations up to height {expires_at}, this is height {height}")]
+    ProposalExpired {
+        /// The proposal.
+        proposal: ContributionId,
+        /// Its last height.
+        expires_at: u64,
+        /// The current height.
+        height: u64,
+    },
     /// An arithmetic step overflowed.
     #[error("arithmetic: {0}")]
     Arithmetic(#[from] AmountError),
+}
+
+impl From<crate::governance::ChangeError> for TxError {
+    fn from(e: crate::governance::ChangeError) -> TxError {
+        TxError::Proposal(Box::new(e))
+    }
 }

@@ -29,6 +29,13 @@
 //!    staked or minted.
 //! 6. `R` moves by exactly the deltas applied (every change goes through [`Change::credit`]).
 //!
+//! A parameter proposal (spec section 11) is evaluated by these same steps, with its
+//! snapshot of the governance table (the median rule on `[0, 1]`, both tables zero), and two
+//! additions: step 0 refuses an evaluation after the proposal's last height, and the
+//! proposal **passes** at the evaluation whose step 5 first raises `m*_c` to 1 (members with
+//! at least half of `R` accept). Passing queues it for the start of the next block
+//! ([`crate::governance`]); it changes no balance.
+//!
 //! Every arithmetic step rounds to 12 places (see [`crate::amount`]). All reads of the
 //! snapshot happen before any write, and the contribution itself is updated only after
 //! every fallible step, so a failure leaves nothing half-done.
@@ -51,6 +58,15 @@ pub(crate) fn evaluate(
         .contribution(c)
         .ok_or(TxError::UnknownContribution(c))?;
     let p = &contribution.params;
+    if let Some(proposal) = &contribution.proposal {
+        if state.height() > proposal.expires_at {
+            return Err(TxError::ProposalExpired {
+                proposal: c,
+                expires_at: proposal.expires_at,
+                height: state.height(),
+            });
+        }
+    }
     let vi = p.value_index(v).ok_or_else(|| TxError::ValueNotInSet {
         value: v,
         set: p.evaluation_set.clone(),
@@ -99,6 +115,11 @@ pub(crate) fn evaluate(
     let mut median_max = contribution.median_max;
     let mut minted_tokens = contribution.minted_tokens;
     let mut minted_reputation = contribution.minted_reputation;
+    let is_pending_proposal = contribution
+        .proposal
+        .as_ref()
+        .is_some_and(|p| p.passed_at.is_none());
+    let mut passes = false;
 
     // Step 1: evaluator fund. V' excludes k: a first-time evaluator has no live evaluation.
     if first_time && !fund.is_zero() {
@@ -207,6 +228,8 @@ pub(crate) fn evaluate(
                     minted_tokens = minted_tokens.checked_add(tokens)?;
                     minted_reputation = minted_reputation.checked_add(reputation)?;
                     median_max = set[m];
+                    // A proposal's set is [0, 1]: its median first reaching 1 is the pass.
+                    passes = is_pending_proposal && median_max == 1;
                 }
             }
         }
@@ -230,6 +253,16 @@ pub(crate) fn evaluate(
     contribution.median_max = median_max;
     contribution.minted_tokens = minted_tokens;
     contribution.minted_reputation = minted_reputation;
+    if passes {
+        let height = change.state.height();
+        if let Some(p) = change.state.contributions_mut()[c as usize]
+            .proposal
+            .as_mut()
+        {
+            p.passed_at = Some(height);
+        }
+        change.state.governance_mut().pending.push(c);
+    }
     Ok(())
 }
 

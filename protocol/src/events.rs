@@ -1,4 +1,5 @@
-//! Events: every change of a balance, with the rule that made it (spec section 4, step 7).
+//! Events: every change of a balance, with the rule that made it (spec section 4, step 7),
+//! and what the start of a block did (parameter changes taking effect, spec section 11).
 //!
 //! Events are the answer to "why did my reputation change?": they are returned by every
 //! applied transaction, stored with its block, and replayed line by line by `pov explain`.
@@ -73,4 +74,20 @@ pub struct Event {
     pub amount: Amount,
     /// The contribution the change belongs to, if any.
     pub contribution: Option<ContributionId>,
+}
+
+/// Something the start of a block did, before its transactions (spec sections 11 and 12).
+///
+/// [`crate::State::begin_block`] returns these in order; a node stores them with the block.
+/// Section 12's settlement of sealed contributions happens at the same point and reports
+/// through this type too.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BlockEvent {
+    /// `param-change`: one parameter of a passed proposal took effect, with its old and new
+    /// value.
+    ParamChange(crate::governance::ParamChangeEvent),
+    /// A passed proposal whose changes no longer made valid parameters, combined with those
+    /// that took effect before it: nothing of it applied.
+    ProposalVoid(crate::governance::VoidEvent),
 }

@@ -193,7 +193,7 @@ impl Genesis {
     pub fn validate(&self) -> Vec<Problem> {
         let mut out = Vec::new();
         validate_chain_id(&self.chain_id, &mut out);
-        validate_params(&self.params, &mut out);
+        check_params(&self.params, &mut out);
         let mut keys = BTreeSet::new();
         let mut names = BTreeSet::new();
         if self.members.is_empty() {
@@ -216,6 +216,16 @@ impl Genesis {
                     format!("{at}.public_key"),
                     format!("duplicate member {}", m.public_key),
                 );
+            }
+            if m.name.len() > crate::tx::MAX_NAME_BYTES {
+                problem(
+                    &mut out,
+                    format!("{at}.name"),
+                    format!("is {} bytes, more than the 64 allowed", m.name.len()),
+                );
+            }
+            if let Err(reason) = crate::tx::check_member_name(&m.name) {
+                problem(&mut out, format!("{at}.name"), reason);
             }
             if !m.name.is_empty() && !names.insert(m.name.clone()) {
                 problem(
@@ -339,7 +349,19 @@ fn fraction(out: &mut Vec<Problem>, field: String, value: Amount) {
     }
 }
 
-fn validate_params(p: &Params, out: &mut Vec<Problem>) {
+/// Every rule a set of parameters breaks, each naming its field (`params.…`). A parameter
+/// proposal is refused when the parameters it would produce have any (spec section 11).
+pub fn validate_params(p: &Params) -> Vec<Problem> {
+    let mut out = Vec::new();
+    check_params(p, &mut out);
+    out
+}
+
+/// Most values an evaluation set may have: each evaluation walks the set, so its size is
+/// work that a parameter proposal could otherwise inflate without bound.
+pub const MAX_EVALUATION_SET: usize = 256;
+
+fn check_params(p: &Params, out: &mut Vec<Problem>) {
     if p.types.is_empty() {
         problem(
             out,
@@ -366,6 +388,28 @@ fn validate_params(p: &Params, out: &mut Vec<Problem>) {
         "params.min_reputation_to_evaluate".into(),
         p.min_reputation_to_evaluate,
     );
+    let g = &p.governance;
+    non_negative(out, "params.governance.fee".into(), g.fee);
+    fraction(out, "params.governance.stake".into(), g.stake);
+    fraction(out, "params.governance.distribution".into(), g.distribution);
+    exponent(out, "params.governance.fee_exponent".into(), g.fee_exponent);
+    if g.expiry_blocks == 0 {
+        problem(
+            out,
+            "params.governance.expiry_blocks",
+            "must be at least 1 (a proposal needs a block to be evaluated in)",
+        );
+    }
+}
+
+fn exponent(out: &mut Vec<Problem>, field: String, value: Amount) {
+    if value <= Amount::ZERO || value > Amount::from_int(10) {
+        problem(
+            out,
+            field,
+            format!("{value} must be above 0 and at most 10"),
+        );
+    }
 }
 
 fn validate_type(kind: &str, t: &TypeParams, out: &mut Vec<Problem>) {
@@ -373,18 +417,36 @@ fn validate_type(kind: &str, t: &TypeParams, out: &mut Vec<Problem>) {
     if kind.is_empty() || kind.len() > crate::tx::MAX_KIND_BYTES {
         problem(out, at.clone(), "type names must be 1 to 64 bytes");
     }
+    if kind.contains('.') {
+        problem(
+            out,
+            at.clone(),
+            "type names may not contain '.' (parameter paths use it: types.<kind>.fee)",
+        );
+    }
+    if kind == crate::params::GOVERNANCE_KIND {
+        problem(
+            out,
+            at.clone(),
+            "the kind `governance` is reserved for parameter proposals",
+        );
+    }
     non_negative(out, format!("{at}.fee"), t.fee);
     fraction(out, format!("{at}.stake"), t.stake);
     fraction(out, format!("{at}.distribution"), t.distribution);
     non_negative(out, format!("{at}.evaluator_fund"), t.evaluator_fund);
-    if t.fee_exponent <= Amount::ZERO || t.fee_exponent > Amount::from_int(10) {
+    exponent(out, format!("{at}.fee_exponent"), t.fee_exponent);
+    let set = &t.evaluation_set;
+    if set.len() > MAX_EVALUATION_SET {
         problem(
             out,
-            format!("{at}.fee_exponent"),
-            format!("{} must be above 0 and at most 10", t.fee_exponent),
+            format!("{at}.evaluation_set"),
+            format!(
+                "has {} values, at most {MAX_EVALUATION_SET} are allowed",
+                set.len()
+            ),
         );
     }
-    let set = &t.evaluation_set;
     if set.len() < 2 {
         problem(
             out,

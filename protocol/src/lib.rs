@@ -22,6 +22,7 @@ pub mod evaluation;
 pub mod events;
 mod execute;
 pub mod genesis;
+pub mod governance;
 pub mod merkle;
 pub mod params;
 pub mod state;
@@ -32,9 +33,14 @@ pub mod validators;
 
 pub use amount::{Amount, AmountError};
 pub use error::TxError;
-pub use events::{Asset, Event, Rule};
-pub use params::{Admission, EvalValue, Grant, Params, Revote, RewardRule, TypeParams};
-pub use state::{Contribution, ContributionId, LiveEvaluation, Member, MemberId, State};
+pub use events::{Asset, BlockEvent, Event, Rule};
+pub use governance::{ParamChange, ParamPath, ParamValue, Proposal};
+pub use params::{
+    Admission, EvalValue, GovernanceParams, Grant, Params, Revote, RewardRule, TypeParams,
+};
+pub use state::{
+    ChainEntry, Contribution, ContributionId, LiveEvaluation, Member, MemberId, State,
+};
 pub use tx::{Transaction, TxBody};
 pub use validators::{Validator, ValidatorSet, ValidatorSetError};
 

@@ -1,7 +1,9 @@
 //! The cooperative's parameters (spec section 3): per contribution type and chain-wide.
 //!
-//! Parameters are fixed by the genesis. A contribution keeps its own copy of its type's
-//! parameters, so a later change could never alter an evaluation already running.
+//! The genesis fixes the starting values; from protocol 1.1 on a passed parameter proposal
+//! (spec section 11, [`crate::governance`]) can change them. A contribution keeps its own
+//! copy of its type's parameters, so a later change never alters an evaluation already
+//! running.
 
 use std::collections::BTreeMap;
 
@@ -109,6 +111,97 @@ pub struct Params {
     /// Reputation below which a member may not evaluate.
     #[serde(default)]
     pub min_reputation_to_evaluate: Amount,
+    /// How parameter proposals are evaluated (spec section 11).
+    #[serde(default)]
+    pub governance: GovernanceParams,
+}
+
+/// The reserved contribution kind of parameter proposals: no `params.types` entry may use it.
+pub const GOVERNANCE_KIND: &str = "governance";
+
+/// The chain-wide `governance` table (spec section 11): the rules parameter proposals are
+/// evaluated by. A proposal is a contribution of the reserved kind [`GOVERNANCE_KIND`],
+/// evaluated on `[0, 1]` (reject, accept) with the median rule and no contributor reward.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GovernanceParams {
+    /// Tokens burned to propose (a proposal costs every member some attention).
+    #[serde(default = "default_governance_fee")]
+    pub fee: Amount,
+    /// `s` for evaluations of proposals.
+    #[serde(default = "default_stake")]
+    pub stake: Amount,
+    /// `d` for evaluations of proposals.
+    #[serde(default = "default_distribution")]
+    pub distribution: Amount,
+    /// `β` for evaluations of proposals.
+    #[serde(default = "default_fee_exponent")]
+    pub fee_exponent: Amount,
+    /// Blocks after the including block during which a proposal may still be evaluated
+    /// (and so pass); a week of one-second blocks by default.
+    #[serde(default = "default_expiry_blocks")]
+    pub expiry_blocks: u64,
+    /// Whether proposals are accepted at all. Once a proposal turns it off, nothing but a
+    /// new genesis turns it back on.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+}
+
+fn default_governance_fee() -> Amount {
+    Amount::from_int(10)
+}
+
+fn default_stake() -> Amount {
+    dec(2, 2)
+}
+
+fn default_distribution() -> Amount {
+    dec(8, 2)
+}
+
+fn default_fee_exponent() -> Amount {
+    dec(5, 1)
+}
+
+fn default_expiry_blocks() -> u64 {
+    604_800
+}
+
+fn default_true() -> bool {
+    true
+}
+
+impl Default for GovernanceParams {
+    fn default() -> Self {
+        GovernanceParams {
+            fee: default_governance_fee(),
+            stake: default_stake(),
+            distribution: default_distribution(),
+            fee_exponent: default_fee_exponent(),
+            expiry_blocks: default_expiry_blocks(),
+            enabled: true,
+        }
+    }
+}
+
+impl GovernanceParams {
+    /// The parameters a new proposal snapshots, as any contribution snapshots its type's:
+    /// the evaluation set `[0, 1]`, the median rule with both tables at zero (passing mints
+    /// nothing), no evaluator fund.
+    pub fn type_params(&self) -> TypeParams {
+        TypeParams {
+            fee: self.fee,
+            stake: self.stake,
+            distribution: self.distribution,
+            fee_exponent: self.fee_exponent,
+            evaluation_set: vec![0, 1],
+            reward: RewardRule::Median {
+                token_value: vec![Amount::ZERO; 2],
+                reputation_value: vec![Amount::ZERO; 2],
+            },
+            evaluator_fund: Amount::ZERO,
+        }
+    }
 }
 
 fn default_referral_fraction() -> Amount {
@@ -127,9 +220,9 @@ impl TypeParams {
         let reputation = [0, 1, 2, 4, 7, 10];
         TypeParams {
             fee: Amount::ONE,
-            stake: dec(2, 2),
-            distribution: dec(8, 2),
-            fee_exponent: dec(5, 1),
+            stake: default_stake(),
+            distribution: default_distribution(),
+            fee_exponent: default_fee_exponent(),
             evaluation_set: (0..=5).collect(),
             reward: RewardRule::Median {
                 token_value: tokens.iter().map(|v| Amount::from_int(*v)).collect(),
@@ -169,6 +262,7 @@ impl Default for Params {
                 tokens: Amount::from_int(10),
             },
             min_reputation_to_evaluate: Amount::ZERO,
+            governance: GovernanceParams::default(),
         }
     }
 }

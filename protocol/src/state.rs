@@ -1,7 +1,8 @@
 //! The cooperative's state: members, contributions, parameters and the running totals.
 //!
-//! State changes only through [`State::apply`] (a signed transaction) or the rule entry
-//! points it dispatches to. Each of those runs inside a [`Change`]: every balance change goes
+//! State changes only through [`State::begin_block`] (what the start of a block does, before
+//! its transactions), [`State::apply`] (a signed transaction) or the rule entry points they
+//! dispatch to. Each of those runs inside a [`Change`]: every balance change goes
 //! through it, so it is checked (never negative, never overflowing), counted into `R` and
 //! the token supply, recorded as an [`Event`], and journaled. If any step of a transaction
 //! fails, the journal is rolled back and the state is exactly as before.
@@ -13,7 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::amount::Amount;
 use crate::error::TxError;
-use crate::events::{Asset, Event, Rule};
+use crate::events::{Asset, BlockEvent, Event, Rule};
+use crate::governance::{GovernanceState, Proposal, ProposalOutcome};
 use crate::params::{EvalValue, Params, TypeParams};
 use crate::tx::{Transaction, TxBody};
 
@@ -27,7 +29,8 @@ pub type ContributionId = u64;
 pub struct Member {
     /// The member's public key.
     pub address: Address,
-    /// A display name (from the genesis; empty for admitted members).
+    /// A display name (from the genesis or the `Admit` that created it; may be empty). A
+    /// non-empty name belongs to one member only.
     pub name: String,
     /// Non-transferable reputation.
     pub reputation: Amount,
@@ -55,6 +58,8 @@ pub struct LiveEvaluation {
 pub struct Contribution {
     /// Its id.
     pub id: ContributionId,
+    /// The height of the block that included it (0 for the genesis state).
+    pub height: u64,
     /// Who submitted it (and is rewarded).
     pub contributor: MemberId,
     /// Its type.
@@ -85,6 +90,8 @@ pub struct Contribution {
     pub minted_reputation: Amount,
     /// Evaluations processed, re-votes included.
     pub evaluation_count: u64,
+    /// For a parameter proposal (kind `governance`): its changes and where it stands.
+    pub proposal: Option<Proposal>,
 }
 
 /// The whole state of a cooperative.
@@ -93,26 +100,35 @@ pub struct Contribution {
 pub struct State {
     chain_id: String,
     params: Params,
+    /// The height of the last block begun (0: the genesis state).
+    height: u64,
     members: Vec<Member>,
     contributions: Vec<Contribution>,
     /// `R`: the sum of all members' reputation, kept incrementally.
     total_reputation: Amount,
     /// The sum of all members' tokens, kept incrementally.
     total_tokens: Amount,
+    /// Passed proposals waiting for the next block, and where changed parameters came from.
+    governance: GovernanceState,
     /// Address to member id; derived from `members`, never encoded.
     #[serde(skip)]
     index: BTreeMap<Address, MemberId>,
+    /// Non-empty name to member id; derived from `members`, never encoded.
+    #[serde(skip)]
+    names: BTreeMap<String, MemberId>,
 }
 
-/// The encoded fields of [`State`], from which the index is rebuilt on decode.
+/// The encoded fields of [`State`], from which the indexes are rebuilt on decode.
 #[derive(Deserialize)]
 struct StateRepr {
     chain_id: String,
     params: Params,
+    height: u64,
     members: Vec<Member>,
     contributions: Vec<Contribution>,
     total_reputation: Amount,
     total_tokens: Amount,
+    governance: GovernanceState,
 }
 
 impl From<StateRepr> for State {
@@ -123,14 +139,24 @@ impl From<StateRepr> for State {
             .enumerate()
             .map(|(i, m)| (m.address, i as MemberId))
             .collect();
+        let names = r
+            .members
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| !m.name.is_empty())
+            .map(|(i, m)| (m.name.clone(), i as MemberId))
+            .collect();
         State {
             chain_id: r.chain_id,
             params: r.params,
+            height: r.height,
             members: r.members,
             contributions: r.contributions,
             total_reputation: r.total_reputation,
             total_tokens: r.total_tokens,
+            governance: r.governance,
             index,
+            names,
         }
     }
 }
@@ -139,6 +165,7 @@ impl From<StateRepr> for State {
 struct Journal {
     members_len: usize,
     contributions_len: usize,
+    pending_len: usize,
     total_reputation: Amount,
     total_tokens: Amount,
     /// (member, reputation, tokens, nonce) before each change, oldest first.
@@ -157,6 +184,7 @@ impl<'a> Change<'a> {
         let journal = Journal {
             members_len: state.members.len(),
             contributions_len: state.contributions.len(),
+            pending_len: state.governance.pending.len(),
             total_reputation: state.total_reputation,
             total_tokens: state.total_tokens,
             members: Vec::new(),
@@ -179,8 +207,16 @@ impl<'a> Change<'a> {
         }
         for m in state.members.drain(journal.members_len..) {
             state.index.remove(&m.address);
+            if state
+                .names
+                .get(&m.name)
+                .is_some_and(|id| *id as usize >= journal.members_len)
+            {
+                state.names.remove(&m.name);
+            }
         }
         state.contributions.truncate(journal.contributions_len);
+        state.governance.pending.truncate(journal.pending_len);
         state.total_reputation = journal.total_reputation;
         state.total_tokens = journal.total_tokens;
     }
@@ -250,13 +286,14 @@ impl<'a> Change<'a> {
         self.state.members[member as usize].nonce += 1;
     }
 
-    /// Creates an account (already checked to be new and a valid key).
+    /// Creates an account (already checked to be new, with a valid key and a free name).
     pub(crate) fn create_member(
         &mut self,
         address: Address,
+        name: String,
         referrer: Option<MemberId>,
     ) -> MemberId {
-        self.state.push_member(address, String::new(), referrer)
+        self.state.push_member(address, name, referrer)
     }
 }
 
@@ -266,11 +303,14 @@ impl State {
         State {
             chain_id: chain_id.into(),
             params,
+            height: 0,
             members: Vec::new(),
             contributions: Vec::new(),
             total_reputation: Amount::ZERO,
             total_tokens: Amount::ZERO,
+            governance: GovernanceState::default(),
             index: BTreeMap::new(),
+            names: BTreeMap::new(),
         }
     }
 
@@ -281,6 +321,9 @@ impl State {
         referrer: Option<MemberId>,
     ) -> MemberId {
         let id = self.members.len() as MemberId;
+        if !name.is_empty() {
+            self.names.insert(name.clone(), id);
+        }
         self.members.push(Member {
             address,
             name,
@@ -305,12 +348,16 @@ impl State {
         if self.index.contains_key(&address) {
             return Err(TxError::AlreadyMember(address));
         }
+        let name = name.into();
+        if self.member_by_name(&name).is_some() {
+            return Err(TxError::NameTaken { name });
+        }
         if reputation.is_negative() || tokens.is_negative() {
             return Err(TxError::Negative { member: address });
         }
         let total_reputation = self.total_reputation.checked_add(reputation)?;
         let total_tokens = self.total_tokens.checked_add(tokens)?;
-        let id = self.push_member(address, name.into(), None);
+        let id = self.push_member(address, name, None);
         let m = &mut self.members[id as usize];
         m.reputation = reputation;
         m.tokens = tokens;
@@ -324,9 +371,30 @@ impl State {
         &self.chain_id
     }
 
-    /// The cooperative's parameters.
+    /// The cooperative's parameters (as they rule the current block).
     pub fn params(&self) -> &Params {
         &self.params
+    }
+
+    /// The height of the last block begun: the block being applied, or after it the last
+    /// one applied (0 for the genesis state).
+    pub fn height(&self) -> u64 {
+        self.height
+    }
+
+    /// Passed proposals waiting for the next block, and the provenance of changed
+    /// parameters.
+    pub fn governance(&self) -> &GovernanceState {
+        &self.governance
+    }
+
+    /// One member by its non-empty name.
+    pub fn member_by_name(&self, name: &str) -> Option<(MemberId, &Member)> {
+        if name.is_empty() {
+            return None;
+        }
+        let id = *self.names.get(name)?;
+        Some((id, &self.members[id as usize]))
     }
 
     /// All members, by id.
@@ -370,6 +438,31 @@ impl State {
     /// The canonical bytes of the state.
     pub fn to_bytes(&self) -> Vec<u8> {
         crate::codec::encode(self)
+    }
+
+    /// Starts block `height` (the next one): what the protocol does at the start of a block,
+    /// before any of its transactions, happens here and is reported as events.
+    ///
+    /// - Parameter proposals that passed in the previous block take effect, in the order
+    ///   they passed (spec section 11).
+    ///
+    /// This is the one hook for start-of-block rules: section 12's settlement of sealed
+    /// contributions belongs here too, after the parameter changes (so that the whole block
+    /// runs under the new parameters). Transactions applied afterwards see `height` as
+    /// the current height.
+    pub fn begin_block(
+        &mut self,
+        height: u64,
+    ) -> Result<Vec<BlockEvent>, crate::block::BlockError> {
+        let expected = self.height.checked_add(1);
+        if expected != Some(height) {
+            return Err(crate::block::BlockError::StateHeight {
+                state: self.height,
+                got: height,
+            });
+        }
+        self.height = height;
+        Ok(crate::governance::take_effect(self, height))
     }
 
     /// Applies a signed transaction: chain id, signature, nonce, then its body.
@@ -459,8 +552,62 @@ impl State {
         }
     }
 
+    /// Submits a parameter proposal for `proposer` as a `ProposeParams` body would (fee
+    /// included): the entry point of the conformance runner.
+    pub fn propose(
+        &mut self,
+        proposer: MemberId,
+        title: &str,
+        uri: &str,
+        changes: Vec<crate::governance::ParamChange>,
+    ) -> Result<(ContributionId, Vec<Event>), TxError> {
+        let address = self
+            .member(proposer)
+            .map(|m| m.address)
+            .ok_or(TxError::UnknownMember(Address::default()))?;
+        let mut change = Change::begin(self);
+        let body = TxBody::ProposeParams {
+            title: title.to_string(),
+            uri: uri.to_string(),
+            changes,
+        };
+        match crate::execute::execute_body(&mut change, proposer, address, &body) {
+            Ok(()) => {
+                let id = (change.state.contributions.len() - 1) as ContributionId;
+                Ok((id, change.events))
+            }
+            Err(err) => {
+                change.rollback();
+                Err(err)
+            }
+        }
+    }
+
     pub(crate) fn contributions_mut(&mut self) -> &mut Vec<Contribution> {
         &mut self.contributions
+    }
+
+    pub(crate) fn governance_mut(&mut self) -> &mut GovernanceState {
+        &mut self.governance
+    }
+
+    /// Empties the queue of passed proposals, returning it in pass order.
+    pub(crate) fn take_pending(&mut self) -> Vec<ContributionId> {
+        std::mem::take(&mut self.governance.pending)
+    }
+
+    pub(crate) fn set_params(&mut self, params: Params) {
+        self.params = params;
+    }
+
+    pub(crate) fn set_outcome(&mut self, id: ContributionId, outcome: ProposalOutcome) {
+        if let Some(p) = self
+            .contributions
+            .get_mut(id as usize)
+            .and_then(|c| c.proposal.as_mut())
+        {
+            p.outcome = Some(outcome);
+        }
     }
 
     pub(crate) fn members_slice(&self) -> &[Member] {
@@ -490,15 +637,32 @@ mod leaf_key {
     pub(super) const CONTRIBUTION: u8 = 2;
 }
 
-/// The chain-wide entry of the state tree.
-#[derive(Serialize)]
-struct Meta<'a> {
-    chain_id: &'a str,
-    params: &'a Params,
-    total_reputation: Amount,
-    total_tokens: Amount,
-    members: u64,
-    contributions: u64,
+/// The chain-wide entry of the state tree: what a reputation proof shows besides the
+/// member's own entry (spec section 10), and what ties parameters and their provenance to
+/// the state root (spec section 11).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainEntry {
+    /// The cooperative.
+    pub chain_id: String,
+    /// The height of the block after which this is the state.
+    pub height: u64,
+    /// The parameters in force.
+    pub params: Params,
+    /// `R`, the total reputation.
+    pub total_reputation: Amount,
+    /// The token supply.
+    pub total_tokens: Amount,
+    /// Number of members (so the tree's size can be checked).
+    pub members: u64,
+    /// Number of contributions, proposals included.
+    pub contributions: u64,
+    /// Passed proposals and parameter provenance.
+    pub governance: GovernanceState,
+}
+
+impl ChainEntry {
+    /// The key of the chain-wide leaf.
+    pub const KEY: [u8; 1] = [leaf_key::META];
 }
 
 impl State {
@@ -509,15 +673,10 @@ impl State {
     /// address, reputation and tokens together.
     pub fn entries(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
         let mut out = Vec::with_capacity(1 + self.members.len() + self.contributions.len());
-        let meta = Meta {
-            chain_id: &self.chain_id,
-            params: &self.params,
-            total_reputation: self.total_reputation,
-            total_tokens: self.total_tokens,
-            members: self.members.len() as u64,
-            contributions: self.contributions.len() as u64,
-        };
-        out.push((vec![leaf_key::META], crate::codec::encode(&meta)));
+        out.push((
+            ChainEntry::KEY.to_vec(),
+            crate::codec::encode(&self.chain_entry()),
+        ));
         for (address, id) in &self.index {
             let mut key = vec![leaf_key::MEMBER];
             key.extend_from_slice(address.as_bytes());
@@ -531,11 +690,22 @@ impl State {
         out
     }
 
+    /// The chain-wide entry.
+    pub fn chain_entry(&self) -> ChainEntry {
+        ChainEntry {
+            chain_id: self.chain_id.clone(),
+            height: self.height,
+            params: self.params.clone(),
+            total_reputation: self.total_reputation,
+            total_tokens: self.total_tokens,
+            members: self.members.len() as u64,
+            contributions: self.contributions.len() as u64,
+            governance: self.governance.clone(),
+        }
+    }
+
     fn leaf_hashes(&self) -> Vec<Hash> {
-        self.entries()
-            .iter()
-            .map(|(k, v)| pov_crypto::hash_parts(&[&[0u8], &(k.len() as u32).to_le_bytes(), k, v]))
-            .collect()
+        self.entries().iter().map(|(k, v)| leaf_of(k, v)).collect()
     }
 
     /// The state root: the Merkle root over all entries in key order.
@@ -551,11 +721,30 @@ impl State {
         crate::merkle::prove(&self.leaf_hashes(), 1 + rank)
     }
 
+    /// A proof of the chain-wide entry under [`State::state_root`] (always leaf 0).
+    pub fn prove_chain_entry(&self) -> Option<crate::merkle::Proof> {
+        crate::merkle::prove(&self.leaf_hashes(), 0)
+    }
+
     /// The leaf hash a member proof is checked against.
     pub fn member_leaf(member: &Member) -> Hash {
-        let mut key = vec![leaf_key::MEMBER];
-        key.extend_from_slice(member.address.as_bytes());
-        let value = crate::codec::encode(member);
-        pov_crypto::hash_parts(&[&[0u8], &(key.len() as u32).to_le_bytes(), &key, &value])
+        Self::member_leaf_bytes(member.address, &crate::codec::encode(member))
     }
+
+    /// The leaf hash of a member entry given as canonical bytes.
+    pub fn member_leaf_bytes(address: Address, value: &[u8]) -> Hash {
+        let mut key = vec![leaf_key::MEMBER];
+        key.extend_from_slice(address.as_bytes());
+        leaf_of(&key, value)
+    }
+
+    /// The leaf hash of the chain-wide entry given as canonical bytes.
+    pub fn chain_leaf_bytes(value: &[u8]) -> Hash {
+        leaf_of(&ChainEntry::KEY, value)
+    }
+}
+
+/// A state leaf: `0 ‖ key length (u32 LE) ‖ key ‖ value`, hashed.
+fn leaf_of(key: &[u8], value: &[u8]) -> Hash {
+    pov_crypto::hash_parts(&[&[0u8], &(key.len() as u32).to_le_bytes(), key, value])
 }

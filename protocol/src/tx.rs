@@ -13,10 +13,28 @@ pub const MAX_TITLE_BYTES: usize = 200;
 pub const MAX_URI_BYTES: usize = 2048;
 /// Longest contribution kind name, in bytes.
 pub const MAX_KIND_BYTES: usize = 64;
+/// Longest member name, in bytes of UTF-8 (spec section 5, v1.1).
+pub const MAX_NAME_BYTES: usize = 64;
+
+/// Checks a member name's content (its length is checked against [`MAX_NAME_BYTES`]
+/// separately): no control characters, and not 64 hex digits, which would read as an
+/// address wherever a command accepts "a name or an address". The empty name is allowed.
+pub fn check_member_name(name: &str) -> Result<(), &'static str> {
+    if name.chars().any(char::is_control) {
+        return Err("names may not hold control characters");
+    }
+    if name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err("a name of 64 hex digits would read as an address");
+    }
+    if name.trim() != name {
+        return Err("names may not start or end with whitespace");
+    }
+    Ok(())
+}
 
 /// Prefix of every transaction's signing bytes, so that no other signed object of `pov`
 /// (a consensus vote, say) can ever be replayed as a transaction.
-const TX_SIGN_DOMAIN: &[u8] = b"pov/tx/v1";
+const TX_SIGN_DOMAIN: &[u8] = b"pov/tx/v2";
 
 /// What a transaction does.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,6 +71,20 @@ pub enum TxBody {
     Admit {
         /// The newcomer's public key.
         member: Address,
+        /// Its display name (v1.1): at most 64 bytes, may be empty; a non-empty name is
+        /// unique in the cooperative.
+        #[serde(default)]
+        name: String,
+    },
+    /// Propose parameter changes, decided by evaluation (spec section 11, v1.1).
+    ProposeParams {
+        /// A short human title.
+        title: String,
+        /// Where the reasoning lives (may be empty).
+        #[serde(default)]
+        uri: String,
+        /// The changes, applied in this order when the proposal passes.
+        changes: Vec<crate::governance::ParamChange>,
     },
 }
 

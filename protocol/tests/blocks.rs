@@ -28,7 +28,7 @@ fn txs(n: u64) -> Vec<Transaction> {
 
 fn block_for(genesis: &Genesis, txs: Vec<Transaction>) -> Block {
     let mut state = genesis.state().expect("state");
-    let outcome = state.execute_txs(&txs, &|_| false).expect("valid txs");
+    let outcome = state.execute_txs(1, &txs, &|_| false).expect("valid txs");
     let parent = genesis.parent();
     Block {
         header: BlockHeader {
@@ -75,7 +75,9 @@ fn a_failing_transaction_leaves_the_state_untouched() {
     list.remove(2); // nonce 4 now follows nonce 2
     let mut state = genesis.state().expect("state");
     let before = state.to_bytes();
-    let err = state.execute_txs(&list, &|_| false).expect_err("nonce gap");
+    let err = state
+        .execute_txs(1, &list, &|_| false)
+        .expect_err("nonce gap");
     assert!(
         matches!(err, BlockError::Transaction { index: 2, .. }),
         "{err}"

@@ -30,7 +30,7 @@ use pov_protocol::block::{
     PREVOTE,
 };
 use pov_protocol::genesis::{dev_validator_key, Genesis};
-use pov_protocol::{codec, merkle, Amount, State, Transaction, TxBody};
+use pov_protocol::{codec, merkle, Amount, ParamChange, State, Transaction, TxBody};
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -137,6 +137,23 @@ fn transactions() -> Vec<(&'static str, Transaction)> {
                 3,
                 TxBody::Admit {
                     member: Keypair::dev(9).address(),
+                    name: "carl".into(),
+                },
+            ),
+        ),
+        (
+            "propose-params",
+            Transaction::sign(
+                &bob(),
+                CHAIN,
+                4,
+                TxBody::ProposeParams {
+                    title: "Cheaper work".into(),
+                    uri: String::new(),
+                    changes: vec![
+                        ParamChange::parse("types.work.fee", "0.5").expect("change"),
+                        ParamChange::parse("governance.enabled", "false").expect("change"),
+                    ],
                 },
             ),
         ),
@@ -185,32 +202,33 @@ fn amounts_encode_as_their_mantissa() {
 
 #[test]
 fn transaction_signing_bytes_bytes_and_hashes() {
-    let want: [(&str, &str, &str); 5] = [
+    let want: [(&str, &str, &str); 6] = [
         (
-            "706f762f74782f76310a706f762d6465766e657440791195ef383510f352b8336902b2d40c40c315eb4eb3b898c6f1cfbd376e91010004776f726b0c4669782074686520726f6f661868747470733a2f2f6578616d706c652e6f72672f726f6f660146dcb5516974927852412a2ddb0b788d78d31c769f7bd67d816f3e71a4d0b13c",
-            "0a706f762d6465766e657440791195ef383510f352b8336902b2d40c40c315eb4eb3b898c6f1cfbd376e91010004776f726b0c4669782074686520726f6f661868747470733a2f2f6578616d706c652e6f72672f726f6f660146dcb5516974927852412a2ddb0b788d78d31c769f7bd67d816f3e71a4d0b13c259e91e6c0412a54fb313dc1c15fbaabac40ea9b3f58be70265a95bb4e6c47d7a5acbbc6dc92301b3e68a9a1eae54b476bc77bbe96942007221fd3cddbe45008",
-            "80ea1b76d518d3a3a77942dda2e355937fde17bd5b8b926496f44d5c28ba6725",
+            "706f762f74782f76320a706f762d6465766e657440791195ef383510f352b8336902b2d40c40c315eb4eb3b898c6f1cfbd376e91010004776f726b0c4669782074686520726f6f661868747470733a2f2f6578616d706c652e6f72672f726f6f660146dcb5516974927852412a2ddb0b788d78d31c769f7bd67d816f3e71a4d0b13c",
+            "0a706f762d6465766e657440791195ef383510f352b8336902b2d40c40c315eb4eb3b898c6f1cfbd376e91010004776f726b0c4669782074686520726f6f661868747470733a2f2f6578616d706c652e6f72672f726f6f660146dcb5516974927852412a2ddb0b788d78d31c769f7bd67d816f3e71a4d0b13c616b24873cba9f14fc2baf06b20123bdedf97466e9e8945782c29180535b07c8d09ace73a7991b5d64fbd3e86514abff2d19cbc22e5de2e9b5b53d41c828c60c",
+            "300cb9c5a483b81349ee6d47d9df9ef7429b9c021dc905e6445a6459d94260b0",
         ),
         (
-            "706f762f74782f76310a706f762d6465766e657440791195ef383510f352b8336902b2d40c40c315eb4eb3b898c6f1cfbd376e91020004776f726b01740000",
-            "0a706f762d6465766e657440791195ef383510f352b8336902b2d40c40c315eb4eb3b898c6f1cfbd376e91020004776f726b01740000e2956faa4f984a378f9e4d13e36c12c3f47c7b8dbc4551f9ec459473e204910690a711509a602ed58dda9aabdea776409cfa14a1201d89bca77afc9f8e58b103",
-            "4e71c5968a7da4a001fecf73ed41c618c742f06863116bd78aee47cb1a470f3f",
+            "706f762f74782f76320a706f762d6465766e657440791195ef383510f352b8336902b2d40c40c315eb4eb3b898c6f1cfbd376e91020004776f726b01740000",
+            "0a706f762d6465766e657440791195ef383510f352b8336902b2d40c40c315eb4eb3b898c6f1cfbd376e91020004776f726b01740000918998bda5217027e2946980f059bf59ae3ca39a6bf437527f7c612e5c1b0381ae6a6978da9b5d02e9166d96dd3a47c56c48024ad45a60d2b008b93f7243430a",
+            "0e2fc529fb3fbdfef5bd2fcaf3144ef1f91f1f71a24781a66d731fd5cbc2a79b",
         ),
         (
-            "706f762f74782f76310a706f762d6465766e65746d1850e5c156724ba3a88d7b9ac1ca4179d902ebab4eceb542209bca62438bd4ac02010703",
-            "0a706f762d6465766e65746d1850e5c156724ba3a88d7b9ac1ca4179d902ebab4eceb542209bca62438bd4ac0201070334639d49a9214c7360e8d5d9710ffcd8f93fe3e05af42fdb635eeb8dc508a11b30b7f8aa01ab86968ac8d7fb324996eada0c9452a38e68dd3854147dd9d42f07",
-            "7bdffa0ffd530bc88c97c939a6091109618f89bae299d0d2c2e7d55ac4a836cb",
+            "706f762f74782f76320a706f762d6465766e65746d1850e5c156724ba3a88d7b9ac1ca4179d902ebab4eceb542209bca62438bd4ac02010703",
+            "0a706f762d6465766e65746d1850e5c156724ba3a88d7b9ac1ca4179d902ebab4eceb542209bca62438bd4ac02010703971daf4b611d60f21d42ee2f4974c29c9385c2a60b4fc1f9d6c24f8d5d014a7df9e2f78c8da919390ea660b4e2928166e9fd24ca11734f590d48735bad9c4807",
+            "82b649eedb9912073c905f3bd0c0935e34d04e0fe41fa789f9e939a0800c9232",
         ),
         (
-            "706f762f74782f76310a706f762d6465766e65746d1850e5c156724ba3a88d7b9ac1ca4179d902ebab4eceb542209bca62438bd4010240791195ef383510f352b8336902b2d40c40c315eb4eb3b898c6f1cfbd376e9180a0e5b9c29101",
-            "0a706f762d6465766e65746d1850e5c156724ba3a88d7b9ac1ca4179d902ebab4eceb542209bca62438bd4010240791195ef383510f352b8336902b2d40c40c315eb4eb3b898c6f1cfbd376e9180a0e5b9c2910145a485b50b88eda51eed11938ddd34317aae179e9f9c4722bfd441ad21bcc81e4df18df3aa519a9cb189f27ea5bbd8194c154ecc3486d455e0eaf2a0fb3d8c0a",
-            "64f83ae626d8699cbe6fedb29f58e6d02c683214e11eae72879fa9ed3568fe73",
+            "706f762f74782f76320a706f762d6465766e65746d1850e5c156724ba3a88d7b9ac1ca4179d902ebab4eceb542209bca62438bd4010240791195ef383510f352b8336902b2d40c40c315eb4eb3b898c6f1cfbd376e9180a0e5b9c29101",
+            "0a706f762d6465766e65746d1850e5c156724ba3a88d7b9ac1ca4179d902ebab4eceb542209bca62438bd4010240791195ef383510f352b8336902b2d40c40c315eb4eb3b898c6f1cfbd376e9180a0e5b9c291010d6293973e1e0516e976da4134cd0513171078b27301632d4fafebdd3b23003d52a6470e64fdf9bfaa7cd6deacb67086ac2f3e156df2372908560e6c58cc6f05",
+            "d9c024a1c735551ed1e5676a643ab7c3b250a4121ec90ea75afc853f552169a3",
         ),
         (
-            "706f762f74782f76310a706f762d6465766e657440791195ef383510f352b8336902b2d40c40c315eb4eb3b898c6f1cfbd376e9103030d89ae8027f6296da728e50d3a625df22d463499f61e369688eedaae7cf334b2",
-            "0a706f762d6465766e657440791195ef383510f352b8336902b2d40c40c315eb4eb3b898c6f1cfbd376e9103030d89ae8027f6296da728e50d3a625df22d463499f61e369688eedaae7cf334b220912ee1bdf439b6487b15b4c6033db5fe6fd4bfe16f17f9429a9a700cd7f167a541e7c8966bedd21359840a6edd60fab3205796a0220b4c7a242be97419c109",
-            "a4cabcfc466965278e5742026bdc9a2e99775d2db065d0fd0aca13cdd4d7f088",
+            "706f762f74782f76320a706f762d6465766e657440791195ef383510f352b8336902b2d40c40c315eb4eb3b898c6f1cfbd376e9103030d89ae8027f6296da728e50d3a625df22d463499f61e369688eedaae7cf334b2046361726c",
+            "0a706f762d6465766e657440791195ef383510f352b8336902b2d40c40c315eb4eb3b898c6f1cfbd376e9103030d89ae8027f6296da728e50d3a625df22d463499f61e369688eedaae7cf334b2046361726c648874765a0e680d3410198d96b0c3898620a368fddbf9e6ec8c4a76f75a367023d8fb4bba317bd95cf0d2485ce6f8b70cccce34b56d44734830c5ca2504a002",
+            "ca1a0f47be2f2b3c70da6c45e05d11d41ad9eb0d6f03efb21c2439cf5d264720",
         ),
+        ("706f762f74782f76320a706f762d6465766e65746d1850e5c156724ba3a88d7b9ac1ca4179d902ebab4eceb542209bca62438bd404040c4368656170657220776f726b00020e74797065732e776f726b2e6665650080a094a58d1d12676f7665726e616e63652e656e61626c65640200", "0a706f762d6465766e65746d1850e5c156724ba3a88d7b9ac1ca4179d902ebab4eceb542209bca62438bd404040c4368656170657220776f726b00020e74797065732e776f726b2e6665650080a094a58d1d12676f7665726e616e63652e656e61626c65640200287619504798fbf11899f5af46bd4681dbbe2986c208b6c7bf20eeefba58258e7c6b3e33fa89e5004a41efa8c8d6d0e17c5f7ae3b499002fb7f4c5ccbad30e0b", "542125c99668dd63c8d2ac250324239bf890fb7ef81d54a90dba66d9798d131e"),
     ];
     let mut a = Answers::default();
     for ((name, tx), (signing, bytes, hash)) in transactions().into_iter().zip(want) {
@@ -285,11 +303,11 @@ fn header_hash_validator_set_and_certificate() {
         "bc5951d11bb316e797d865954d9ccd9ad62db056313d23a752a9515896916f3a",
     );
     let header = header();
-    a.bytes("header canonical bytes", &codec::encode(&header), "0a706f762d6465766e657401f15115003f19210cbf7e189970f6a6cbc0c4637c6a84971478ba5e7787d4aeede8d7eab6b733be69e4ffa61f51419537fa398f252169efa3b7ff5f24757414840cb16a38339d004912bedee14ba0de7f410644fefd01888393770224ed5346f383949b8bc8a991bbc552a06f36b86a561c63ce63ae6dd84beda2990742f8e4f51d5a296e2060bc5951d11bb316e797d865954d9ccd9ad62db056313d23a752a9515896916f3a");
+    a.bytes("header canonical bytes", &codec::encode(&header), "0a706f762d6465766e65740117d2b2e3458d8dd09e09960f34f3240e0b94ed2961f30a5d53c4fae9c872a117e8d7eab6b733be69e4ffa61f51419537fa398f252169efa3b7ff5f24757414840cb16a38339d004912bedee14ba0de7f410644fefd01888393770224ed5346f383949b8bc8a991bbc552a06f36b86a561c63ce63ae6dd84beda2990742f8e4f51d5a296e2060bc5951d11bb316e797d865954d9ccd9ad62db056313d23a752a9515896916f3a");
     a.hash(
         "header hash",
         header.hash(),
-        "4209ab41309dab9bf8620ab063578109c5e2316809751e5536a81d0f9e26444a",
+        "87a3ffbef400399936800290f3ace3df4619b0b6c1b043460ae4b1daf35be78c",
     );
     let key = dev_validator_key(0);
     let certificate = Certificate {
@@ -311,7 +329,7 @@ fn header_hash_validator_set_and_certificate() {
     a.bytes(
         "certificate canonical bytes",
         &codec::encode(&certificate),
-        "01024209ab41309dab9bf8620ab063578109c5e2316809751e5536a81d0f9e26444a01be69e4ffa61f51419537fa398f252169efa3b7ff5f24757414840cb16a38339d84cda3e47e76e171117fbe76c40db03b12933148731d5d2d39b52b7a0e05234e681aa55bdea3d798d69d51d950ef87144f8f0a1721fbacbf4219d7a01d2a590d",
+        "010287a3ffbef400399936800290f3ace3df4619b0b6c1b043460ae4b1daf35be78c01be69e4ffa61f51419537fa398f252169efa3b7ff5f24757414840cb16a38339d0e01bd39fa206db13d7c09f446457ef4a88b096eac5bbc72a366950e3249858dff5fd0482945eb515b2637f0b4e8d37ceccb2fcf4ed554b0d5ed32a526f7aa0e",
     );
     a.done();
 }
@@ -393,22 +411,22 @@ fn genesis_hashes() {
     a.hash(
         "dev genesis hash",
         Genesis::dev().hash(),
-        "f15115003f19210cbf7e189970f6a6cbc0c4637c6a84971478ba5e7787d4aeed",
+        "17d2b2e3458d8dd09e09960f34f3240e0b94ed2961f30a5d53c4fae9c872a117",
     );
     a.hash(
         "second genesis hash",
         other_genesis().hash(),
-        "8c805a0fba5b1cb2472f3579d436db5dc6d25e0db484cb935f797fde05c0aa02",
+        "7e35c75cf7b9995a5213f8c2bcb3298ff3bfb77f40e18143c2bb45ee017568ef",
     );
     a.hash(
         "dev genesis state root",
         Genesis::dev().state().expect("state").state_root(),
-        "6568762538c6d87709e5778631cf86b984583df9d9945bcd884c61b2d7c492ab",
+        "44e29eadacfba25ed4e47b77710dd9ba2fe4e018a873604412747e856c6d95bf",
     );
     a.hash(
         "second genesis state root",
         other_genesis().state().expect("state").state_root(),
-        "501eff7ef19b214d4aedc2bedfebeb6e1781d38735a2614ccec144a2aab0945e",
+        "37fe7ff37c25b935fecace6ef384b302ea6be653f1e0c10ad2b6817d8e7ee11a",
     );
     a.done();
 }
@@ -470,9 +488,9 @@ fn merkle_roots() {
         "0000000000000000000000000000000000000000000000000000000000000000",
     );
     a.hash(
-        "tx root of the five transactions",
+        "tx root of the six transactions",
         tx_root(&txs),
-        "759adbf3fcfaa808cda17b50d05434c62faa134cca27420f7d7ca35f5a4a7b57",
+        "92636c36eb1173d21337b3a9ce6017763a6f34d2210e9d3b8b7746201ad5d3f1",
     );
     a.done();
 }
@@ -494,6 +512,7 @@ fn scenario() -> State {
         0,
         TxBody::Admit {
             member: carl.address(),
+            name: String::new(),
         },
     )
     .expect("admit");
@@ -556,7 +575,7 @@ fn state_root_after_a_fixed_scenario() {
     a.hash(
         "state root after the scenario",
         state.state_root(),
-        "a61467255fa7854cbc72d3df021ee41144a1f30dc4aac6e00fadebdeefe006f5",
+        "8bb8d4326b3005491a73fd5af339a5bfdf26a72f5b3fcc8554c6024ca1db6cc4",
     );
     let carl: Address = Keypair::dev(9).address();
     let (_, member) = state.member_by_address(&carl).expect("carl");
@@ -568,7 +587,7 @@ fn state_root_after_a_fixed_scenario() {
     a.bytes(
         "the whole state's canonical bytes (blake3)",
         pov_crypto::hash(&state.to_bytes()).as_bytes(),
-        "03c9292d4ab87b11d43d9c7c46c3d671727efad679e1d4ffdbd2531eabcf4ab1",
+        "3e579ac9b9b7b94461096055bfb981d0c6bed3fd67a4f6c909ada0802b4af1a3",
     );
     a.done();
 }

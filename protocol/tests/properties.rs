@@ -175,6 +175,7 @@ fn to_tx(state: &State, keys: &[Keypair], op: &Op) -> Transaction {
             *by,
             TxBody::Admit {
                 member: keys[*newcomer as usize].address(),
+                name: String::new(),
             },
         ),
     };

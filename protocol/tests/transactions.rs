@@ -198,6 +198,7 @@ fn admission_grants_and_referrals_pay_the_referrer() {
         1,
         TxBody::Admit {
             member: newcomer.address(),
+            name: String::new(),
         },
     );
     let events = state.apply(&admit).expect("admits");
@@ -216,6 +217,7 @@ fn admission_grants_and_referrals_pay_the_referrer() {
         2,
         TxBody::Admit {
             member: newcomer.address(),
+            name: String::new(),
         },
     );
     assert_eq!(
@@ -230,6 +232,7 @@ fn admission_grants_and_referrals_pay_the_referrer() {
         2,
         TxBody::Admit {
             member: Address(identity),
+            name: String::new(),
         },
     );
     assert!(matches!(rejected(&mut state, &weak), TxError::Key(_)));
@@ -274,6 +277,7 @@ fn a_member_without_reputation_cannot_admit() {
         1,
         TxBody::Admit {
             member: Keypair::dev(21).address(),
+            name: String::new(),
         },
     );
     assert_eq!(rejected(&mut state, &tx), TxError::AdmitWithoutReputation);

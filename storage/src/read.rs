@@ -2,7 +2,7 @@
 
 use pov_crypto::Hash;
 use pov_protocol::block::{Block, BlockHeader, Certificate};
-use pov_protocol::{codec, Transaction};
+use pov_protocol::{codec, BlockEvent, Transaction};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -18,6 +18,8 @@ pub struct StoredBlock {
     pub block: Block,
     /// Its commit certificate.
     pub certificate: Certificate,
+    /// What its start did before its transactions (parameter changes taking effect).
+    pub start: Vec<BlockEvent>,
 }
 
 /// Decodes a stored value, naming the tree and key if it is damaged.
@@ -120,7 +122,18 @@ pub(crate) fn block(engine: &dyn Engine, height: u64) -> Result<Option<StoredBlo
             format!("the transactions of block {height} do not match its header's tx_root"),
         ));
     }
-    Ok(Some(StoredBlock { block, certificate }))
+    let start = get(
+        engine,
+        Tree::Chain,
+        &schema::chain::start(height),
+        &format!("the start events of block {height}"),
+    )?
+    .unwrap_or_default();
+    Ok(Some(StoredBlock {
+        block,
+        certificate,
+        start,
+    }))
 }
 
 /// The height of the block with this hash, if stored.

@@ -99,7 +99,9 @@ pub(crate) fn replay(
             let stored = receiver.recv().map_err(|_| {
                 StoreError::Internal(format!("the block reader stopped before block {h}"))
             })??;
-            let StoredBlock { block, certificate } = stored;
+            let StoredBlock {
+                block, certificate, ..
+            } = stored;
             let hash = block.hash();
             certificate.verify(&validators, h, &hash).map_err(|e| {
                 StoreError::corrupt(

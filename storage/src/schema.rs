@@ -12,10 +12,11 @@
 //! | `meta` | `head` | [`Head`] (absent until block 1) |
 //! | `chain` | `h ‖ height` | [`BlockHeader`] |
 //! | `chain` | `c ‖ height` | [`Certificate`] |
+//! | `chain` | `s ‖ height` | what the block's start did, `Vec<`[`BlockEvent`]`>` (absent when nothing) |
 //! | `chain` | `t ‖ height ‖ index (u32)` | [`Transaction`] |
 //! | `chain` | `n ‖ block hash` | height (u64, big-endian) |
 //! | `chain` | `x ‖ tx hash` | [`TxRecord`] (where it is, and its events) |
-//! | `state` | `g` | [`GlobalRecord`] (chain id, parameters, `R`, token supply) |
+//! | `state` | `g` | [`GlobalRecord`] (chain id, height, parameters, `R`, token supply, governance) |
 //! | `state` | `m ‖ member id (u32)` | [`pov_protocol::Member`] (balances, nonce, referrer) |
 //! | `state` | `c ‖ contribution id (u64)` | [`pov_protocol::Contribution`] (with live evaluations) |
 //! | `history` | `m ‖ member ‖ height` | [`BlockLines`] of [`MemberActivity`] |
@@ -33,15 +34,17 @@
 //! [`BlockHeader`]: pov_protocol::block::BlockHeader
 //! [`Certificate`]: pov_protocol::block::Certificate
 //! [`Transaction`]: pov_protocol::Transaction
+//! [`BlockEvent`]: pov_protocol::BlockEvent
 
 use pov_crypto::{Address, Hash};
+use pov_protocol::governance::GovernanceState;
 use pov_protocol::params::Params;
 use pov_protocol::{Amount, ContributionId, EvalValue, Event, MemberId};
 use serde::{Deserialize, Serialize};
 
 /// Version of this layout. Bumped on any incompatible change, so an old binary refuses a
 /// newer database instead of misreading it.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Keys of the `meta` tree.
 pub mod meta {
@@ -61,6 +64,8 @@ pub mod chain {
     pub const HEADER: u8 = b'h';
     /// Commit certificates by height.
     pub const CERTIFICATE: u8 = b'c';
+    /// What the start of a block did, by height.
+    pub const START: u8 = b's';
     /// Transactions by height and position.
     pub const TX: u8 = b't';
     /// Block hash to height.
@@ -76,6 +81,11 @@ pub mod chain {
     /// `c ‖ height`.
     pub fn certificate(height: u64) -> Vec<u8> {
         super::key(CERTIFICATE, &[&height.to_be_bytes()])
+    }
+
+    /// `s ‖ height`.
+    pub fn start(height: u64) -> Vec<u8> {
+        super::key(START, &[&height.to_be_bytes()])
     }
 
     /// `t ‖ height ‖ index`.
@@ -201,10 +211,14 @@ pub struct GlobalRecord {
     pub chain_id: String,
     /// Its parameters.
     pub params: Params,
+    /// The height of the last block applied.
+    pub height: u64,
     /// `R`, the total reputation.
     pub total_reputation: Amount,
     /// The token supply.
     pub total_tokens: Amount,
+    /// Passed proposals waiting for the next block, and parameter provenance.
+    pub governance: GovernanceState,
 }
 
 /// One line of history inside a block's record.
@@ -247,6 +261,11 @@ pub enum Action {
     Admitted {
         /// The newcomer.
         member: Address,
+    },
+    /// Proposed parameter changes (a proposal, which got this contribution id).
+    Proposed {
+        /// The new proposal.
+        contribution: ContributionId,
     },
 }
 

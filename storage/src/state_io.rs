@@ -11,6 +11,7 @@
 use std::path::Path;
 
 use pov_crypto::Hash;
+use pov_protocol::governance::GovernanceState;
 use pov_protocol::params::Params;
 use pov_protocol::{codec, Amount, Contribution, Member, State};
 use serde::Serialize;
@@ -31,8 +32,10 @@ fn global_record(state: &State) -> GlobalRecord {
     GlobalRecord {
         chain_id: state.chain_id().to_string(),
         params: state.params().clone(),
+        height: state.height(),
         total_reputation: state.total_reputation(),
         total_tokens: state.total_tokens(),
+        governance: state.governance().clone(),
     }
 }
 
@@ -92,10 +95,12 @@ pub(crate) fn rewrite(
 struct StateParts<'a> {
     chain_id: &'a str,
     params: &'a Params,
+    height: u64,
     members: &'a [Member],
     contributions: &'a [Contribution],
     total_reputation: Amount,
     total_tokens: Amount,
+    governance: &'a GovernanceState,
 }
 
 fn decode_entry<T>(location: &Path, key: &[u8], bytes: &[u8], what: &str) -> Result<T, StoreError>
@@ -178,14 +183,16 @@ pub(crate) fn load(engine: &dyn Engine) -> Result<(State, Persisted), StoreError
         persisted.contributions.push(pov_crypto::hash(&bytes));
     }
 
-    let state = from_parts(
-        &global.chain_id,
-        &global.params,
-        &members,
-        &contributions,
-        global.total_reputation,
-        global.total_tokens,
-    )
+    let state = from_parts(StateParts {
+        chain_id: &global.chain_id,
+        params: &global.params,
+        height: global.height,
+        members: &members,
+        contributions: &contributions,
+        total_reputation: global.total_reputation,
+        total_tokens: global.total_tokens,
+        governance: &global.governance,
+    })
     .map_err(|e| {
         StoreError::corrupt(
             &location,
@@ -196,23 +203,8 @@ pub(crate) fn load(engine: &dyn Engine) -> Result<(State, Persisted), StoreError
 }
 
 /// Builds a [`State`] from its parts (see [`StateParts`]).
-fn from_parts(
-    chain_id: &str,
-    params: &Params,
-    members: &[Member],
-    contributions: &[Contribution],
-    total_reputation: Amount,
-    total_tokens: Amount,
-) -> Result<State, codec::DecodeError> {
-    let bytes = codec::encode(&StateParts {
-        chain_id,
-        params,
-        members,
-        contributions,
-        total_reputation,
-        total_tokens,
-    });
-    codec::decode_canonical(&bytes)
+fn from_parts(parts: StateParts<'_>) -> Result<State, codec::DecodeError> {
+    codec::decode_canonical(&codec::encode(&parts))
 }
 
 #[cfg(test)]

@@ -19,6 +19,8 @@ pub fn commit_next(
     count: usize,
     verified: &dyn Fn(&Transaction) -> bool,
 ) -> Result<CommitReceipt, StoreError> {
+    // A store whose last write failed has a state ahead of its head: no block builds on it.
+    store.check_writable()?;
     let key = dev_validator_key(0);
     let parent = store.parent();
     let height = parent.height + 1;

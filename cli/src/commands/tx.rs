@@ -92,7 +92,14 @@ pub fn transfer(ctx: &super::Ctx, to: &str, amount: &str, args: &TxArgs) -> anyh
 /// `pov admit`.
 pub fn admit(ctx: &super::Ctx, member: &str, args: &TxArgs) -> anyhow::Result<i32> {
     let (member, _) = ctx.resolve_address(member)?;
-    submit(ctx, args, TxBody::Admit { member })
+    submit(
+        ctx,
+        args,
+        TxBody::Admit {
+            member,
+            name: String::new(),
+        },
+    )
 }
 
 /// blake3 of a file, streamed (a contribution may be a large file).

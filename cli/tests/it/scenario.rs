@@ -24,7 +24,8 @@ pub struct Outcome {
 }
 
 /// Mirrors each transaction `pov` sent: signs the same body with the same key and nonce,
-/// applies it to the library's state, and returns its hash for comparison.
+/// applies it to the library's state at the height of the block that included it (empty
+/// blocks before it begun too: the height is part of the state), and returns its hash.
 struct Mirror {
     state: State,
     chain_id: String,
@@ -32,7 +33,11 @@ struct Mirror {
 }
 
 impl Mirror {
-    fn apply(&mut self, key: &Keypair, body: TxBody) -> String {
+    fn apply(&mut self, key: &Keypair, body: TxBody, out: &serde_json::Value) -> String {
+        let height = out["height"]
+            .as_u64()
+            .expect("a final transaction has a height");
+        advance(&mut self.state, height);
         let nonce = self.nonces.entry(key.address()).or_insert(0);
         *nonce += 1;
         let tx = Transaction::sign(key, &self.chain_id, *nonce, body);
@@ -40,6 +45,14 @@ impl Mirror {
             .apply(&tx)
             .unwrap_or_else(|e| panic!("the library rejects {:?}: {e}", tx.body));
         tx.hash().to_string()
+    }
+}
+
+/// Begins empty blocks on `state` up to and including `height`.
+pub fn advance(state: &mut State, height: u64) {
+    while state.height() < height {
+        let next = state.height() + 1;
+        state.begin_block(next).expect("an empty block begins");
     }
 }
 
@@ -82,7 +95,9 @@ pub fn devnet(pov: &Pov) -> Outcome {
         &dev(0),
         TxBody::Admit {
             member: carl_address,
+            name: String::new(),
         },
+        &out,
     );
     assert_eq!(out["hash"], want.as_str());
 
@@ -109,6 +124,7 @@ pub fn devnet(pov: &Pov) -> Outcome {
             uri: "https://example.org/roof".into(),
             content_hash: None,
         },
+        &out,
     );
     assert_eq!(out["hash"], want.as_str());
     assert_eq!(
@@ -129,6 +145,7 @@ pub fn devnet(pov: &Pov) -> Outcome {
                 contribution: id,
                 value: 4,
             },
+            &out,
         );
         assert_eq!(out["hash"], want.as_str());
         let share = amount(&out["contribution"]["engaged_share"]);

@@ -31,7 +31,12 @@ fn simulate_prints_computed_json_for_every_step() {
 
 #[test]
 fn check_passes_on_the_shipped_vectors_and_fails_on_a_tampered_file() {
-    for name in ["backfeed-2016.json", "median-examples.json"] {
+    for name in [
+        "backfeed-2016.json",
+        "median-examples.json",
+        "governance-examples.json",
+        "governance-extra.json",
+    ] {
         let out = pov()
             .args(["simulate", &vectors(name), "--check"])
             .output()

@@ -74,6 +74,9 @@ impl<P: Clone + Ord + Debug> Host<P> {
         let store = read(&self.shared.store);
         let parent = store.parent();
         let mut state = store.state().clone();
+        if let Err(e) = state.begin_block(height) {
+            tracing::error!(error = %e, height, "cannot start the block to propose");
+        }
         let candidates = lock(&self.shared.mempool).reap(self.config.max_block_txs);
         let mut txs = Vec::with_capacity(candidates.len());
         for tx in candidates {
@@ -118,7 +121,8 @@ impl<P: Clone + Ord + Debug> Host<P> {
         }
         let mut state = store.state().clone();
         let pool = lock(&self.shared.mempool);
-        match state.execute_txs(&block.txs, &|tx| pool.contains(&tx.hash())) {
+        let verified = |tx: &pov_protocol::Transaction| pool.contains(&tx.hash());
+        match state.execute_txs(block.header.height, &block.txs, &verified) {
             Ok(outcome) if outcome.state_root == block.header.state_root => Validity::Valid,
             Ok(_) => {
                 tracing::warn!(

@@ -37,7 +37,7 @@ pub fn build_block(
     verified: &dyn Fn(&Transaction) -> bool,
 ) -> Result<Block, BlockError> {
     let mut after = state.clone();
-    after.execute_txs(&txs, verified)?;
+    after.execute_txs(parent.height + 1, &txs, verified)?;
     Ok(Block::assemble(
         &after,
         parent,

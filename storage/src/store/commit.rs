@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use pov_crypto::Address;
-use pov_protocol::block::{Block, Certificate};
+use pov_protocol::block::{Block, BlockOutcome, Certificate};
 use pov_protocol::{
     codec, Amount, Asset, ContributionId, Event, MemberId, State, Transaction, TxBody,
 };
@@ -48,9 +48,7 @@ impl Store {
         certificate: &Certificate,
         verified: &dyn Fn(&Transaction) -> bool,
     ) -> Result<CommitReceipt, StoreError> {
-        if let Some(reason) = &self.poisoned {
-            return Err(StoreError::Poisoned(reason.clone()));
-        }
+        self.check_writable()?;
         let started = Instant::now();
         let height = block.header.height;
         let hash = block.hash();
@@ -77,7 +75,7 @@ impl Store {
             block,
             certificate,
             &head,
-            &outcome.events,
+            &outcome,
             members_before,
             contributions_before,
         );
@@ -132,6 +130,15 @@ impl Store {
         Ok(receipt)
     }
 
+    /// Refuses with [`StoreError::Poisoned`] when an earlier write failed: the state in
+    /// memory may then be ahead of the disk, and only reopening tells which.
+    pub fn check_writable(&self) -> Result<(), StoreError> {
+        match &self.poisoned {
+            Some(reason) => Err(StoreError::Poisoned(reason.clone())),
+            None => Ok(()),
+        }
+    }
+
     fn poison(&mut self, error: StoreError) -> StoreError {
         tracing::error!(%error, "writing a block failed; the store refuses writes until reopened");
         self.poisoned = Some(error.to_string());
@@ -144,12 +151,20 @@ impl Store {
         block: &Block,
         certificate: &Certificate,
         head: &Head,
-        events: &[Vec<Event>],
+        outcome: &BlockOutcome,
         members_before: usize,
         contributions_before: u64,
     ) -> Result<(WriteBatch, Persisted), StoreError> {
         let height = head.height;
+        let events = &outcome.events;
         let mut batch = WriteBatch::new();
+        if !outcome.start.is_empty() {
+            batch.put(
+                Tree::Chain,
+                schema::chain::start(height),
+                codec::encode(&outcome.start),
+            );
+        }
         batch.put(
             Tree::Chain,
             schema::chain::header(height),
@@ -223,6 +238,15 @@ impl Store {
                     };
                     (Some((*contribution, activity)), action)
                 }
+                TxBody::ProposeParams { .. } => {
+                    let id = next_contribution;
+                    next_contribution += 1;
+                    let activity = ContributionActivity::Submitted {
+                        contributor: sender,
+                        tx: tx_hash,
+                    };
+                    (Some((id, activity)), Action::Proposed { contribution: id })
+                }
                 TxBody::Transfer { to, amount } => (
                     None,
                     Action::Transferred {
@@ -230,7 +254,7 @@ impl Store {
                         amount: *amount,
                     },
                 ),
-                TxBody::Admit { member } => {
+                TxBody::Admit { member, .. } => {
                     let id = self.member_id(member)?;
                     if joined.insert(id) {
                         let activity = MemberActivity::Joined {

@@ -51,6 +51,9 @@ impl Chain {
         }
         let height = self.height() + 1;
         let txs = std::mem::take(&mut self.pending);
+        if self.state.begin_block(height).is_err() {
+            return;
+        }
         let mut hashes = Vec::new();
         for tx in txs {
             let Ok(events) = self.state.apply_verified(&tx) else {
