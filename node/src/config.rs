@@ -42,6 +42,14 @@ pub struct P2pConfig {
     /// Discover peers on the local network with mDNS (for local devnets).
     #[serde(default)]
     pub mdns: bool,
+    /// Learn further peers of the chain from the peers reached (Kademlia). Turn it off only
+    /// for a fixed topology, such as a validator that must talk to its own sentries alone.
+    #[serde(default = "yes")]
+    pub discovery: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Default for P2pConfig {
@@ -50,6 +58,7 @@ impl Default for P2pConfig {
             listen: vec!["/ip4/0.0.0.0/tcp/26656".into()],
             bootnodes: Vec::new(),
             mdns: false,
+            discovery: true,
         }
     }
 }
@@ -156,7 +165,110 @@ pub enum ConfigError {
     },
 }
 
+/// Why a `povd config set` edit was refused.
+#[derive(Debug, Error)]
+pub enum EditError {
+    /// No such key; the message lists the keys there are.
+    #[error("unknown config key {key:?}; the keys are {known}")]
+    UnknownKey {
+        /// What was asked for.
+        key: String,
+        /// Every settable key, comma-separated.
+        known: String,
+    },
+    /// The value does not fit the key.
+    #[error("{key} = {value:?}: {message}")]
+    BadValue {
+        /// The key.
+        key: String,
+        /// The refused value.
+        value: String,
+        /// Why it does not fit.
+        message: String,
+    },
+    /// The edited config would not work (the message names the key).
+    #[error("{0}")]
+    Invalid(String),
+}
+
 impl NodeConfig {
+    /// Every key `povd config set` accepts, as `section.key`, in file order.
+    pub fn keys() -> Vec<String> {
+        let value =
+            toml::Value::try_from(NodeConfig::default()).unwrap_or(toml::Value::Boolean(false));
+        let mut out = Vec::new();
+        if let toml::Value::Table(sections) = value {
+            for (section, table) in sections {
+                if let toml::Value::Table(keys) = table {
+                    out.extend(keys.keys().map(|k| format!("{section}.{k}")));
+                }
+            }
+        }
+        out
+    }
+
+    /// Sets one key (`p2p.bootnodes`, `api.listen`, ...) from its text form, or resets it to
+    /// its default with `None`. Lists are comma-separated (an empty text is the empty list);
+    /// numbers and booleans are parsed as such. The whole config is checked again, so a value
+    /// the node could not start with is refused here and nothing changes.
+    pub fn set(&mut self, key: &str, value: Option<&str>) -> Result<(), EditError> {
+        let unknown = || EditError::UnknownKey {
+            key: key.to_string(),
+            known: NodeConfig::keys().join(", "),
+        };
+        let (section, field) = key.split_once('.').ok_or_else(unknown)?;
+        let mut current = toml::Value::try_from(&*self).map_err(|e| EditError::BadValue {
+            key: key.to_string(),
+            value: value.unwrap_or_default().to_string(),
+            message: e.to_string(),
+        })?;
+        let defaults = toml::Value::try_from(NodeConfig::default()).map_err(|_| unknown())?;
+        let default = defaults
+            .get(section)
+            .and_then(|t| t.get(field))
+            .cloned()
+            .ok_or_else(unknown)?;
+        let new = match value {
+            None => default,
+            Some(text) => parse_like(&default, text).map_err(|message| EditError::BadValue {
+                key: key.to_string(),
+                value: text.to_string(),
+                message,
+            })?,
+        };
+        if let Some(table) = current.get_mut(section).and_then(|t| t.as_table_mut()) {
+            table.insert(field.to_string(), new);
+        }
+        let checked: NodeConfig =
+            current
+                .try_into()
+                .map_err(|e: toml::de::Error| EditError::BadValue {
+                    key: key.to_string(),
+                    value: value.unwrap_or_default().to_string(),
+                    message: e.message().to_string(),
+                })?;
+        checked.check().map_err(EditError::Invalid)?;
+        *self = checked;
+        Ok(())
+    }
+
+    /// Checks what serde cannot: that addresses parse as what the node will use them for.
+    pub fn check(&self) -> Result<(), String> {
+        for (field, list) in [
+            ("p2p.listen", &self.p2p.listen),
+            ("p2p.bootnodes", &self.p2p.bootnodes),
+        ] {
+            for addr in list {
+                addr.parse::<crate::network::Multiaddr>().map_err(|e| {
+                    format!(
+                        "{field}: {addr:?} is not a multiaddr (like /ip4/10.0.0.5/tcp/26656): {e}"
+                    )
+                })?;
+            }
+        }
+        Ok(())
+    }
+
     /// Reads a config file.
     pub fn load(path: &Path) -> Result<NodeConfig, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
@@ -173,6 +285,50 @@ impl NodeConfig {
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).unwrap_or_default()
     }
+
+    /// Writes the config to `path` through a synced temporary file renamed over it, so an
+    /// interrupted edit leaves the old file or the new one, never half of one.
+    pub fn save(&self, path: &Path) -> std::io::Result<()> {
+        use std::io::Write;
+        let tmp = path.with_extension("toml.tmp");
+        let result = (|| {
+            let mut file = std::fs::File::create(&tmp)?;
+            file.write_all(self.to_toml().as_bytes())?;
+            file.sync_all()?;
+            std::fs::rename(&tmp, path)
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        result
+    }
+}
+
+/// Parses `text` as a value of the same TOML type as `like`.
+fn parse_like(like: &toml::Value, text: &str) -> Result<toml::Value, String> {
+    Ok(match like {
+        toml::Value::String(_) => toml::Value::String(text.to_string()),
+        toml::Value::Integer(_) => toml::Value::Integer(
+            text.trim()
+                .parse::<u64>()
+                .ok()
+                .and_then(|n| i64::try_from(n).ok())
+                .ok_or_else(|| "expected a whole number".to_string())?,
+        ),
+        toml::Value::Boolean(_) => toml::Value::Boolean(
+            text.trim()
+                .parse()
+                .map_err(|_| "expected true or false".to_string())?,
+        ),
+        toml::Value::Array(_) => toml::Value::Array(
+            text.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| toml::Value::String(s.to_string()))
+                .collect(),
+        ),
+        _ => return Err("this key cannot be set from the command line".into()),
+    })
 }
 
 /// The files of a node's home directory.

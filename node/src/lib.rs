@@ -11,6 +11,7 @@
 
 pub mod api;
 pub mod config;
+pub mod genesis_wait;
 pub mod host;
 pub mod mempool;
 pub mod network;

@@ -51,8 +51,24 @@ pub enum RunError {
         source: std::io::Error,
     },
     /// `povd init` into a home that already has a node.
-    #[error("{0} already holds a node (config.toml exists); choose another --home or remove it")]
+    #[error(
+        "{0} already holds a node (config.toml exists): change its settings with `povd config \
+         set`, re-initialize it with `povd init --force`, or choose another --home"
+    )]
     HomeExists(PathBuf),
+    /// `povd init --force` with a genesis other than the one the home's chain data is of.
+    #[error(
+        "{home} holds the chain of genesis {stored}, not of {given}: re-initializing it with \
+         another genesis would orphan its data; choose another --home (or move {home}/data away)"
+    )]
+    OtherChain {
+        /// The home.
+        home: PathBuf,
+        /// The hash of the genesis in the home.
+        stored: pov_crypto::Hash,
+        /// The hash of the genesis given.
+        given: pov_crypto::Hash,
+    },
     /// The store could not be opened.
     #[error("storage: {0}")]
     Store(#[from] pov_storage::StoreError),
@@ -119,14 +135,53 @@ pub fn init_home(
     if home.config().exists() {
         return Err(RunError::HomeExists(home.dir.clone()));
     }
+    reinit_home(home, genesis, validator, config)
+}
+
+/// [`init_home`] over an existing home (`povd init --force`): `config.toml` and
+/// `genesis.toml` are rewritten, `validator.key` replaced when a key is given; the node's
+/// identity (`node.key`), its chain data and its consensus log are kept. Refused when the
+/// home already holds blocks of another genesis.
+pub fn reinit_home(
+    home: &Home,
+    genesis: &Genesis,
+    validator: Option<&Keypair>,
+    config: &NodeConfig,
+) -> Result<(), RunError> {
+    if home.data().exists() && home.genesis().exists() {
+        let stored = load_genesis(home)?.hash();
+        if stored != genesis.hash() {
+            return Err(RunError::OtherChain {
+                home: home.dir.clone(),
+                stored,
+                given: genesis.hash(),
+            });
+        }
+    }
     std::fs::create_dir_all(&home.dir).map_err(io(&home.dir))?;
     std::fs::write(home.genesis(), genesis.to_toml()).map_err(io(&home.genesis()))?;
-    std::fs::write(home.config(), config.to_toml()).map_err(io(&home.config()))?;
-    write_secret(&home.node_key(), &Keypair::generate().secret_bytes())?;
+    config.save(&home.config()).map_err(io(&home.config()))?;
+    if !home.node_key().exists() {
+        write_secret(&home.node_key(), &Keypair::generate().secret_bytes())?;
+    }
     if let Some(key) = validator {
+        if home.validator_key().exists() {
+            std::fs::remove_file(home.validator_key()).map_err(io(&home.validator_key()))?;
+        }
         write_secret(&home.validator_key(), &key.secret_bytes())?;
     }
     Ok(())
+}
+
+/// The node's peer id, from `node.key`: what others append as `/p2p/<id>` to a bootnode
+/// address.
+pub fn peer_id(home: &Home) -> Result<crate::network::PeerId, RunError> {
+    let keypair = crate::network::Keypair::ed25519_from_bytes(read_secret(&home.node_key())?)
+        .map_err(|e| RunError::Key {
+            path: home.node_key(),
+            message: e.to_string(),
+        })?;
+    Ok(keypair.public().to_peer_id())
 }
 
 /// Loads and checks a home's genesis.
@@ -137,6 +192,34 @@ pub fn load_genesis(home: &Home) -> Result<Genesis, RunError> {
         path,
         message: e.to_string(),
     })
+}
+
+/// Where the other validators of the genesis listen: every node dials them, like
+/// bootnodes, so that a cooperative starts from its genesis alone. This validator's own
+/// address (`me`) is left out; an `addr` that is not a multiaddr is logged and skipped
+/// (`pov genesis validate` refuses it, so only a hand-edited genesis has one).
+pub fn validator_addrs(
+    genesis: &Genesis,
+    me: Option<pov_crypto::Address>,
+) -> Vec<crate::network::Multiaddr> {
+    let mut out = Vec::new();
+    for v in &genesis.validators {
+        let Some(text) = &v.addr else { continue };
+        if Some(v.public_key) == me {
+            continue;
+        }
+        match text.parse::<crate::network::Multiaddr>() {
+            Ok(addr) if !out.contains(&addr) => out.push(addr),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(
+                validator = %v.public_key,
+                addr = %text,
+                error = %e,
+                "the genesis gives this validator an addr that is not a multiaddr; not dialled"
+            ),
+        }
+    }
+    out
 }
 
 /// Command-line overrides of `config.toml`.
@@ -204,7 +287,18 @@ pub async fn run(
                 .collect()
         };
     let listen = parse_addrs("p2p.listen", &config.p2p.listen)?;
-    let bootnodes = parse_addrs("p2p.bootnodes", &config.p2p.bootnodes)?;
+    let mut bootnodes = parse_addrs("p2p.bootnodes", &config.p2p.bootnodes)?;
+    let configured = bootnodes.len();
+    for addr in validator_addrs(&genesis, validator.as_ref().map(Keypair::address)) {
+        if !bootnodes.contains(&addr) && !listen.contains(&addr) {
+            bootnodes.push(addr);
+        }
+    }
+    tracing::info!(
+        bootnodes = configured,
+        genesis_validators = bootnodes.len() - configured,
+        "dialling bootnodes and the genesis validators' addresses"
+    );
 
     let options = OpenOptions {
         verify: overrides.verify,
@@ -227,6 +321,7 @@ pub async fn run(
         listen,
         bootnodes,
         mdns: config.p2p.mdns,
+        discovery: config.p2p.discovery,
         genesis_hash: genesis_hash.0,
         keypair,
         max_message_bytes: MAX_MESSAGE_BYTES,
@@ -270,14 +365,19 @@ pub async fn run(
         "povd started"
     );
 
-    let host = Host::new(
-        shared.clone(),
-        validator,
-        Box::new(wal),
-        HostConfig::from_node_config(&config),
-    );
-    let service = Service::new(host, shared.clone(), net.clone(), net_rx);
-    let result = service.run(wal_records, shutdown).await;
+    let mut shutdown = shutdown;
+    let result = if crate::genesis_wait::until(genesis.genesis_time_ms, &mut shutdown).await {
+        let host = Host::new(
+            shared.clone(),
+            validator,
+            Box::new(wal),
+            HostConfig::from_node_config(&config),
+        );
+        let service = Service::new(host, shared.clone(), net.clone(), net_rx);
+        service.run(wal_records, shutdown).await
+    } else {
+        Ok(())
+    };
     if let Err(e) = &result {
         tracing::error!(error = %e, "event loop failed; stopping the node");
     }

@@ -587,6 +587,12 @@ fn datetime_to_ms(dt: &toml::value::Datetime) -> Result<u64, String> {
     u64::try_from(ms).map_err(|_| "must not be before 1970".to_string())
 }
 
+/// Milliseconds since the Unix epoch as the genesis file writes them (RFC 3339 in UTC,
+/// `2026-03-01T00:00:00Z`), for messages and logs.
+pub fn time_text(ms: u64) -> String {
+    ms_to_datetime(ms).to_string()
+}
+
 fn ms_to_datetime(ms: u64) -> toml::value::Datetime {
     let secs = (ms / 1000) as i64;
     let (y, m, d) = civil_from_days(secs.div_euclid(86_400));

@@ -18,7 +18,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use pov_crypto::Keypair;
 use pov_node::config::{Home, NodeConfig};
-use pov_node::run::{init_home, Overrides};
+use pov_node::run::{init_home, peer_id, reinit_home, Overrides};
 use pov_protocol::genesis::{dev_validator_key, Genesis};
 use pov_storage::{ReplayOptions, Verification};
 
@@ -28,6 +28,7 @@ use pov_storage::{ReplayOptions, Verification};
 ///   povd --dev                          a local single-validator devnet, blocks at once
 ///   povd init --home ~/.povd --genesis genesis.toml --validator-key validator.key
 ///   povd --home ~/.povd                 run the node of that home
+///   povd config set --home ~/.povd p2p.bootnodes /ip4/10.0.0.5/tcp/26656
 ///   povd replay --home ~/.povd          re-check the stored chain from genesis
 #[derive(Debug, Parser)]
 #[command(name = "povd", version, about, verbatim_doc_comment)]
@@ -65,6 +66,9 @@ enum Command {
     ///
     /// Example: povd init --home ~/.povd --genesis genesis.toml --validator-key validator.key
     Init(InitArgs),
+    /// Show or change a home's config.toml (the node reads it at start: restart it after).
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Replay the stored chain from genesis and check the state root at the head.
     ///
     /// Reads HOME/genesis.toml and the database in HOME/data (without changing it), re-executes
@@ -90,9 +94,55 @@ struct InitArgs {
     /// Listen for peers on this multiaddr.
     #[arg(long, default_value = "/ip4/0.0.0.0/tcp/26656")]
     p2p_addr: String,
-    /// Peers to dial at start (repeatable).
-    #[arg(long = "bootnode")]
+    /// A peer to dial at start, for any node (repeatable). The genesis validators' `addr`s
+    /// are dialled anyway; add a bootnode when they are not reachable from this node.
+    #[arg(long = "bootnode", value_name = "MULTIADDR")]
     bootnodes: Vec<String>,
+    /// Re-initialize an existing home: rewrite config.toml and genesis.toml from these flags
+    /// (and validator.key if given), keeping the node's identity, chain data and consensus
+    /// log. Refused if the home holds blocks of another genesis.
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Print the config in force (config.toml with every default filled in).
+    ///
+    /// Example: povd config show --home ~/.povd
+    Show {
+        /// The node's home directory.
+        #[arg(long, env = "POVD_HOME")]
+        home: PathBuf,
+    },
+    /// Set one key; lists are comma-separated (`""` is the empty list).
+    ///
+    /// Keys: p2p.listen, p2p.bootnodes, p2p.mdns, p2p.discovery, api.listen, log.level,
+    /// consensus.block_time_ms, consensus.timeout_propose_ms, consensus.timeout_prevote_ms,
+    /// consensus.timeout_precommit_ms, consensus.timeout_delta_ms, mempool.max_txs,
+    /// mempool.max_block_txs (docs/running-a-node.md explains each).
+    ///
+    /// Example: povd config set --home ~/.povd p2p.bootnodes /ip4/10.0.0.5/tcp/26656
+    Set {
+        /// The node's home directory.
+        #[arg(long, env = "POVD_HOME")]
+        home: PathBuf,
+        /// The key, as section.key.
+        key: String,
+        /// Its new value.
+        #[arg(allow_hyphen_values = true)]
+        value: String,
+    },
+    /// Reset one key to its default.
+    ///
+    /// Example: povd config unset --home ~/.povd p2p.bootnodes
+    Unset {
+        /// The node's home directory.
+        #[arg(long, env = "POVD_HOME")]
+        home: PathBuf,
+        /// The key, as section.key.
+        key: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -127,6 +177,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Replay(args)) => replay(&args),
         Some(Command::Init(args)) => init(&args),
+        Some(Command::Config(command)) => config(command),
         None => daemon(cli.run),
     };
     match result {
@@ -151,15 +202,99 @@ fn init(args: &InitArgs) -> anyhow::Result<ExitCode> {
     config.api.listen = args.api_addr;
     config.p2p.listen = vec![args.p2p_addr.clone()];
     config.p2p.bootnodes = args.bootnodes.clone();
+    config.check().map_err(anyhow::Error::msg)?;
+    if let Some(key) = &key {
+        if !genesis
+            .validators
+            .iter()
+            .any(|v| v.public_key == key.address())
+        {
+            eprintln!(
+                "povd: warning: {} is not a validator of this genesis: the node will run as a full node",
+                key.address()
+            );
+        }
+    }
     let home = Home::new(&args.home);
-    init_home(&home, &genesis, key.as_ref(), &config)?;
+    let again = args.force && home.config().exists();
+    if args.force {
+        reinit_home(&home, &genesis, key.as_ref(), &config)?;
+    } else {
+        init_home(&home, &genesis, key.as_ref(), &config)?;
+    }
     println!(
-        "initialized {} for chain {:?} (genesis {})",
+        "{} {} for chain {:?} (genesis {})",
+        if again {
+            "re-initialized"
+        } else {
+            "initialized"
+        },
         args.home.display(),
         genesis.chain_id,
         genesis.hash()
     );
+    println!(
+        "peer id {} (a bootnode address for this node ends in /p2p/<peer id>)",
+        peer_id(&home)?
+    );
+    println!("start it with: povd --home {}", args.home.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// `povd config ...`: edits config.toml in place, checked, written atomically.
+fn config(command: ConfigCommand) -> anyhow::Result<ExitCode> {
+    let load = |home: &Path| -> anyhow::Result<(Home, NodeConfig)> {
+        let home = Home::new(home);
+        if !home.config().exists() {
+            anyhow::bail!(
+                "{} has no config.toml: create the home with `povd init --home {} --genesis FILE`",
+                home.dir.display(),
+                home.dir.display()
+            );
+        }
+        let config = NodeConfig::load(&home.config())?;
+        Ok((home, config))
+    };
+    match command {
+        ConfigCommand::Show { home } => {
+            let (_, config) = load(&home)?;
+            print!("{}", config.to_toml());
+        }
+        ConfigCommand::Set { home, key, value } => {
+            let (home, mut config) = load(&home)?;
+            config.set(&key, Some(&value))?;
+            config
+                .save(&home.config())
+                .with_context(|| format!("writing {}", home.config().display()))?;
+            println!(
+                "{key} = {} in {}",
+                shown(&config, &key),
+                home.config().display()
+            );
+        }
+        ConfigCommand::Unset { home, key } => {
+            let (home, mut config) = load(&home)?;
+            config.set(&key, None)?;
+            config
+                .save(&home.config())
+                .with_context(|| format!("writing {}", home.config().display()))?;
+            println!(
+                "{key} = {} (the default) in {}",
+                shown(&config, &key),
+                home.config().display()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A key's value as it reads in config.toml.
+fn shown(config: &NodeConfig, key: &str) -> String {
+    let value = toml::Value::try_from(config).ok();
+    key.split_once('.')
+        .and_then(|(section, field)| value.as_ref()?.get(section)?.get(field).cloned())
+        .map(|v| v.to_string())
+        .unwrap_or_default()
 }
 
 /// Runs the daemon until SIGINT or SIGTERM.

@@ -6,6 +6,7 @@ use libp2p::{
     allow_block_list::{self, BlockedPeers},
     identify,
     identity::Keypair,
+    kad::{self, store::MemoryStore},
     mdns, ping, request_response,
     swarm::{behaviour::toggle::Toggle, NetworkBehaviour},
 };
@@ -13,6 +14,7 @@ use libp2p::{
 use super::{
     codec::BytesCodec,
     config::REQUEST_TIMEOUT,
+    discovery,
     error::NetworkError,
     gossip::{self, Gossipsub},
     topic::Names,
@@ -34,6 +36,8 @@ pub(crate) struct Behaviour {
     pub(crate) sync: request_response::Behaviour<BytesCodec>,
     /// Local peer discovery, present only when the config enables it.
     pub(crate) mdns: Toggle<mdns::tokio::Behaviour>,
+    /// Peer discovery over the network: a routing table of verified peers (`discovery.rs`).
+    pub(crate) kad: Toggle<kad::Behaviour<MemoryStore>>,
 }
 
 impl Behaviour {
@@ -43,6 +47,7 @@ impl Behaviour {
         names: &Names,
         max_message_bytes: usize,
         enable_mdns: bool,
+        enable_discovery: bool,
     ) -> Result<Self, NetworkError> {
         let local_peer_id = keypair.public().to_peer_id();
 
@@ -75,6 +80,11 @@ impl Behaviour {
             gossipsub: gossip::build(keypair, names, max_message_bytes)?,
             sync,
             mdns: Toggle::from(mdns),
+            kad: Toggle::from(
+                enable_discovery
+                    .then(|| discovery::build(local_peer_id, names))
+                    .transpose()?,
+            ),
         })
     }
 }

@@ -14,6 +14,13 @@ use libp2p::{
 
 use super::config::{BOOTNODE_MAX_BACKOFF, BOOTNODE_MIN_BACKOFF};
 
+/// How often a node without any peer says so at warn, listing what it dials and why that
+/// fails.
+pub(crate) const ALONE_WARN_EVERY: Duration = Duration::from_secs(30);
+
+/// Longest dial error kept per bootnode (a multi-address dial error lists every attempt).
+const MAX_ERROR_CHARS: usize = 300;
+
 /// Where one bootnode stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -36,6 +43,8 @@ struct Bootnode {
     state: State,
     /// Delay before the next re-dial after a failure; doubles up to the maximum.
     backoff: Duration,
+    /// Why the last dial failed, for the "no peer" warning.
+    last_error: Option<String>,
 }
 
 impl Bootnode {
@@ -62,6 +71,7 @@ impl Bootnodes {
                 peer: peer_of(addr),
                 state: State::Waiting(now),
                 backoff: BOOTNODE_MIN_BACKOFF,
+                last_error: None,
             })
             .collect();
         Self { entries }
@@ -128,18 +138,20 @@ impl Bootnodes {
         }
     }
 
-    /// A dial failed; `abandon` when retrying is pointless (it was ourselves). Returns whether
-    /// it was a bootnode dial.
+    /// A dial failed (`why`); `abandon` when retrying is pointless (it was ourselves). Returns
+    /// whether it was a bootnode dial.
     pub(crate) fn on_dial_failed(
         &mut self,
         connection: ConnectionId,
         now: Instant,
         abandon: bool,
+        why: &str,
     ) -> bool {
         let mut ours = false;
         for bootnode in &mut self.entries {
             if bootnode.state == State::Dialing(connection) {
                 ours = true;
+                bootnode.last_error = Some(why.chars().take(MAX_ERROR_CHARS).collect());
                 if abandon {
                     bootnode.state = State::Abandoned;
                 } else {
@@ -157,6 +169,19 @@ impl Bootnodes {
                 bootnode.retry_later(now);
             }
         }
+    }
+
+    /// Each bootnode not connected and still dialled, with why its last dial failed: what a
+    /// node without peers reports.
+    pub(crate) fn describe(&self) -> Vec<String> {
+        self.entries
+            .iter()
+            .filter(|b| matches!(b.state, State::Waiting(_) | State::Dialing(_)))
+            .map(|b| match &b.last_error {
+                Some(e) => format!("{} (last attempt: {e})", b.addr),
+                None => b.addr.to_string(),
+            })
+            .collect()
     }
 
     /// Never dial `peer` again (it runs another chain).
@@ -191,7 +216,7 @@ mod unit {
         for _ in 0..10 {
             let dials = nodes.due(t, |_| false, |_| false);
             assert_eq!(dials.len(), 1);
-            assert!(nodes.on_dial_failed(dials[0].connection_id(), t, false));
+            assert!(nodes.on_dial_failed(dials[0].connection_id(), t, false, "refused"));
             let State::Waiting(at) = nodes.entries[0].state else {
                 panic!("should wait after a failure");
             };

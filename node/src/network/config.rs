@@ -23,6 +23,10 @@ pub struct NetworkConfig {
     /// Discover peers on the local network by mDNS. Meant for local devnets only: it sends
     /// multicast traffic, so keep it off in tests and on public hosts.
     pub mdns: bool,
+    /// Learn further peers of our chain from the ones we reach, by Kademlia
+    /// (`discovery.rs`). Off only for a deliberately fixed topology (a validator behind
+    /// sentry nodes, a test of a line of nodes).
+    pub discovery: bool,
     /// Hash of the chain's genesis block. It scopes the gossip topics, the sync protocol name
     /// and the identify protocol version, so nodes of different chains never exchange data and
     /// disconnect from each other on sight.

@@ -7,7 +7,7 @@ use libp2p::{
 /// Why a network operation failed.
 ///
 /// Start-up errors ([`NetworkError::NoRuntime`], [`NetworkError::InvalidConfig`],
-/// [`NetworkError::Setup`], [`NetworkError::Listen`]) mean the node cannot run its network and
+/// [`NetworkError::Setup`], [`NetworkError::Listen`], [`NetworkError::AddrInUse`]) mean the node cannot run its network and
 /// should stop; the others concern one message or request and are the caller's to retry or
 /// drop.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +29,15 @@ pub enum NetworkError {
         /// What the transport said.
         #[source]
         source: TransportError<std::io::Error>,
+    },
+    /// Another process (often another `povd`) already listens on this address.
+    #[error(
+        "p2p address {addr} is already in use (is another povd running there?): choose \
+         another with --p2p-addr or `povd config set p2p.listen`"
+    )]
+    AddrInUse {
+        /// The configured address that is taken.
+        addr: Multiaddr,
     },
     /// The payload exceeds `max_message_bytes`; every peer would refuse it, so it is not sent.
     #[error("message of {size} bytes exceeds the limit of {max} bytes")]

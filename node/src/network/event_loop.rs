@@ -11,7 +11,7 @@ use futures::{future::BoxFuture, stream::FuturesUnordered, FutureExt, StreamExt}
 use libp2p::{
     core::transport::ListenerId,
     gossipsub::{self, MessageAcceptance, PublishError, TopicHash},
-    identify, mdns, ping,
+    identify, kad, mdns, ping,
     request_response::{self, OutboundRequestId, ResponseChannel},
     swarm::{
         dial_opts::{DialOpts, PeerCondition},
@@ -27,11 +27,12 @@ use tracing::{debug, info, trace, warn};
 
 use super::{
     behaviour::{Behaviour, BehaviourEvent},
-    bootnodes::Bootnodes,
+    bootnodes::{Bootnodes, ALONE_WARN_EVERY},
     config::{
         BAN_DURATION, EVENT_BACKLOG_LIMIT, FOREIGN_GRACE, IDENTIFY_TIMEOUT, REQUEST_TIMEOUT,
         TICK_INTERVAL,
     },
+    discovery::{Discovery, TARGET_PEERS},
     error::NetworkError,
     event::NetworkEvent,
     gossip::GRAYLIST_THRESHOLD,
@@ -78,6 +79,10 @@ pub(crate) struct EventLoop {
     /// Peers banned for a low gossip score, and until when.
     bans: HashMap<PeerId, Instant>,
     bootnodes: Bootnodes,
+    /// Peer discovery: when to query, which discovered peers were tried.
+    discovery: Discovery,
+    /// When the node last said, at warn, that it has no peer and why (see `warn_if_alone`).
+    alone_since: Option<Instant>,
     /// Listeners that have not reported a bound address yet.
     pending_listeners: HashSet<ListenerId>,
     /// `listen_addrs` callers waiting for `pending_listeners` to empty.
@@ -112,6 +117,7 @@ impl EventLoop {
         bootnodes: Bootnodes,
         pending_listeners: HashSet<ListenerId>,
     ) -> Self {
+        let local_peer_id = *swarm.local_peer_id();
         let topics = Topic::ALL
             .iter()
             .map(|t| (names.topic(*t).hash(), *t))
@@ -135,6 +141,8 @@ impl EventLoop {
             foreign_pending: HashMap::new(),
             bans: HashMap::new(),
             bootnodes,
+            discovery: Discovery::new(local_peer_id, Instant::now()),
+            alone_since: None,
             pending_listeners,
             listen_waiters: Vec::new(),
         }
@@ -464,7 +472,12 @@ impl EventLoop {
         match event {
             BehaviourEvent::Blocked(never) => match never {},
             BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. }) => {
-                self.on_identified(peer_id, &info.protocol_version, Instant::now());
+                self.on_identified(
+                    peer_id,
+                    &info.protocol_version,
+                    &info.listen_addrs,
+                    Instant::now(),
+                );
             }
             BehaviourEvent::Identify(identify::Event::Error { peer_id, error, .. }) => {
                 debug!(peer = %peer_id, %error, "identify failed");
@@ -488,15 +501,33 @@ impl EventLoop {
             BehaviourEvent::Sync(event) => self.on_sync_event(event),
             BehaviourEvent::Mdns(mdns::Event::Discovered(found)) => {
                 for (peer, addr) in found {
-                    self.dial_discovered(peer, addr);
+                    self.dial_discovered(peer, vec![addr], "mDNS");
                 }
             }
             BehaviourEvent::Mdns(mdns::Event::Expired(_)) => {}
+            BehaviourEvent::Kad(kad::Event::OutboundQueryProgressed { result, .. }) => {
+                let now = Instant::now();
+                for (peer, addrs) in self.discovery.candidates(result, now) {
+                    if self.verified.len() >= TARGET_PEERS {
+                        break;
+                    }
+                    if self.dial_discovered(peer, addrs, "Kademlia") {
+                        self.discovery.mark_tried(peer, now);
+                    }
+                }
+            }
+            BehaviourEvent::Kad(event) => trace!(?event, "kademlia"),
         }
     }
 
-    /// Identify told us which chain `peer` runs.
-    fn on_identified(&mut self, peer: PeerId, version: &str, now: Instant) {
+    /// Identify told us which chain `peer` runs, and where it listens.
+    fn on_identified(
+        &mut self,
+        peer: PeerId,
+        version: &str,
+        listen_addrs: &[Multiaddr],
+        now: Instant,
+    ) {
         if version != self.identify_version {
             if self.foreign.insert(peer) {
                 warn!(
@@ -507,6 +538,9 @@ impl EventLoop {
                 );
             }
             self.bootnodes.abandon(peer);
+            if let Some(kad) = self.swarm.behaviour_mut().kad.as_mut() {
+                self.discovery.forget(kad, &peer);
+            }
             self.unverified.remove(&peer);
             if self.verified.remove(&peer) {
                 self.emit(NetworkEvent::PeerDisconnected(peer));
@@ -519,8 +553,12 @@ impl EventLoop {
             return;
         }
         self.unverified.remove(&peer);
+        if let Some(kad) = self.swarm.behaviour_mut().kad.as_mut() {
+            self.discovery.on_verified(kad, peer, listen_addrs, now);
+        }
         if self.verified.insert(peer) {
             info!(%peer, "peer connected");
+            self.alone_since = None;
             self.emit(NetworkEvent::PeerConnected(peer));
         }
     }
@@ -624,8 +662,9 @@ impl EventLoop {
         );
     }
 
-    /// Dials a peer found by mDNS unless already connected or refused.
-    fn dial_discovered(&mut self, peer: PeerId, addr: Multiaddr) {
+    /// Dials a peer found by mDNS or Kademlia unless it is us, already connected or refused.
+    /// Returns whether a dial started.
+    fn dial_discovered(&mut self, peer: PeerId, addrs: Vec<Multiaddr>, how: &str) -> bool {
         if peer == *self.swarm.local_peer_id()
             || self.swarm.is_connected(&peer)
             || self
@@ -634,16 +673,21 @@ impl EventLoop {
                 .blocked
                 .blocked_peers()
                 .contains(&peer)
+            || self.foreign.contains(&peer)
         {
-            return;
+            return false;
         }
-        debug!(%peer, %addr, "dialling peer found by mDNS");
+        debug!(%peer, ?addrs, "dialling peer found by {how}");
         let opts = DialOpts::peer_id(peer)
-            .addresses(vec![addr])
+            .addresses(addrs)
             .condition(PeerCondition::DisconnectedAndNotDialing)
             .build();
-        if let Err(error) = self.swarm.dial(opts) {
-            debug!(%peer, %error, "cannot dial peer found by mDNS");
+        match self.swarm.dial(opts) {
+            Ok(()) => true,
+            Err(error) => {
+                debug!(%peer, %error, "cannot dial peer found by {how}");
+                false
+            }
         }
     }
 
@@ -663,6 +707,37 @@ impl EventLoop {
         self.ban_low_scores(now);
         self.drop_unidentified(now);
         self.dial_bootnodes(now);
+        let have_peers = !self.verified.is_empty();
+        if let Some(kad) = self.swarm.behaviour_mut().kad.as_mut() {
+            self.discovery.on_tick(kad, have_peers, now);
+        }
+        self.warn_if_alone(now);
+    }
+
+    /// With no peer of our chain, says so at warn every [`ALONE_WARN_EVERY`], with what is
+    /// being dialled and why it fails: a node that cannot reach anyone must not be silent.
+    fn warn_if_alone(&mut self, now: Instant) {
+        if !self.verified.is_empty() {
+            self.alone_since = None;
+            return;
+        }
+        let since = *self.alone_since.get_or_insert(now);
+        if now.saturating_duration_since(since) < ALONE_WARN_EVERY {
+            return;
+        }
+        self.alone_since = Some(now);
+        let dialling = self.bootnodes.describe();
+        if dialling.is_empty() {
+            warn!(
+                "no peer connected, and no address to dial: give bootnodes (p2p.bootnodes, \
+                 `povd init --bootnode`) or genesis validators with an addr"
+            );
+        } else {
+            warn!(
+                dialling = %dialling.join("; "),
+                "no peer connected yet; still dialling"
+            );
+        }
     }
 
     fn expire_bans(&mut self, now: Instant) {
@@ -703,6 +778,9 @@ impl EventLoop {
             );
             self.bans.insert(peer, now + BAN_DURATION);
             self.swarm.behaviour_mut().blocked.block_peer(peer);
+            if let Some(kad) = self.swarm.behaviour_mut().kad.as_mut() {
+                self.discovery.forget(kad, &peer);
+            }
         }
     }
 
@@ -726,7 +804,12 @@ impl EventLoop {
     /// that turned out to be this very node.
     fn bootnode_dial_failed(&mut self, connection: ConnectionId, error: &DialError, now: Instant) {
         let ourselves = matches!(error, DialError::LocalPeerId { .. });
-        if self.bootnodes.on_dial_failed(connection, now, ourselves) && ourselves {
+        let why = error.to_string();
+        if self
+            .bootnodes
+            .on_dial_failed(connection, now, ourselves, &why)
+            && ourselves
+        {
             warn!("a bootnode address points at this node itself; not dialling it again");
         }
     }

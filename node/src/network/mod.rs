@@ -15,19 +15,26 @@
 //!   payload, nothing forwarded before the node's verdict, and peer scoring that disconnects
 //!   and bans peers relaying rejected messages (settings explained in `gossip.rs`).
 //! - request-response on `/pov/<16 hex of genesis>/sync/1`: length-prefixed opaque bytes.
-//! - bootnodes dialled at start and re-dialled with backoff; mDNS discovery if enabled.
+//! - bootnodes (and the genesis validators' addresses, which the node passes as bootnodes)
+//!   dialled at start and re-dialled with backoff; mDNS discovery if enabled.
+//! - Kademlia on `/pov/<16 hex of genesis>/kad/1` for peer discovery, its routing table
+//!   holding only peers that passed the chain check (`discovery.rs`).
 
 mod behaviour;
 mod bootnodes;
 mod codec;
 mod config;
+mod discovery;
 mod error;
 mod event;
 mod event_loop;
 mod gossip;
 mod handle;
+mod port_check;
 mod topic;
 
+#[cfg(test)]
+mod discovery_tests;
 #[cfg(test)]
 mod tests;
 
@@ -57,7 +64,8 @@ use topic::Names;
 ///
 /// Returns the handle and the receiver of [`NetworkEvent`]s, which the node must keep
 /// draining. Fails if called outside a tokio runtime, if `max_message_bytes` is 0 or does
-/// not fit in 32 bits, or if a listen address cannot be bound.
+/// not fit in 32 bits, or if a listen address cannot be bound (one in use by another process
+/// included: [`NetworkError::AddrInUse`]).
 pub fn spawn(
     config: NetworkConfig,
 ) -> Result<(NetworkHandle, mpsc::Receiver<NetworkEvent>), NetworkError> {
@@ -70,12 +78,17 @@ pub fn spawn(
         )));
     }
 
+    for addr in &config.listen {
+        port_check::ensure_free(addr)?;
+    }
+
     let names = Names::new(&config.genesis_hash);
     let behaviour = Behaviour::new(
         &config.keypair,
         &names,
         config.max_message_bytes,
         config.mdns,
+        config.discovery,
     )?;
     let mut swarm = SwarmBuilder::with_existing_identity(config.keypair.clone())
         .with_tokio()

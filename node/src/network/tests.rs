@@ -8,27 +8,28 @@ use tokio::{sync::mpsc, time};
 
 use super::*;
 
-const GENESIS: [u8; 32] = [1; 32];
-const OTHER_GENESIS: [u8; 32] = [2; 32];
+pub(super) const GENESIS: [u8; 32] = [1; 32];
+pub(super) const OTHER_GENESIS: [u8; 32] = [2; 32];
 /// What the node will pass: blocks of 1,000 transactions fit comfortably.
 const MAX_MESSAGE_BYTES: usize = 8 * 1024 * 1024;
 /// Bound on any single wait for something that should happen.
-const PATIENCE: Duration = Duration::from_secs(15);
+pub(super) const PATIENCE: Duration = Duration::from_secs(15);
 /// How long we watch for something that must not happen.
-const QUIET: Duration = Duration::from_millis(1500);
+pub(super) const QUIET: Duration = Duration::from_millis(1500);
 
-fn init_tracing() {
+pub(super) fn init_tracing() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_test_writer()
         .try_init();
 }
 
-fn config(genesis: [u8; 32], bootnodes: Vec<Multiaddr>) -> NetworkConfig {
+pub(super) fn config(genesis: [u8; 32], bootnodes: Vec<Multiaddr>) -> NetworkConfig {
     NetworkConfig {
         listen: vec!["/ip4/127.0.0.1/tcp/0".parse().expect("valid multiaddr")],
         bootnodes,
         mdns: false,
+        discovery: true,
         genesis_hash: genesis,
         keypair: Keypair::generate_ed25519(),
         max_message_bytes: MAX_MESSAGE_BYTES,
@@ -36,15 +37,15 @@ fn config(genesis: [u8; 32], bootnodes: Vec<Multiaddr>) -> NetworkConfig {
 }
 
 /// A running node as the tests see it.
-struct Node {
-    handle: NetworkHandle,
-    events: mpsc::Receiver<NetworkEvent>,
+pub(super) struct Node {
+    pub(super) handle: NetworkHandle,
+    pub(super) events: mpsc::Receiver<NetworkEvent>,
     /// Its bound address with `/p2p/<peer id>`, ready to be someone's bootnode.
-    addr: Multiaddr,
+    pub(super) addr: Multiaddr,
 }
 
 impl Node {
-    async fn start(config: NetworkConfig) -> Node {
+    pub(super) async fn start(config: NetworkConfig) -> Node {
         let (handle, events) = spawn(config).expect("network starts");
         let bound = time::timeout(PATIENCE, handle.listen_addrs())
             .await
@@ -61,12 +62,12 @@ impl Node {
         }
     }
 
-    async fn with_bootnodes(genesis: [u8; 32], bootnodes: &[&Node]) -> Node {
+    pub(super) async fn with_bootnodes(genesis: [u8; 32], bootnodes: &[&Node]) -> Node {
         let addrs = bootnodes.iter().map(|n| n.addr.clone()).collect();
         Node::start(config(genesis, addrs)).await
     }
 
-    fn id(&self) -> PeerId {
+    pub(super) fn id(&self) -> PeerId {
         self.handle.local_peer_id()
     }
 
@@ -99,7 +100,7 @@ impl Node {
 }
 
 /// Polls `check` every 50 ms until it holds; panics with `what` after [`PATIENCE`].
-async fn eventually<F, Fut>(what: &str, mut check: F)
+pub(super) async fn eventually<F, Fut>(what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = bool>,
@@ -128,9 +129,14 @@ async fn wait_gossip_ready(node: &Node, peer: PeerId) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gossip_is_forwarded_only_after_accept() {
     init_tracing();
-    let mut b = Node::start(config(GENESIS, vec![])).await;
-    let a = Node::with_bootnodes(GENESIS, &[&b]).await;
-    let mut c = Node::with_bootnodes(GENESIS, &[&b]).await;
+    // Discovery off: it would link A and C through B.
+    let line = |bootnodes: &[&Node]| NetworkConfig {
+        discovery: false,
+        ..config(GENESIS, bootnodes.iter().map(|n| n.addr.clone()).collect())
+    };
+    let mut b = Node::start(line(&[])).await;
+    let a = Node::start(line(&[&b])).await;
+    let mut c = Node::start(line(&[&b])).await;
     wait_gossip_ready(&a, b.id()).await;
     wait_gossip_ready(&c, b.id()).await;
     wait_gossip_ready(&b, a.id()).await;

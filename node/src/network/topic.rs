@@ -89,6 +89,14 @@ impl Names {
             .map_err(|e| NetworkError::InvalidConfig(format!("sync protocol name: {e}")))
     }
 
+    /// Kademlia protocol for peer discovery, e.g. `/pov/0123456789abcdef/kad/1`: nodes of
+    /// another chain do not speak it, so they never enter each other's routing tables.
+    pub(crate) fn kad_protocol(&self) -> Result<StreamProtocol, NetworkError> {
+        let name = format!("/pov/{}/kad/1", self.short());
+        StreamProtocol::try_from_owned(name)
+            .map_err(|e| NetworkError::InvalidConfig(format!("kad protocol name: {e}")))
+    }
+
     /// Identify protocol version, e.g. `/pov/1/<64 hex digits>`: it carries the whole genesis
     /// hash so a peer of another chain is recognised and dropped right after the handshake.
     pub(crate) fn identify_version(&self) -> String {
