@@ -9,7 +9,7 @@ use std::time::Duration;
 use pov_protocol::genesis::time_text;
 use tokio::sync::watch;
 
-use crate::service::now_ms;
+use crate::shared::now_ms;
 
 /// Waits until `genesis_time_ms`, logging when the chain starts and, as it nears, how long is
 /// left. Returns false if `stop` turned true first (the node is shutting down), true at once

@@ -12,6 +12,7 @@
 pub mod api;
 pub mod config;
 pub mod genesis_wait;
+pub mod health;
 pub mod host;
 pub mod mempool;
 pub mod network;

@@ -67,6 +67,15 @@ impl Mempool {
         if self.txs.len() >= self.limit {
             return Err(MempoolError::Full(self.limit));
         }
+        // The chain first: a transaction of another cooperative (or one whose chain id was
+        // edited, which also breaks its signature) is reported as what it is.
+        if tx.chain_id != self.pending.chain_id() {
+            return Err(TxError::WrongChain {
+                expected: self.pending.chain_id().to_string(),
+                got: tx.chain_id.clone(),
+            }
+            .into());
+        }
         tx.verify_signature().map_err(TxError::from)?;
         self.pending.apply_verified(&tx)?;
         self.hashes.insert(hash);
@@ -189,6 +198,21 @@ mod tests {
         ));
         assert_eq!(pool.len(), 2);
         assert_eq!(pool.pending_state().member(0).expect("alice").nonce, 2);
+    }
+
+    #[test]
+    fn another_chains_transaction_is_refused_as_such_before_its_signature() {
+        let state = Genesis::dev().state().expect("state");
+        let mut pool = Mempool::new(&state, 10);
+        let mut moved = contribute(&Keypair::dev(0), 1);
+        moved.chain_id = "bakery-coop".into();
+        assert_eq!(
+            pool.insert(moved),
+            Err(MempoolError::Rejected(TxError::WrongChain {
+                expected: "pov-devnet".into(),
+                got: "bakery-coop".into()
+            }))
+        );
     }
 
     #[test]

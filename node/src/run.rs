@@ -343,9 +343,11 @@ pub async fn run(
             source,
         })?;
     let api_addr = listener.local_addr().map_err(io(&home.dir))?;
+    let stall = crate::health::StallPolicy::from_timing(&config.consensus);
     let router = crate::api::router(crate::api::ApiState {
         shared: shared.clone(),
         net: net.clone(),
+        stall,
     });
     // The API stops when the event loop stops, whatever the reason: a node whose consensus
     // died must not keep accepting transactions it will never include.
@@ -365,6 +367,11 @@ pub async fn run(
         "povd started"
     );
 
+    let watchdog = tokio::spawn(crate::health::watch(
+        shared.clone(),
+        stall,
+        api_stop.subscribe(),
+    ));
     let mut shutdown = shutdown;
     let result = if crate::genesis_wait::until(genesis.genesis_time_ms, &mut shutdown).await {
         let host = Host::new(
@@ -385,6 +392,7 @@ pub async fn run(
         .stopping
         .store(true, std::sync::atomic::Ordering::Relaxed);
     let _ = api_stop.send(true);
+    let _ = watchdog.await;
     net.shutdown().await;
     // Open event streams would hold a graceful shutdown forever: give them a moment.
     let mut api = api;

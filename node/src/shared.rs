@@ -13,6 +13,7 @@ use pov_protocol::Event;
 use pov_storage::Store;
 use tokio::sync::broadcast;
 
+use crate::health::Liveness;
 use crate::mempool::Mempool;
 
 /// What API subscribers are told (the SSE stream).
@@ -60,6 +61,8 @@ pub struct Shared {
     pub evidence: AtomicUsize,
     /// Set when the node is stopping (or its event loop died): the API refuses writes.
     pub stopping: AtomicBool,
+    /// When each validator's signed consensus messages last arrived (`health.rs`).
+    pub liveness: Mutex<Liveness>,
 }
 
 impl Shared {
@@ -79,6 +82,7 @@ impl Shared {
             genesis_hash,
             evidence: AtomicUsize::new(0),
             stopping: AtomicBool::new(false),
+            liveness: Mutex::new(Liveness::default()),
         }
     }
 }

@@ -467,8 +467,16 @@ impl State {
 
     /// Applies a signed transaction: chain id, signature, nonce, then its body.
     ///
-    /// On error nothing changed. On success the events say what changed and why.
+    /// On error nothing changed. On success the events say what changed and why. The chain
+    /// is checked before the signature, so a transaction of another chain is reported as such
+    /// even when its chain id was altered after signing.
     pub fn apply(&mut self, tx: &Transaction) -> Result<Vec<Event>, TxError> {
+        if tx.chain_id != self.chain_id {
+            return Err(TxError::WrongChain {
+                expected: self.chain_id.clone(),
+                got: tx.chain_id.clone(),
+            });
+        }
         tx.verify_signature()?;
         self.apply_verified(tx)
     }

@@ -67,6 +67,16 @@ fn envelope_errors_are_specific_and_change_nothing() {
         rejected(&mut state, &wrong_chain),
         TxError::WrongChain { .. }
     ));
+    // A chain id edited after signing breaks the signature too; the chain is named first.
+    let mut moved = Transaction::sign(&keys[0], "pov-devnet", 1, contribute("work"));
+    moved.chain_id = "other".into();
+    assert_eq!(
+        rejected(&mut state, &moved),
+        TxError::WrongChain {
+            expected: "pov-devnet".into(),
+            got: "other".into()
+        }
+    );
     let mut forged = Transaction::sign(&keys[0], "pov-devnet", 1, contribute("work"));
     forged.nonce = 1;
     forged.body = contribute("work");

@@ -79,6 +79,33 @@ pub mod http {
         seen
     }
 
+    /// Any request: the status, the `Content-Type` of the answer and its body as text.
+    pub fn raw(
+        method: &str,
+        url: &str,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> Result<(u16, String, String), String> {
+        let mut request = ureq::http::Request::builder().method(method).uri(url);
+        if let Some(ct) = content_type {
+            request = request.header("Content-Type", ct);
+        }
+        let request = request.body(body.to_vec()).map_err(|e| e.to_string())?;
+        let mut response = agent().run(request).map_err(|e| e.to_string())?;
+        let status = response.status().as_u16();
+        let ct = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let text = response
+            .body_mut()
+            .read_to_string()
+            .map_err(|e| e.to_string())?;
+        Ok((status, ct, text))
+    }
+
     /// POST a JSON body; the status and the JSON answer.
     pub fn post_json(url: &str, body: &str) -> Result<(u16, Value), String> {
         status_and_json(

@@ -7,7 +7,7 @@ use pov_protocol::{Amount, Transaction};
 use pov_storage::{HistoryQuery, MemberActivity};
 use serde_json::{json, Value};
 
-use super::{event_json, param, parse_address, ApiError, ApiResult, ApiState, Params};
+use super::{event_json, name_of, param, parse_address, ApiError, ApiResult, ApiState, Params};
 use crate::shared::{lock, read};
 
 /// A member's balances, nonce (and the next one to use) and share of reputation.
@@ -43,6 +43,7 @@ pub(crate) async fn account(
         "nonce": m.nonce,
         "next_nonce": next_nonce,
         "referrer": m.referrer.and_then(|r| state.member(r)).map(|r| r.address.to_string()),
+        "referrer_name": m.referrer.and_then(|r| name_of(state, r)),
         "share_of_reputation": share,
     })))
 }

@@ -5,7 +5,7 @@ use axum::Json;
 use pov_protocol::{Amount, Contribution, RewardRule, State};
 use serde_json::{json, Value};
 
-use super::{param, parse_address, ApiError, ApiResult, ApiState, Params};
+use super::{name_of, param, parse_address, ApiError, ApiResult, ApiState, Params};
 use crate::shared::read;
 
 fn is_open(c: &Contribution) -> bool {
@@ -29,12 +29,14 @@ fn contribution_json(state: &State, c: &Contribution) -> Value {
     json!({
         "id": c.id,
         "contributor": address(c.contributor),
+        "contributor_name": name_of(state, c.contributor),
         "kind": c.kind,
         "title": c.title,
         "uri": c.uri,
         "content_hash": c.content_hash.map(|h| h.to_string()),
         "evaluations": c.evaluations.iter().map(|e| json!({
-            "member": address(e.member), "member_id": e.member, "value": e.value, "seq": e.seq,
+            "member": address(e.member), "name": name_of(state, e.member),
+            "member_id": e.member, "value": e.value, "seq": e.seq,
         })).collect::<Vec<_>>(),
         "engaged_reputation": engaged.to_string(),
         "engaged_share": share.to_string(),

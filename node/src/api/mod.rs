@@ -9,8 +9,10 @@
 
 mod accounts;
 mod blocks;
+mod chain;
 mod contributions;
 mod events;
+mod members;
 mod status;
 mod tx;
 
@@ -24,6 +26,7 @@ use pov_crypto::{Address, Hash};
 use pov_protocol::{Event, State};
 use serde_json::{json, Value};
 
+use crate::health::StallPolicy;
 use crate::network::NetworkHandle;
 use crate::shared::Shared;
 
@@ -34,6 +37,8 @@ pub struct ApiState {
     pub shared: Arc<Shared>,
     /// To gossip submitted transactions.
     pub net: NetworkHandle,
+    /// When a missing block counts as a stall (`/status`'s `stalled`).
+    pub stall: StallPolicy,
 }
 
 /// An API error: status, stable code, message.
@@ -88,7 +93,22 @@ pub fn router(state: ApiState) -> Router {
         .route("/contributions/{id}", get(contributions::contribution))
         .route("/blocks/{height}", get(blocks::block))
         .route("/events", get(events::events))
+        .route("/genesis", get(chain::genesis))
+        .route("/params", get(chain::params))
+        .route("/members", get(members::members))
         .fallback(|| async { ApiError::not_found("no such route (see docs/api.md)") })
+        .method_not_allowed_fallback(
+            |method: axum::http::Method, uri: axum::http::Uri| async move {
+                ApiError::new(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "method_not_allowed",
+                    format!(
+                        "{method} is not allowed on {} (see docs/api.md)",
+                        uri.path()
+                    ),
+                )
+            },
+        )
         .with_state(state)
 }
 
@@ -117,11 +137,20 @@ pub(crate) fn param<T: std::str::FromStr>(
     }
 }
 
-/// An event as JSON, with the member's address resolved.
+/// A member's name, when it has one.
+pub(crate) fn name_of(state: &State, id: u32) -> Option<&str> {
+    state
+        .member(id)
+        .map(|m| m.name.as_str())
+        .filter(|n| !n.is_empty())
+}
+
+/// An event as JSON, with the member's address (and name, if any) resolved.
 pub(crate) fn event_json(state: &State, e: &Event) -> Value {
     json!({
         "rule": e.rule.name(),
         "member": state.member(e.member).map(|m| m.address.to_string()),
+        "name": name_of(state, e.member),
         "member_id": e.member,
         "asset": e.asset,
         "amount": e.amount.to_string(),

@@ -1,4 +1,5 @@
-//! `GET /status`: the node's chain, head, peers, sync state and counters.
+//! `GET /status`: the node's chain, head, peers, sync state and counters, and whether the
+//! chain moves and could (`health.rs`).
 
 use std::sync::atomic::Ordering;
 
@@ -7,11 +8,13 @@ use axum::Json;
 use serde_json::json;
 
 use super::{ApiResult, ApiState};
+use crate::health::Health;
 use crate::shared::{lock, read};
 
 /// The node's status (`docs/api.md`).
 pub(crate) async fn status(AxState(api): AxState<ApiState>) -> ApiResult {
     let shared = &api.shared;
+    let health = Health::of(shared, &api.stall);
     let store = read(&shared.store);
     let head = store.head();
     let size = store.size_on_disk().unwrap_or(0);
@@ -28,6 +31,18 @@ pub(crate) async fn status(AxState(api): AxState<ApiState>) -> ApiResult {
         "mempool": lock(&shared.mempool).len(),
         "db_size_bytes": size,
         "evidence": shared.evidence.load(Ordering::Relaxed),
+        "last_block_age_ms": health.last_block_age_ms,
+        "starts_in_ms": health.starts_in_ms,
+        "stalled": health.stalled,
+        "stall_after_ms": u64::try_from(api.stall.after.as_millis()).unwrap_or(u64::MAX),
+        "validators_seen": {
+            "count": health.seen.len(),
+            "power": health.seen_power,
+            "of_count": health.validators,
+            "of_power": health.total_power,
+            "more_than_two_thirds": health.quorum_seen,
+            "within_ms": crate::health::SEEN_WINDOW_MS,
+        },
         "version": env!("CARGO_PKG_VERSION"),
     })))
 }

@@ -28,7 +28,16 @@ pub(crate) async fn submit(
         serde_json::from_slice::<Transaction>(&body)
             .map_err(|e| format!("malformed transaction JSON: {e}"))
     } else {
-        Transaction::from_bytes(&body).map_err(|e| format!("malformed transaction bytes: {e}"))
+        Transaction::from_bytes(&body).map_err(|e| {
+            // Without `Content-Type: application/json` the body is read as postcard bytes; a
+            // JSON body sent without the header is the usual reason those fail.
+            let hint = if body.first() == Some(&b'{') {
+                " (the body looks like JSON: send it with Content-Type: application/json)"
+            } else {
+                ""
+            };
+            format!("malformed transaction bytes: {e}{hint}")
+        })
     };
     let tx = match parsed {
         Ok(tx) => tx,

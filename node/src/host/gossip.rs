@@ -52,6 +52,7 @@ impl<P: Clone + Ord + Debug> Host<P> {
                 if !self.consensus.validators().contains(&v.validator) || vote.verify().is_err() {
                     return Ok((Verdict::Reject, Vec::new()));
                 }
+                lock(&self.shared.liveness).saw(v.validator, self.now_ms);
                 if v.height > height.saturating_add(1) {
                     self.start_sync();
                     return Ok((Verdict::Ignore, Vec::new()));
@@ -78,6 +79,7 @@ impl<P: Clone + Ord + Debug> Host<P> {
                 {
                     return Ok((Verdict::Reject, Vec::new()));
                 }
+                lock(&self.shared.liveness).saw(p.proposer, self.now_ms);
                 if p.height > height.saturating_add(1) {
                     self.start_sync();
                     return Ok((Verdict::Ignore, Vec::new()));
