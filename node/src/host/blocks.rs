@@ -19,9 +19,9 @@ use super::{Host, NodeError, Timer};
 use crate::shared::{lock, read, write, NodeEvent};
 
 /// How far in the future a proposed block's time may be (spec section 6: 5 s).
-pub(crate) const MAX_CLOCK_DRIFT_MS: u64 = 5_000;
+pub const MAX_CLOCK_DRIFT_MS: u64 = 5_000;
 /// Most blocks kept per height (proposals of every round, from honest proposers only).
-pub(crate) const MAX_BLOCKS_KEPT: usize = 64;
+pub const MAX_BLOCKS_KEPT: usize = 64;
 
 /// Blocks of the current and next height, with the verdicts on them.
 #[derive(Debug, Default)]

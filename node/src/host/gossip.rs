@@ -66,14 +66,22 @@ impl<P: Clone + Ord + Debug> Host<P> {
                 let proposal = message.proposal;
                 let p = proposal.proposal;
                 let block = &message.block;
-                // The round's proposer, signing its own block, or nothing.
+                // Signed by the round's proposer, carrying the block it names. The block's
+                // header names its *builder*: the proposer for a new block, but another
+                // validator when the proposer re-proposes a valid value from an earlier
+                // round (POL round set), which is how Tendermint gets a locked value
+                // decided. The proposal's signature is what binds the round's proposer.
                 let expected = self
                     .consensus
                     .validators()
                     .proposer(p.height, p.round)
                     .address;
+                let builder_ok = match p.pol_round {
+                    None => block.header.proposer == p.proposer,
+                    Some(_) => self.consensus.validators().contains(&block.header.proposer),
+                };
                 if expected != p.proposer
-                    || block.header.proposer != p.proposer
+                    || !builder_ok
                     || block.hash() != p.value
                     || proposal.verify().is_err()
                 {

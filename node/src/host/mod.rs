@@ -45,6 +45,7 @@ use crate::wal::{ConsensusLog, WalError};
 use crate::wire::{ConsensusMessage, SyncRequest, SyncResponse};
 
 use blocks::BlockHost;
+pub use blocks::{MAX_BLOCKS_KEPT, MAX_CLOCK_DRIFT_MS};
 use sync_client::SyncClient;
 
 /// How often the engine's own messages of the height are sent again (the paper assumes

@@ -1,0 +1,989 @@
+//! The simulation proper: an ordered event queue on a virtual clock, the nodes (each a real
+//! consensus host over a real store and consensus log that survive its crashes), and the
+//! invariants, checked after every step:
+//!
+//! - **agreement**: no two honest nodes finalize different blocks at a height;
+//! - **state**: their state roots agree at every height they were seen at;
+//! - **own messages**: an honest node never signs two different messages for one slot,
+//!   and never sends an own message it has not persisted in its consensus log;
+//! - **liveness** (at the end): every honest node reaches the goal height within the
+//!   stated bound after the network healed;
+//! - **evidence** (at the end): equivocation is recorded by the honest nodes, and evidence
+//!   never names an honest validator.
+//!
+//! A violation panics with the seed; the scenario runner turns that into the command that
+//! replays the run.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use pov_consensus::Message;
+use pov_crypto::{Hash, Keypair};
+use pov_node::config::ConsensusTiming;
+use pov_node::host::{Host, HostConfig, Input, Output, Timer};
+use pov_node::network::{Topic, Verdict};
+use pov_node::shared::{lock, read, Shared};
+use pov_node::wal::{ConsensusLog, MemoryLog, WalError};
+use pov_node::wire::{ConsensusMessage, Envelope, SyncRequest, SyncResponse, TxEnvelope};
+use pov_protocol::genesis::{dev_validator_key, Genesis, GenesisValidator};
+use pov_protocol::test_utils::{SplitMix64, Workload};
+use pov_storage::engine::{Engine, EngineError, KeyValue, MemoryEngine, Scan, Tree, WriteBatch};
+use pov_storage::{OpenOptions, Store};
+
+use super::byzantine::{Byzantine, Faulty};
+use super::network::{NetConfig, Network, Partition};
+
+/// What to simulate. Partitions and crashes are drawn from the seed inside the chaos window.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// Voting power of each validator (validator i has `dev_validator_key(i)`).
+    pub powers: Vec<u64>,
+    /// Faulty validators and what they do.
+    pub byzantine: Vec<(usize, Byzantine)>,
+    /// The network.
+    pub net: NetConfig,
+    /// Partitions and crashes happen before this time.
+    pub chaos_until_ms: u64,
+    /// How many partitions (random side, start and length).
+    pub partitions: usize,
+    /// How many crash-restarts (random node, time and downtime), honest or not.
+    pub crashes: usize,
+    /// Each node's clock is off by a random amount in `-skew..=skew`...
+    pub clock_skew_ms: u64,
+    /// ...unless given here, node by node.
+    pub clock_offsets_ms: Option<Vec<i64>>,
+    /// Every honest node must commit this many heights above the highest height committed
+    /// when the network healed...
+    pub heights_after_heal: u64,
+    /// ...and at least this height...
+    pub min_height: u64,
+    /// ...within this long after the heal.
+    pub liveness_bound_ms: u64,
+    /// Transactions are submitted to a random node this often.
+    pub tx_every_ms: u64,
+    /// The nodes' consensus timing (`config.toml`'s).
+    pub timing: ConsensusTiming,
+}
+
+impl Scenario {
+    /// Four equal validators, everyone honest, the default network with partitions and
+    /// crashes for 20 s, production timing.
+    pub fn four() -> Scenario {
+        Scenario {
+            powers: vec![1; 4],
+            byzantine: Vec::new(),
+            net: NetConfig::default(),
+            chaos_until_ms: 20_000,
+            partitions: 2,
+            crashes: 2,
+            clock_skew_ms: 200,
+            clock_offsets_ms: None,
+            heights_after_heal: 4,
+            min_height: 8,
+            liveness_bound_ms: 90_000,
+            tx_every_ms: 700,
+            timing: ConsensusTiming::default(),
+        }
+    }
+}
+
+/// What a run produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// Digest of every step of every node with its time: equal digests, equal runs.
+    pub trace: Hash,
+    /// The height every honest node had to reach.
+    pub goal_height: u64,
+    /// How long after the heal the last honest node got there.
+    pub finished_after_heal_ms: u64,
+    /// Highest height committed by an honest node.
+    pub highest: u64,
+    /// Crashes that happened.
+    pub crashes: usize,
+    /// Evidence counted by honest nodes.
+    pub evidence: usize,
+}
+
+/// An engine over a shared in-memory database: the store of a crashed node is dropped, its
+/// "disk" is not, and the restarted node opens a new store over it.
+struct Disk(Arc<MemoryEngine>);
+
+impl Engine for Disk {
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+    fn location(&self) -> PathBuf {
+        self.0.location()
+    }
+    fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, EngineError> {
+        self.0.get(tree, key)
+    }
+    fn scan(&self, scan: Scan<'_>) -> Result<Vec<KeyValue>, EngineError> {
+        self.0.scan(scan)
+    }
+    fn write(&self, batch: &WriteBatch) -> Result<(), EngineError> {
+        self.0.write(batch)
+    }
+    fn flush(&self) -> Result<(), EngineError> {
+        self.0.flush()
+    }
+    fn size_on_disk(&self) -> Result<u64, EngineError> {
+        self.0.size_on_disk()
+    }
+}
+
+/// A node's consensus log: the real in-memory log (which survives the node's crashes),
+/// plus the ids of everything ever appended, for the persist-before-send check (the log
+/// itself is cleared once a height is final).
+#[derive(Clone, Default)]
+struct Log {
+    log: MemoryLog,
+    ever: Arc<std::sync::Mutex<BTreeSet<Hash>>>,
+}
+
+impl ConsensusLog for Log {
+    fn append(&mut self, message: &ConsensusMessage) -> Result<(), WalError> {
+        lock(&self.ever).insert(message_id(&message.to_engine()));
+        self.log.append(message)
+    }
+
+    fn clear(&mut self) -> Result<(), WalError> {
+        self.log.clear()
+    }
+}
+
+/// A running node.
+struct Live {
+    host: Host<usize>,
+    shared: Arc<Shared>,
+    /// Gossip message ids seen, with when (gossipsub's duplicate cache).
+    seen: BTreeMap<Hash, u64>,
+}
+
+/// One simulated node, up or down.
+struct Node {
+    key: Keypair,
+    faulty: Option<Faulty>,
+    clock_offset_ms: i64,
+    /// The database: survives crashes.
+    disk: Arc<MemoryEngine>,
+    /// The consensus log: survives crashes.
+    log: Log,
+    live: Option<Live>,
+    /// Bumped on every crash, so timers and replies of a previous life are dropped.
+    incarnation: u32,
+    /// Set when a crash is due: the node dies in the middle of its next step's outputs,
+    /// and stays down this long.
+    crash_armed: Option<u64>,
+    /// Own messages sent, by slot (height, round, kind 0 = proposal, 1 = prevote,
+    /// 2 = precommit): the one message per slot.
+    signed: BTreeMap<(u64, u32, u8), Message>,
+    /// Highest height checked for agreement.
+    checked_height: u64,
+}
+
+impl Node {
+    fn honest(&self) -> bool {
+        self.faulty.is_none()
+    }
+}
+
+#[derive(Debug)]
+enum Event {
+    Gossip {
+        to: usize,
+        from: usize,
+        topic: Topic,
+        data: Arc<Vec<u8>>,
+    },
+    Request {
+        to: usize,
+        from: usize,
+        incarnation: u32,
+        sent_at: u64,
+        request: SyncRequest,
+    },
+    Reply {
+        to: usize,
+        from: usize,
+        incarnation: u32,
+        response: Option<SyncResponse>,
+    },
+    Timer {
+        node: usize,
+        incarnation: u32,
+        timer: Timer,
+    },
+    Crash {
+        node: usize,
+        down_ms: u64,
+    },
+    Restart {
+        node: usize,
+    },
+    Link {
+        a: usize,
+        b: usize,
+    },
+    Submit,
+}
+
+/// A simulation run.
+pub struct Sim {
+    scenario: Scenario,
+    seed: u64,
+    genesis: Genesis,
+    nodes: Vec<Node>,
+    net: Network,
+    rng: SplitMix64,
+    queue: BTreeMap<(u64, u64), Event>,
+    seq: u64,
+    now: u64,
+    /// The first block hash an honest node finalized at each height.
+    decided: BTreeMap<u64, Hash>,
+    /// The state root an honest node had at each height.
+    roots: BTreeMap<u64, Hash>,
+    trace: blake3::Hasher,
+    workload: Workload,
+    submitted: u64,
+    crashes: usize,
+    /// The time the last fault ended (partitions healed, crashed nodes back).
+    heal_ms: u64,
+}
+
+/// Where the nodes' clocks start: ten seconds after the dev genesis.
+fn epoch(genesis: &Genesis) -> u64 {
+    genesis.genesis_time_ms + 10_000
+}
+
+impl Sim {
+    /// A run of `scenario` fixed by `seed`.
+    pub fn new(scenario: Scenario, seed: u64) -> Sim {
+        let mut rng = SplitMix64::new(seed ^ 0x5eed_0fc0_ffee);
+        let n = scenario.powers.len();
+        let mut genesis = Genesis::dev();
+        genesis.validators = scenario
+            .powers
+            .iter()
+            .enumerate()
+            .map(|(i, &power)| GenesisValidator {
+                public_key: dev_validator_key(i as u32).address(),
+                power,
+                addr: None,
+            })
+            .collect();
+        let nodes = (0..n)
+            .map(|i| {
+                let key = dev_validator_key(i as u32);
+                let faulty = scenario
+                    .byzantine
+                    .iter()
+                    .find(|(b, _)| *b == i)
+                    .map(|(_, kind)| Faulty::new(*kind, key.clone()));
+                let skew = scenario.clock_skew_ms;
+                let drawn = rng.between(0, 2 * skew) as i64 - skew as i64;
+                let clock_offset_ms = match &scenario.clock_offsets_ms {
+                    Some(offsets) => offsets[i],
+                    None => drawn,
+                };
+                Node {
+                    key,
+                    faulty,
+                    clock_offset_ms,
+                    disk: Arc::new(MemoryEngine::new()),
+                    log: Log::default(),
+                    live: None,
+                    incarnation: 0,
+                    crash_armed: None,
+                    signed: BTreeMap::new(),
+                    checked_height: 0,
+                }
+            })
+            .collect();
+        // Partitions: a random non-trivial side, inside the chaos window.
+        let mut partitions = Vec::new();
+        for _ in 0..scenario.partitions {
+            let from_ms = rng.between(1_000, scenario.chaos_until_ms.saturating_sub(2_000));
+            let until_ms = rng
+                .between(from_ms + 1_000, from_ms + 8_000)
+                .min(scenario.chaos_until_ms);
+            let mut side: Vec<bool> = (0..n).map(|_| rng.chance(500)).collect();
+            if side.iter().all(|s| *s) || side.iter().all(|s| !*s) {
+                side[rng.below(n as u64) as usize] ^= true;
+            }
+            partitions.push(Partition {
+                from_ms,
+                until_ms,
+                side,
+            });
+        }
+        let net = Network {
+            config: scenario.net.clone(),
+            partitions,
+            chaos_until_ms: scenario.chaos_until_ms,
+            rng: SplitMix64::new(rng.next_u64()),
+        };
+        let mut sim = Sim {
+            scenario,
+            seed,
+            genesis,
+            nodes,
+            net,
+            rng,
+            queue: BTreeMap::new(),
+            seq: 0,
+            now: 0,
+            decided: BTreeMap::new(),
+            roots: BTreeMap::new(),
+            trace: blake3::Hasher::new(),
+            workload: Workload::dev(4),
+            submitted: 0,
+            crashes: 0,
+            heal_ms: 0,
+        };
+        sim.heal_ms = sim.scenario.chaos_until_ms;
+        let partitions = sim.net.partitions.clone();
+        for p in &partitions {
+            for a in 0..n {
+                for b in a + 1..n {
+                    if p.side[a] != p.side[b] {
+                        sim.schedule(p.from_ms, Event::Link { a, b });
+                        sim.schedule(p.until_ms, Event::Link { a, b });
+                    }
+                }
+            }
+        }
+        for _ in 0..sim.scenario.crashes {
+            let at = sim
+                .rng
+                .between(1_000, sim.scenario.chaos_until_ms.saturating_sub(3_000));
+            let node = sim.rng.below(n as u64) as usize;
+            let down_ms = sim.rng.between(500, 6_000);
+            sim.heal_ms = sim.heal_ms.max(at + down_ms + 1_000);
+            sim.schedule(at, Event::Crash { node, down_ms });
+        }
+        sim.schedule(sim.scenario.tx_every_ms, Event::Submit);
+        sim
+    }
+
+    /// Runs until every honest node reached the goal height, or the liveness bound passed
+    /// (which fails the run).
+    pub fn run(mut self) -> Outcome {
+        for i in 0..self.nodes.len() {
+            self.start(i);
+        }
+        let n = self.nodes.len();
+        for a in 0..n {
+            for b in 0..n {
+                if a != b {
+                    self.step(a, Input::PeerUp(b));
+                }
+            }
+        }
+        let mut goal = None;
+        let deadline = self.heal_ms + self.scenario.liveness_bound_ms;
+        while let Some(((at, _), event)) = self.queue.pop_first() {
+            if at > deadline {
+                break;
+            }
+            self.now = at;
+            if goal.is_none() && self.now >= self.heal_ms {
+                let highest = self.highest_honest();
+                goal = Some(
+                    (highest + self.scenario.heights_after_heal).max(self.scenario.min_height),
+                );
+            }
+            self.dispatch(event);
+            if let Some(goal) = goal {
+                if self.honest().all(|i| self.height(i) >= goal) {
+                    return self.outcome(goal);
+                }
+            }
+        }
+        let goal = goal.unwrap_or(self.scenario.min_height);
+        let heights: Vec<String> = (0..n)
+            .map(|i| {
+                let node = &self.nodes[i];
+                match &node.live {
+                    Some(live) => format!(
+                        "node {i}{}: height {} (engine at {} round {}, locked {:?})",
+                        if node.honest() { "" } else { " (faulty)" },
+                        self.height(i),
+                        live.host.consensus().height(),
+                        live.host.consensus().round(),
+                        live.host.consensus().locked().map(|l| l.round),
+                    ),
+                    None => format!("node {i}: down"),
+                }
+            })
+            .collect();
+        panic!(
+            "seed {}: LIVENESS: not every honest node reached height {goal} within {} ms after \
+             the network healed at {} ms:\n  {}",
+            self.seed,
+            self.scenario.liveness_bound_ms,
+            self.heal_ms,
+            heights.join("\n  ")
+        );
+    }
+
+    fn outcome(&mut self, goal: u64) -> Outcome {
+        let finished = self.now.saturating_sub(self.heal_ms);
+        let mut evidence = 0;
+        let faulty: BTreeSet<pov_crypto::Address> = self
+            .nodes
+            .iter()
+            .filter(|n| !n.honest())
+            .map(|n| n.key.address())
+            .collect();
+        let must_catch: Vec<usize> = self
+            .scenario
+            .byzantine
+            .iter()
+            .filter(|(_, kind)| kind.leaves_evidence())
+            .map(|(i, _)| *i)
+            .collect();
+        for i in self.honest().collect::<Vec<_>>() {
+            if let Some(live) = &self.nodes[i].live {
+                evidence += live
+                    .shared
+                    .evidence
+                    .load(std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+        let _ = faulty;
+        if !must_catch.is_empty() {
+            assert!(
+                evidence > 0,
+                "seed {}: EVIDENCE: validators {must_catch:?} equivocated but no honest node \
+                 recorded evidence",
+                self.seed
+            );
+        }
+        Outcome {
+            trace: Hash(*self.trace.finalize().as_bytes()),
+            goal_height: goal,
+            finished_after_heal_ms: finished,
+            highest: self.highest_honest(),
+            crashes: self.crashes,
+            evidence,
+        }
+    }
+
+    fn honest(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.nodes.len()).filter(|i| self.nodes[*i].honest())
+    }
+
+    /// The stored height of node `i` (what it has finalized), if it is up.
+    fn height(&self, i: usize) -> u64 {
+        match &self.nodes[i].live {
+            Some(live) => read(&live.shared.store).height(),
+            None => self.nodes[i].checked_height,
+        }
+    }
+
+    fn highest_honest(&self) -> u64 {
+        self.honest().map(|i| self.height(i)).max().unwrap_or(0)
+    }
+
+    fn schedule(&mut self, at: u64, event: Event) {
+        self.seq += 1;
+        self.queue.insert((at, self.seq), event);
+    }
+
+    /// Node `i`'s clock.
+    fn clock(&self, i: usize) -> u64 {
+        (epoch(&self.genesis) + self.now).saturating_add_signed(self.nodes[i].clock_offset_ms)
+    }
+
+    /// Starts (or restarts) node `i` from its disk and consensus log.
+    fn start(&mut self, i: usize) {
+        let node = &mut self.nodes[i];
+        let store = Store::with_engine(
+            Box::new(Disk(node.disk.clone())),
+            self.genesis.clone(),
+            &OpenOptions::default(),
+        )
+        .unwrap_or_else(|e| panic!("seed {}: node {i}: store does not open: {e}", self.seed));
+        node.checked_height = node.checked_height.max(store.height());
+        let shared = Arc::new(Shared::new(store, 10_000, Some(node.key.address())));
+        let config = HostConfig::from_node_config(&pov_node::config::NodeConfig {
+            consensus: self.scenario.timing,
+            ..Default::default()
+        });
+        let mut host = Host::new(
+            shared.clone(),
+            Some(node.key.clone()),
+            Box::new(node.log.clone()),
+            config,
+        );
+        let records = node.log.log.records();
+        let now = self.clock(i);
+        let outputs = host
+            .start(now, records)
+            .unwrap_or_else(|e| panic!("seed {}: node {i} does not start: {e}", self.seed));
+        self.nodes[i].live = Some(Live {
+            host,
+            shared,
+            seen: BTreeMap::new(),
+        });
+        self.record(i, "start", &[]);
+        self.carry_out(i, outputs, None);
+    }
+
+    fn dispatch(&mut self, event: Event) {
+        match event {
+            Event::Gossip {
+                to,
+                from,
+                topic,
+                data,
+            } => self.deliver(to, from, topic, &data),
+            Event::Request {
+                to,
+                from,
+                incarnation,
+                sent_at,
+                request,
+            } => {
+                let timeout_at = sent_at + self.net.config.request_timeout_ms;
+                if self.nodes[to].live.is_none() || !self.net.linked(to, from, self.now) {
+                    self.schedule(
+                        timeout_at,
+                        Event::Reply {
+                            to: from,
+                            from: to,
+                            incarnation,
+                            response: None,
+                        },
+                    );
+                    return;
+                }
+                let outputs = self.step(
+                    to,
+                    Input::SyncRequest {
+                        data: request.to_bytes(),
+                    },
+                );
+                let response = outputs.iter().find_map(|o| match o {
+                    Output::Reply(r) => Some(r.clone()),
+                    _ => None,
+                });
+                let back = self.net.deliveries(to, from, self.now);
+                let (at, response) = match back.first() {
+                    Some(&at) if at < timeout_at => (at, response),
+                    _ => (timeout_at, None),
+                };
+                self.schedule(
+                    at,
+                    Event::Reply {
+                        to: from,
+                        from: to,
+                        incarnation,
+                        response,
+                    },
+                );
+                self.carry_out(to, outputs, None);
+            }
+            Event::Reply {
+                to,
+                from,
+                incarnation,
+                response,
+            } => {
+                if self.nodes[to].incarnation == incarnation && self.nodes[to].live.is_some() {
+                    let outputs = self.step(
+                        to,
+                        Input::SyncReply {
+                            peer: from,
+                            response,
+                        },
+                    );
+                    self.carry_out(to, outputs, None);
+                }
+            }
+            Event::Timer {
+                node,
+                incarnation,
+                timer,
+            } => {
+                if self.nodes[node].incarnation == incarnation && self.nodes[node].live.is_some() {
+                    let outputs = self.step(node, Input::Timer(timer));
+                    self.carry_out(node, outputs, None);
+                }
+            }
+            Event::Crash { node, down_ms } => {
+                if self.nodes[node].live.is_some() {
+                    self.nodes[node].crash_armed = Some(down_ms);
+                }
+            }
+            Event::Restart { node } => {
+                self.start(node);
+                for peer in 0..self.nodes.len() {
+                    if peer != node
+                        && self.nodes[peer].live.is_some()
+                        && self.net.linked(node, peer, self.now)
+                    {
+                        let outputs = self.step(node, Input::PeerUp(peer));
+                        self.carry_out(node, outputs, None);
+                        let outputs = self.step(peer, Input::PeerUp(node));
+                        self.carry_out(peer, outputs, None);
+                    }
+                }
+            }
+            Event::Link { a, b } => {
+                let up = self.net.linked(a, b, self.now);
+                for (x, y) in [(a, b), (b, a)] {
+                    if self.nodes[x].live.is_some() && self.nodes[y].live.is_some() {
+                        let input = if up {
+                            Input::PeerUp(y)
+                        } else {
+                            Input::PeerDown(y)
+                        };
+                        let outputs = self.step(x, input);
+                        self.carry_out(x, outputs, None);
+                    }
+                }
+            }
+            Event::Submit => {
+                self.submit();
+                let next = self.now + self.scenario.tx_every_ms;
+                self.schedule(next, Event::Submit);
+            }
+        }
+    }
+
+    /// A few valid transactions to a random live node, as its API would take them.
+    fn submit(&mut self) {
+        let live: Vec<usize> = (0..self.nodes.len())
+            .filter(|i| self.nodes[*i].live.is_some())
+            .collect();
+        if live.is_empty() {
+            return;
+        }
+        let i = live[self.rng.below(live.len() as u64) as usize];
+        let count = self.rng.between(1, 3) as usize;
+        self.submitted += 1;
+        let Some(node) = self.nodes[i].live.as_ref() else {
+            return;
+        };
+        let txs = {
+            let pool = lock(&node.shared.mempool);
+            self.workload
+                .next_txs(pool.pending_state(), self.submitted, count)
+        };
+        let mut published = Vec::new();
+        for tx in txs {
+            let envelope = TxEnvelope {
+                tx: tx.clone(),
+                nonce: self.submitted,
+            };
+            if lock(&node.shared.mempool).insert(tx).is_ok() {
+                published.push(envelope.to_bytes());
+            }
+        }
+        for data in published {
+            self.gossip(i, None, Topic::Transactions, data);
+        }
+    }
+
+    /// Delivers a gossip message to `to`, relayed by `from`.
+    fn deliver(&mut self, to: usize, from: usize, topic: Topic, data: &[u8]) {
+        let window = self.net.config.seen_window_ms;
+        let now = self.now;
+        if !self.net.linked(from, to, now) {
+            return;
+        }
+        let id = Hash(*blake3::hash(data).as_bytes());
+        let Some(live) = self.nodes[to].live.as_mut() else {
+            return;
+        };
+        if live.seen.get(&id).is_some_and(|at| at + window > now) {
+            return;
+        }
+        live.seen.insert(id, now);
+        if live.seen.len() > 50_000 {
+            live.seen.retain(|_, at| *at + window > now);
+        }
+        if topic == Topic::Consensus {
+            if let Some(faulty) = self.nodes[to].faulty.as_mut() {
+                faulty.observe(data);
+            }
+        }
+        let outputs = self.step(
+            to,
+            Input::Gossip {
+                topic,
+                data: data.to_vec(),
+            },
+        );
+        let verdict = outputs.iter().find_map(|o| match o {
+            Output::Verdict(v) => Some(*v),
+            _ => None,
+        });
+        if verdict == Some(Verdict::Accept) {
+            self.relay(to, from, topic, data);
+        }
+        self.carry_out(to, outputs, None);
+    }
+
+    /// Node `i` forwards a message it accepted to its other peers.
+    fn relay(&mut self, i: usize, from: usize, topic: Topic, data: &[u8]) {
+        let data = Arc::new(data.to_vec());
+        for peer in 0..self.nodes.len() {
+            if peer == i || peer == from {
+                continue;
+            }
+            for at in self.net.deliveries(i, peer, self.now) {
+                self.schedule(
+                    at,
+                    Event::Gossip {
+                        to: peer,
+                        from: i,
+                        topic,
+                        data: data.clone(),
+                    },
+                );
+            }
+        }
+    }
+
+    /// Node `i` publishes `data`: to every peer, or to one half of them.
+    fn gossip(
+        &mut self,
+        i: usize,
+        half: Option<super::byzantine::Half>,
+        topic: Topic,
+        data: Vec<u8>,
+    ) {
+        let id = Hash(*blake3::hash(&data).as_bytes());
+        let now = self.now;
+        if let Some(live) = self.nodes[i].live.as_mut() {
+            live.seen.insert(id, now);
+        }
+        let data = Arc::new(data);
+        for peer in 0..self.nodes.len() {
+            if peer == i || half.is_some_and(|h| !h.contains(peer)) {
+                continue;
+            }
+            for at in self.net.deliveries(i, peer, now) {
+                self.schedule(
+                    at,
+                    Event::Gossip {
+                        to: peer,
+                        from: i,
+                        topic,
+                        data: data.clone(),
+                    },
+                );
+            }
+        }
+    }
+
+    /// Hands node `i` one input and checks the invariants on what it did.
+    fn step(&mut self, i: usize, input: Input<usize>) -> Vec<Output<usize>> {
+        let now = self.clock(i);
+        let seed = self.seed;
+        let Some(live) = self.nodes[i].live.as_mut() else {
+            return Vec::new();
+        };
+        let outputs = live
+            .host
+            .handle(now, input)
+            .unwrap_or_else(|e| panic!("seed {seed}: node {i} stopped with an error: {e}"));
+        self.record(i, "step", &outputs);
+        self.check_chain(i);
+        outputs
+    }
+
+    /// Carries out node `i`'s outputs (verdicts and replies were used by the caller). A
+    /// node whose crash is due dies part way through them.
+    fn carry_out(&mut self, i: usize, mut outputs: Vec<Output<usize>>, _: Option<()>) {
+        let crash = match self.nodes[i].crash_armed {
+            Some(down_ms) if !outputs.is_empty() => {
+                let keep = self.rng.below(outputs.len() as u64 + 1) as usize;
+                outputs.truncate(keep);
+                Some(down_ms)
+            }
+            _ => None,
+        };
+        for output in outputs {
+            if self.nodes[i].live.is_none() {
+                break;
+            }
+            match output {
+                Output::Verdict(_) | Output::Reply(_) => {}
+                Output::Publish { topic, data } => self.publish(i, topic, data),
+                Output::Request { peer, request } => {
+                    let incarnation = self.nodes[i].incarnation;
+                    let sent_at = self.now;
+                    match self.net.deliveries(i, peer, self.now).first() {
+                        Some(&at) => self.schedule(
+                            at,
+                            Event::Request {
+                                to: peer,
+                                from: i,
+                                incarnation,
+                                sent_at,
+                                request,
+                            },
+                        ),
+                        None => {
+                            let at = sent_at + self.net.config.request_timeout_ms;
+                            self.schedule(
+                                at,
+                                Event::Reply {
+                                    to: i,
+                                    from: peer,
+                                    incarnation,
+                                    response: None,
+                                },
+                            );
+                        }
+                    }
+                }
+                Output::Schedule { timer, after_ms } => {
+                    let incarnation = self.nodes[i].incarnation;
+                    self.schedule(
+                        self.now + after_ms,
+                        Event::Timer {
+                            node: i,
+                            incarnation,
+                            timer,
+                        },
+                    );
+                }
+            }
+        }
+        if let Some(down_ms) = crash {
+            self.crash(i, down_ms);
+        }
+    }
+
+    fn crash(&mut self, i: usize, down_ms: u64) {
+        let node = &mut self.nodes[i];
+        node.crash_armed = None;
+        if let Some(live) = node.live.take() {
+            node.checked_height = read(&live.shared.store).height();
+        }
+        node.incarnation += 1;
+        self.crashes += 1;
+        self.record(i, "crash", &[]);
+        for peer in 0..self.nodes.len() {
+            if peer != i && self.nodes[peer].live.is_some() {
+                let outputs = self.step(peer, Input::PeerDown(i));
+                self.carry_out(peer, outputs, None);
+            }
+        }
+        self.schedule(self.now + down_ms, Event::Restart { node: i });
+    }
+
+    /// Node `i` publishes: checks an honest node's own messages, lets a faulty node
+    /// rewrite what it sends, and gossips.
+    fn publish(&mut self, i: usize, topic: Topic, data: Vec<u8>) {
+        if topic == Topic::Consensus && self.nodes[i].honest() {
+            self.check_own(i, &data);
+        }
+        let now = self.clock(i);
+        let sends = match self.nodes[i].faulty.as_mut() {
+            Some(faulty) => faulty.rewrite(topic, data, now, &mut self.rng),
+            None => vec![(None, data)],
+        };
+        for (half, data) in sends {
+            self.gossip(i, half, topic, data);
+        }
+    }
+
+    /// An honest node's own consensus message: persisted before it is sent, and the only
+    /// one it ever signed for its slot.
+    fn check_own(&mut self, i: usize, data: &[u8]) {
+        let seed = self.seed;
+        let Ok(envelope) = Envelope::from_bytes(data) else {
+            panic!("seed {seed}: node {i} published a malformed envelope");
+        };
+        let message = envelope.message.to_engine();
+        let node = &mut self.nodes[i];
+        if message.signer() != node.key.address() {
+            return;
+        }
+        let id = message_id(&message);
+        assert!(
+            lock(&node.log.ever).contains(&id),
+            "seed {seed}: node {i} sent an own message it had not persisted: {message:?}"
+        );
+        let slot = match &message {
+            Message::Proposal(p) => (p.proposal.height, p.proposal.round, 0),
+            Message::Vote(v) => (
+                v.vote.height,
+                v.vote.round,
+                match v.vote.kind {
+                    pov_consensus::VoteKind::Prevote => 1,
+                    pov_consensus::VoteKind::Precommit => 2,
+                },
+            ),
+        };
+        let first = *node.signed.entry(slot).or_insert(message);
+        assert_eq!(
+            first, message,
+            "seed {seed}: DOUBLE SIGNING: honest node {i} signed two messages for {slot:?}"
+        );
+    }
+
+    /// Agreement and state roots, after node `i`'s step.
+    fn check_chain(&mut self, i: usize) {
+        if !self.nodes[i].honest() {
+            return;
+        }
+        let seed = self.seed;
+        let Some(live) = self.nodes[i].live.as_ref() else {
+            return;
+        };
+        let store = read(&live.shared.store);
+        let height = store.height();
+        let from = self.nodes[i].checked_height + 1;
+        for h in from..=height {
+            let hash = match store.block(h) {
+                Ok(Some(b)) => b.block.hash(),
+                other => panic!("seed {seed}: node {i} lost its block {h}: {other:?}"),
+            };
+            let first = *self.decided.entry(h).or_insert(hash);
+            assert_eq!(
+                first, hash,
+                "seed {seed}: SAFETY: honest nodes finalized different blocks at height {h}"
+            );
+        }
+        if height >= from {
+            let root = store.state_root();
+            let first = *self.roots.entry(height).or_insert(root);
+            assert_eq!(
+                first, root,
+                "seed {seed}: STATE: honest nodes have different state roots at height {height}"
+            );
+        }
+        drop(store);
+        self.nodes[i].checked_height = self.nodes[i].checked_height.max(height);
+    }
+
+    /// Adds a step to the trace digest.
+    fn record(&mut self, i: usize, what: &str, outputs: &[Output<usize>]) {
+        self.trace.update(&self.now.to_le_bytes());
+        self.trace.update(&(i as u64).to_le_bytes());
+        self.trace.update(what.as_bytes());
+        for output in outputs {
+            match output {
+                Output::Publish { data, .. } => {
+                    self.trace.update(data);
+                }
+                other => {
+                    self.trace.update(format!("{other:?}").as_bytes());
+                }
+            }
+        }
+    }
+}
+
+/// A message's identity: its signed bytes and signature.
+fn message_id(message: &Message) -> Hash {
+    pov_crypto::hash_parts(&[&message.sign_bytes(), &message.signature().0])
+}
