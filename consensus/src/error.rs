@@ -69,9 +69,9 @@ pub enum ConsensusError {
 /// Why a piece of evidence does not prove misbehaviour.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum EvidenceError {
-    /// The two votes are not for the same slot by the named validator, or do not differ.
+    /// The two messages are not for the same slot by the named validator, or do not differ.
     #[error(
-        "the two votes are not two different votes of one validator for one height, round and kind"
+        "the two messages are not two different messages of one validator for one height, round and kind"
     )]
     NotConflicting,
     /// A signature does not verify.

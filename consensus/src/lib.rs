@@ -89,7 +89,8 @@
 //!   honest node lock through a POL that the others can never see, and the lock would never
 //!   be released (the simulation finds such stalls). To bound memory at most
 //!   four versions per validator and slot are kept. The second version yields
-//!   [`Effect::Evidence`] (once per slot). Double proposals are not reported.
+//!   [`Effect::Evidence`] (once per slot). A second, different proposal of the round's
+//!   proposer for a round yields [`Evidence::DoubleProposal`] (once per round).
 //! - **Observers.** A node whose key is not in the validator set runs the same machine but
 //!   never proposes or votes; it still decides from others' messages.
 //! - **The core trusts its inputs' signatures.** The host verifies each message
@@ -113,7 +114,7 @@ mod tests;
 pub use config::{ConsensusConfig, TimeoutConfig, TimeoutParams};
 pub use error::{ConsensusError, EvidenceError};
 pub use events::{Effect, Input, Timeout};
-pub use evidence::Evidence;
+pub use evidence::{Evidence, Offence};
 pub use state_machine::Consensus;
 pub use types::{
     Message, Proposal, SignedProposal, SignedVote, Step, Vote, VoteKind, PROPOSAL_DOMAIN,

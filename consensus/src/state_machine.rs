@@ -87,6 +87,8 @@ pub struct Consensus {
     flags: RoundFlags,
     /// Slots for which double-sign evidence was already emitted.
     reported: BTreeSet<(Address, u32, VoteKind)>,
+    /// Rounds for which double-proposal evidence was already emitted.
+    reported_proposals: BTreeSet<u32>,
     next_height: NextHeightBuffer,
 }
 
@@ -113,6 +115,7 @@ impl Consensus {
             own_proposals: BTreeMap::new(),
             flags: RoundFlags::default(),
             reported: BTreeSet::new(),
+            reported_proposals: BTreeSet::new(),
             next_height: NextHeightBuffer::default(),
         }
     }
@@ -384,6 +387,7 @@ impl Consensus {
         self.own_proposals.clear();
         self.flags = RoundFlags::default();
         self.reported.clear();
+        self.reported_proposals.clear();
         self.next_height = NextHeightBuffer::default();
     }
 
@@ -419,6 +423,20 @@ impl Consensus {
             self.own_proposals.insert(p.round, signed);
             fx.push(Effect::PersistProposal(signed));
             self.catch_up_to_own_round(p.round, fx);
+        }
+        let conflicting = self
+            .proposals
+            .get(&p.round)
+            .and_then(|entries| entries.iter().find(|e| e.proposal.proposal != p))
+            .map(|e| e.proposal);
+        if let Some(first) = conflicting {
+            if self.reported_proposals.insert(p.round) {
+                fx.push(Effect::Evidence(Evidence::DoubleProposal {
+                    proposer: p.proposer,
+                    proposal_a: first,
+                    proposal_b: signed,
+                }));
+            }
         }
         if self.store_proposal(signed, validity) {
             self.process(Some(p.round), fx);

@@ -334,7 +334,7 @@ pub async fn run(
         store,
         config.mempool.max_txs,
         validator.as_ref().map(Keypair::address),
-    ));
+    )?);
 
     let listener = tokio::net::TcpListener::bind(config.api.listen)
         .await

@@ -57,7 +57,8 @@ pub struct Shared {
     pub validator: Option<Address>,
     /// The genesis hash (chain identity).
     pub genesis_hash: Hash,
-    /// Double-sign evidence seen.
+    /// Offences on record in the store (double votes and proposals), plus conflicting
+    /// commit certificates seen in block sync since start.
     pub evidence: AtomicUsize,
     /// Set when the node is stopping (or its event loop died): the API refuses writes.
     pub stopping: AtomicBool,
@@ -67,12 +68,17 @@ pub struct Shared {
 
 impl Shared {
     /// Shared state over an opened store, with an empty mempool of at most `mempool_limit`
-    /// transactions and all counters at zero.
-    pub fn new(store: Store, mempool_limit: usize, validator: Option<Address>) -> Shared {
+    /// transactions and the counters at zero (the evidence count at what the store holds).
+    pub fn new(
+        store: Store,
+        mempool_limit: usize,
+        validator: Option<Address>,
+    ) -> Result<Shared, pov_storage::StoreError> {
         let mempool = Mempool::new(store.state(), mempool_limit);
+        let evidence = store.evidence_count()?;
         let genesis_hash = store.genesis().hash();
         let (events, _) = broadcast::channel(1024);
-        Shared {
+        Ok(Shared {
             store: RwLock::new(store),
             mempool: Mutex::new(mempool),
             events,
@@ -80,10 +86,10 @@ impl Shared {
             syncing: AtomicBool::new(false),
             validator,
             genesis_hash,
-            evidence: AtomicUsize::new(0),
+            evidence: AtomicUsize::new(evidence),
             stopping: AtomicBool::new(false),
             liveness: Mutex::new(Liveness::default()),
-        }
+        })
     }
 }
 

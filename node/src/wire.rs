@@ -6,7 +6,7 @@
 //! form (`codec::decode_canonical`), so a message id (the blake3 of its bytes) names exactly
 //! one message.
 
-use pov_consensus::{Message, SignedProposal, SignedVote};
+use pov_consensus::{Evidence, Message, SignedProposal, SignedVote};
 use pov_crypto::Hash;
 use pov_protocol::block::{Block, Certificate};
 use pov_protocol::codec::{self, DecodeError};
@@ -39,6 +39,9 @@ pub enum ConsensusMessage {
     Proposal(Box<ProposalMessage>),
     /// A prevote or precommit.
     Vote(SignedVote),
+    /// Proof that a validator signed two messages for one slot (checked by every node
+    /// that relays it; never written to the consensus log).
+    Evidence(Evidence),
 }
 
 impl ConsensusMessage {
@@ -55,11 +58,12 @@ impl ConsensusMessage {
         }
     }
 
-    /// The engine's form (without the block).
-    pub fn to_engine(&self) -> Message {
+    /// The engine's form of a proposal (without its block) or vote; `None` for evidence.
+    pub fn to_engine(&self) -> Option<Message> {
         match self {
-            ConsensusMessage::Proposal(p) => Message::Proposal(p.proposal),
-            ConsensusMessage::Vote(v) => Message::Vote(*v),
+            ConsensusMessage::Proposal(p) => Some(Message::Proposal(p.proposal)),
+            ConsensusMessage::Vote(v) => Some(Message::Vote(*v)),
+            ConsensusMessage::Evidence(_) => None,
         }
     }
 

@@ -16,6 +16,7 @@
 //! | `chain` | `t ‖ height ‖ index (u32)` | [`Transaction`] |
 //! | `chain` | `n ‖ block hash` | height (u64, big-endian) |
 //! | `chain` | `x ‖ tx hash` | [`TxRecord`] (where it is, and its events) |
+//! | `chain` | `e ‖ height ‖ round (u32) ‖ offence (u8) ‖ offender` | [`pov_consensus::Evidence`] (the first proof kept per offence) |
 //! | `state` | `g` | [`GlobalRecord`] (chain id, height, parameters, `R`, token supply, governance) |
 //! | `state` | `m ‖ member id (u32)` | [`pov_protocol::Member`] (balances, nonce, referrer) |
 //! | `state` | `c ‖ contribution id (u64)` | [`pov_protocol::Contribution`] (with live evaluations) |
@@ -72,6 +73,8 @@ pub mod chain {
     pub const BLOCK_HASH: u8 = b'n';
     /// Transaction hash to its record.
     pub const TX_HASH: u8 = b'x';
+    /// Evidence of misbehaviour, one record per offence.
+    pub const EVIDENCE: u8 = b'e';
 
     /// `h ‖ height`.
     pub fn header(height: u64) -> Vec<u8> {
@@ -106,6 +109,26 @@ pub mod chain {
     /// `x ‖ tx hash`.
     pub fn tx_hash(hash: &Hash) -> Vec<u8> {
         super::key(TX_HASH, &[hash.as_bytes()])
+    }
+
+    /// `e ‖ height ‖ round ‖ offence ‖ offender`: one key per offence, so that the same
+    /// misbehaviour reported by many peers (or with other message pairs) is kept once, in
+    /// height order. Offence: 0 a double proposal, 1 a double prevote, 2 a double precommit.
+    pub fn evidence(
+        height: u64,
+        round: u32,
+        offence: u8,
+        offender: &pov_crypto::Address,
+    ) -> Vec<u8> {
+        super::key(
+            EVIDENCE,
+            &[
+                &height.to_be_bytes(),
+                &round.to_be_bytes(),
+                &[offence],
+                offender.as_bytes(),
+            ],
+        )
     }
 }
 

@@ -444,6 +444,46 @@ fn double_signing_yields_evidence_once_and_both_votes_count_as_in_the_paper() {
 }
 
 #[test]
+fn a_second_proposal_for_a_round_yields_evidence_once_and_both_are_kept() {
+    let mut h = Harness::new(4, 0);
+    h.start(1);
+    let (v, w, x) = (value("v"), value("w"), value("x"));
+    // Round 0's proposer (1) proposes v, then w.
+    let fx = h.propose(0, v, None, true);
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Evidence(_))));
+    let first = h.proposal(1, 0, v, None);
+    let second = h.proposal(1, 0, w, None);
+    let fx = h.propose(0, w, None, true);
+    let evidence: Vec<&Evidence> = fx
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Evidence(e) => Some(e),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        evidence,
+        vec![&Evidence::DoubleProposal {
+            proposer: h.keys[1].address(),
+            proposal_a: first,
+            proposal_b: second,
+        }]
+    );
+    assert_eq!(evidence[0].verify(), Ok(()));
+    assert_eq!(evidence[0].offender(), h.keys[1].address());
+    // A third version, or the same proposal again: no second report.
+    assert!(!h
+        .propose(0, x, None, true)
+        .iter()
+        .any(|e| matches!(e, Effect::Evidence(_))));
+    assert!(h.propose(0, v, None, true).is_empty());
+    // Both versions stay usable: a quorum for w with w's proposal still locks.
+    let fx = h.votes(&[1, 2, 3], VoteKind::Prevote, 0, Some(w));
+    assert_eq!(sent_vote(&fx, VoteKind::Precommit), Some(Some(w)));
+    assert_eq!(h.node.locked(), at(0, w));
+}
+
+#[test]
 fn next_height_messages_are_buffered_until_that_height_starts() {
     let mut h = Harness::new(4, 0);
     h.start(1);

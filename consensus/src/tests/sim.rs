@@ -837,8 +837,7 @@ impl Sim {
             Ok(()),
             "seed {seed}: node {i} emitted bad evidence"
         );
-        let Evidence::DoubleSign { validator, .. } = evidence;
-        let culprit = self.index_of[validator];
+        let culprit = self.index_of[&evidence.offender()];
         assert!(
             self.nodes[culprit].byzantine,
             "seed {seed}: evidence against honest validator {culprit}: {evidence:?}"

@@ -279,3 +279,51 @@ fn double_sign_evidence_must_be_two_different_votes_for_one_slot() {
         Err(EvidenceError::BadSignature(_))
     ));
 }
+
+#[test]
+fn double_proposal_evidence_must_be_two_different_proposals_for_one_round() {
+    let ks = keys(2);
+    let proposal = |k: &pov_crypto::Keypair, round: u32, v: Hash, pol_round| {
+        Proposal {
+            height: 3,
+            round,
+            value: v,
+            pol_round,
+            proposer: k.address(),
+        }
+        .sign(k)
+        .expect("own key")
+    };
+    let a = proposal(&ks[0], 1, value("a"), None);
+    let b = proposal(&ks[0], 1, value("b"), None);
+    let ev = |proposal_a, proposal_b| Evidence::DoubleProposal {
+        proposer: ks[0].address(),
+        proposal_a,
+        proposal_b,
+    };
+    assert_eq!(ev(a, b).verify(), Ok(()));
+    // The same value with another POL round is a different proposal too.
+    assert_eq!(
+        ev(a, proposal(&ks[0], 1, value("a"), Some(0))).verify(),
+        Ok(())
+    );
+    assert_eq!(ev(a, a).verify(), Err(EvidenceError::NotConflicting));
+    assert_eq!(
+        ev(a, proposal(&ks[0], 2, value("b"), None)).verify(),
+        Err(EvidenceError::NotConflicting)
+    );
+    assert_eq!(
+        ev(a, proposal(&ks[1], 1, value("b"), None)).verify(),
+        Err(EvidenceError::NotConflicting)
+    );
+    let mut forged = b;
+    forged.signature = a.signature;
+    assert!(matches!(
+        ev(a, forged).verify(),
+        Err(EvidenceError::BadSignature(_))
+    ));
+    // Two nodes that saw the proposals in opposite orders hold the same normalized evidence.
+    assert_eq!(ev(a, b).normalized(), ev(b, a).normalized());
+    assert_eq!(ev(a, b).height(), 3);
+    assert_eq!(ev(a, b).round(), 1);
+}

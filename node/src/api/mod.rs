@@ -2,7 +2,7 @@
 //! lookup, accounts with their history, contributions, blocks, and an SSE event stream.
 //!
 //! One file per resource group (`status`, `tx`, `accounts`, `contributions`, `blocks`,
-//! `events`); this one holds what they share: the state handlers reach, errors, parameter
+//! `events`, `evidence`); this one holds what they share: the state handlers reach, errors, parameter
 //! parsing and the routes. Handlers read the shared store under a short read lock and never
 //! hold it across an `.await`. Amounts are strings (exact); addresses and hashes lowercase
 //! hex. Every error is `{"error": {"code", "message"}}` with a fitting status.
@@ -13,6 +13,7 @@ mod chain;
 mod contributions;
 mod events;
 mod members;
+mod evidence;
 mod status;
 mod tx;
 
@@ -96,6 +97,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/genesis", get(chain::genesis))
         .route("/params", get(chain::params))
         .route("/members", get(members::members))
+        .route("/evidence", get(evidence::evidence))
         .fallback(|| async { ApiError::not_found("no such route (see docs/api.md)") })
         .method_not_allowed_fallback(
             |method: axum::http::Method, uri: axum::http::Uri| async move {

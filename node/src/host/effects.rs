@@ -3,7 +3,6 @@
 
 use std::collections::VecDeque;
 use std::fmt::Debug;
-use std::sync::atomic::Ordering;
 
 use pov_consensus::{Effect, Input, Message};
 
@@ -77,13 +76,7 @@ impl<P: Clone + Ord + Debug> Host<P> {
                         }
                     }
                 }
-                Effect::Evidence(evidence) => {
-                    self.shared.evidence.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(
-                        ?evidence,
-                        "double-signing evidence: a validator signed two different votes"
-                    );
-                }
+                Effect::Evidence(evidence) => self.on_own_evidence(evidence)?,
             }
         }
         Ok(())

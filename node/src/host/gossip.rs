@@ -46,6 +46,9 @@ impl<P: Clone + Ord + Debug> Host<P> {
         };
         let height = self.consensus.height();
         match envelope.message {
+            ConsensusMessage::Evidence(evidence) => {
+                Ok((self.on_gossip_evidence(evidence)?, Vec::new()))
+            }
             ConsensusMessage::Vote(vote) => {
                 let v = vote.vote;
                 // Only validators' signed votes are worth relaying or remembering.

@@ -15,6 +15,7 @@
 //! - `blocks.rs`: the block host: build a proposal's block, check a proposed block (with a
 //!   verdict cache, so a re-broadcast proposal is executed once), commit a decided block.
 //! - `gossip.rs`: checks on gossip (transactions, proposals, votes) and their verdicts.
+//! - `evidence.rs`: evidence of misbehaviour, stored and gossiped.
 //! - `sync_client.rs`: catching up from peers (status, then batches of certified blocks).
 //! - `sync_server.rs`: answering peers' sync requests from the store (a pure function of
 //!   the store, so it can move off the consensus loop).
@@ -24,6 +25,7 @@
 
 mod blocks;
 mod effects;
+mod evidence;
 mod gossip;
 mod sync_client;
 pub mod sync_server;
@@ -252,9 +254,10 @@ impl<P: Clone + Ord + Debug> Host<P> {
             if let ConsensusMessage::Proposal(p) = record {
                 self.blocks.remember(p.block.clone());
             }
-            let message = record.to_engine();
-            if message.height() == height && Some(message.signer()) == self.validator {
-                own.push(message);
+            if let Some(message) = record.to_engine() {
+                if message.height() == height && Some(message.signer()) == self.validator {
+                    own.push(message);
+                }
             }
         }
         let effects = if own.is_empty() {

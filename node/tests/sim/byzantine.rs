@@ -114,8 +114,11 @@ impl Faulty {
             return vec![(None, data)];
         };
         let me = self.key.address();
-        let own = envelope.message.to_engine().signer() == me;
-        let height = envelope.message.to_engine().height();
+        let Some(engine_message) = envelope.message.to_engine() else {
+            return vec![(None, data)];
+        };
+        let own = engine_message.signer() == me;
+        let height = engine_message.height();
         if let Some(silent) = self.silent_at {
             if height <= silent {
                 return Vec::new();

@@ -144,7 +144,9 @@ struct Log {
 
 impl ConsensusLog for Log {
     fn append(&mut self, message: &ConsensusMessage) -> Result<(), WalError> {
-        lock(&self.ever).insert(message_id(&message.to_engine()));
+        if let Some(message) = message.to_engine() {
+            lock(&self.ever).insert(message_id(&message));
+        }
         self.log.append(message)
     }
 
@@ -431,35 +433,46 @@ impl Sim {
     fn outcome(&mut self, goal: u64) -> Outcome {
         let finished = self.now.saturating_sub(self.heal_ms);
         let mut evidence = 0;
+        let seed = self.seed;
         let faulty: BTreeSet<pov_crypto::Address> = self
             .nodes
             .iter()
             .filter(|n| !n.honest())
             .map(|n| n.key.address())
             .collect();
-        let must_catch: Vec<usize> = self
+        let must_catch: Vec<(usize, pov_crypto::Address)> = self
             .scenario
             .byzantine
             .iter()
             .filter(|(_, kind)| kind.leaves_evidence())
-            .map(|(i, _)| *i)
+            .map(|(i, _)| (*i, self.nodes[*i].key.address()))
             .collect();
         for i in self.honest().collect::<Vec<_>>() {
-            if let Some(live) = &self.nodes[i].live {
-                evidence += live
-                    .shared
-                    .evidence
-                    .load(std::sync::atomic::Ordering::Relaxed);
+            let Some(live) = &self.nodes[i].live else {
+                continue;
+            };
+            let held = read(&live.shared.store)
+                .evidence(0, usize::MAX)
+                .unwrap_or_else(|e| panic!("seed {seed}: node {i}: evidence unreadable: {e}"));
+            for proof in &held {
+                assert!(
+                    faulty.contains(&proof.offender()),
+                    "seed {seed}: EVIDENCE against an honest validator at node {i}: {proof:?}"
+                );
+                assert_eq!(
+                    proof.verify(),
+                    Ok(()),
+                    "seed {seed}: node {i} kept bad evidence"
+                );
             }
-        }
-        let _ = faulty;
-        if !must_catch.is_empty() {
-            assert!(
-                evidence > 0,
-                "seed {}: EVIDENCE: validators {must_catch:?} equivocated but no honest node \
-                 recorded evidence",
-                self.seed
-            );
+            for (culprit, address) in &must_catch {
+                assert!(
+                    held.iter().any(|p| p.offender() == *address),
+                    "seed {seed}: EVIDENCE: validator {culprit} equivocated but honest node {i} \
+                     holds no evidence of it"
+                );
+            }
+            evidence += held.len();
         }
         Outcome {
             trace: Hash(*self.trace.finalize().as_bytes()),
@@ -507,7 +520,10 @@ impl Sim {
         )
         .unwrap_or_else(|e| panic!("seed {}: node {i}: store does not open: {e}", self.seed));
         node.checked_height = node.checked_height.max(store.height());
-        let shared = Arc::new(Shared::new(store, 10_000, Some(node.key.address())));
+        let shared = Arc::new(
+            Shared::new(store, 10_000, Some(node.key.address()))
+                .unwrap_or_else(|e| panic!("seed {}: node {i}: {e}", self.seed)),
+        );
         let config = HostConfig::from_node_config(&pov_node::config::NodeConfig {
             consensus: self.scenario.timing,
             ..Default::default()
@@ -902,7 +918,9 @@ impl Sim {
         let Ok(envelope) = Envelope::from_bytes(data) else {
             panic!("seed {seed}: node {i} published a malformed envelope");
         };
-        let message = envelope.message.to_engine();
+        let Some(message) = envelope.message.to_engine() else {
+            return;
+        };
         let node = &mut self.nodes[i];
         if message.signer() != node.key.address() {
             return;

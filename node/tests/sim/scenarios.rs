@@ -160,3 +160,7 @@ fn the_same_seed_gives_the_same_trace() {
         seed + 1
     );
 }
+#[test]
+fn two_proposals_for_one_round() {
+    one_faulty("two_proposals_for_one_round", Byzantine::DoubleProposal);
+}

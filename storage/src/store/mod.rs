@@ -4,9 +4,11 @@
 //! recovers the state (replaying from genesis when the stored state does not check out);
 //! [`commit`] executes a finalized block and writes it in one atomic, flushed batch;
 //! [`query`] reads blocks, transactions, accounts and history; [`verify`] replays the chain
-//! and compares it with what is stored (`povd replay`); [`types`] holds what they return.
+//! and compares it with what is stored (`povd replay`); [`evidence`] keeps proofs of
+//! misbehaviour; [`types`] holds what they return.
 
 mod commit;
+mod evidence;
 mod open;
 mod query;
 mod types;

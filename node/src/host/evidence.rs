@@ -1,0 +1,56 @@
+//! Evidence of misbehaviour: kept in the store (so it survives restarts and the API can
+//! list it) and gossiped, so that every node holds it even if it saw only one of the two
+//! conflicting messages.
+
+use std::fmt::Debug;
+use std::sync::atomic::Ordering;
+
+use pov_consensus::Evidence;
+
+use super::{Host, NodeError};
+use crate::network::Verdict;
+use crate::shared::{read, write};
+use crate::wire::ConsensusMessage;
+
+impl<P: Clone + Ord + Debug> Host<P> {
+    /// Evidence the engine found: stored and, if new, gossiped.
+    pub(super) fn on_own_evidence(&mut self, evidence: Evidence) -> Result<(), NodeError> {
+        if self.record_evidence(&evidence)? {
+            self.publish_consensus(ConsensusMessage::Evidence(evidence.normalized()));
+        }
+        Ok(())
+    }
+
+    /// Evidence from a peer: rejected unless it proves misbehaviour of a validator,
+    /// ignored when already on record, stored and relayed otherwise.
+    pub(super) fn on_gossip_evidence(&mut self, evidence: Evidence) -> Result<Verdict, NodeError> {
+        if !self.consensus.validators().contains(&evidence.offender()) || evidence.verify().is_err()
+        {
+            return Ok(Verdict::Reject);
+        }
+        if read(&self.shared.store).has_evidence(&evidence)? {
+            return Ok(Verdict::Ignore);
+        }
+        Ok(if self.record_evidence(&evidence)? {
+            Verdict::Accept
+        } else {
+            Verdict::Ignore
+        })
+    }
+
+    /// Stores checked evidence; says whether this offence was new.
+    fn record_evidence(&mut self, evidence: &Evidence) -> Result<bool, NodeError> {
+        let new = write(&self.shared.store).record_evidence(evidence)?;
+        if new {
+            self.shared.evidence.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(
+                offender = %evidence.offender(),
+                height = evidence.height(),
+                round = evidence.round(),
+                offence = ?evidence.offence(),
+                "evidence of misbehaviour: a validator signed two different messages for one slot"
+            );
+        }
+        Ok(new)
+    }
+}
