@@ -12,8 +12,8 @@ mod blocks;
 mod chain;
 mod contributions;
 mod events;
-mod members;
 mod evidence;
+mod members;
 mod status;
 mod tx;
 
