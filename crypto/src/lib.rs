@@ -14,4 +14,4 @@ mod signature;
 pub use hash::{hash, hash_parts, Hash};
 pub use hex_text::ParseHexError;
 pub use keys::{Address, KeyError, Keypair};
-pub use signature::{verify_many, Signature, SignatureError};
+pub use signature::{verifications, verify_many, Signature, SignatureError};

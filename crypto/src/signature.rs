@@ -6,6 +6,8 @@
 //! cofactored equation), so it is not used anywhere: [`verify_many`] applies the strict
 //! single check to each item, and so accepts precisely what [`Signature::verify`] accepts.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use ed25519_dalek::VerifyingKey;
 use thiserror::Error;
 
@@ -35,9 +37,19 @@ pub enum SignatureError {
     Invalid(Address),
 }
 
+/// Signatures checked by this process (every kind: transactions, votes, certificates).
+static VERIFICATIONS: AtomicU64 = AtomicU64::new(0);
+
+/// How many signatures this process has checked so far, valid or not: what a node's
+/// metrics report, since verification is the costliest step of a transaction's path.
+pub fn verifications() -> u64 {
+    VERIFICATIONS.load(Ordering::Relaxed)
+}
+
 impl Signature {
     /// Checks the signature of `signer` over `message` with `verify_strict`.
     pub fn verify(&self, signer: &Address, message: &[u8]) -> Result<(), SignatureError> {
+        VERIFICATIONS.fetch_add(1, Ordering::Relaxed);
         let key = signer.verifying_key()?;
         verify_with(&key, signer, message, self)
     }

@@ -9,14 +9,18 @@
 //! no longer apply (they were included, or a competing transaction spent the tokens) are
 //! dropped. The pending state has begun the next block (parameter changes that passed in the
 //! last block are in force, and heights are the next block's), so a transaction is checked
-//! under the rules it will be applied with. Admitted transactions have a verified signature, so block validation can skip
-//! re-verifying them (spec section 7 allows caching by transaction hash).
+//! under the rules it will be applied with. Signatures are checked through the node's
+//! [`VerifiedTxs`] cache, which proposal checks, commits and sync share (spec section 7
+//! allows caching by transaction hash).
 
 use std::collections::{HashSet, VecDeque};
+use std::sync::Arc;
 
 use pov_crypto::Hash;
 use pov_protocol::{State, Transaction, TxError};
 use thiserror::Error;
+
+use crate::verified::VerifiedTxs;
 
 /// Why a transaction was not admitted.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -45,22 +49,41 @@ pub struct Mempool {
     hashes: HashSet<Hash>,
     pending: State,
     limit: usize,
+    verified: Arc<VerifiedTxs>,
 }
 
 impl Mempool {
     /// An empty pool over the finalized `state`, holding at most `limit` transactions.
     pub fn new(state: &State, limit: usize) -> Mempool {
+        let cache = Arc::new(VerifiedTxs::new(limit.saturating_mul(2)));
+        Mempool::with_cache(state, limit, cache)
+    }
+
+    /// An empty pool that checks signatures through the node's shared cache.
+    pub fn with_cache(state: &State, limit: usize, verified: Arc<VerifiedTxs>) -> Mempool {
         Mempool {
             txs: VecDeque::new(),
             hashes: HashSet::new(),
             pending: next_block_state(state),
             limit,
+            verified,
         }
+    }
+
+    /// The signature cache this pool checks through.
+    pub fn verified(&self) -> &Arc<VerifiedTxs> {
+        &self.verified
     }
 
     /// Checks and admits a transaction.
     pub fn insert(&mut self, tx: Transaction) -> Result<Admitted, MempoolError> {
         let hash = tx.hash();
+        self.insert_hashed(tx, hash)
+    }
+
+    /// [`Mempool::insert`] for a transaction whose hash the caller computed (and whose
+    /// signature it may have checked through the cache already, outside the pool's lock).
+    pub fn insert_hashed(&mut self, tx: Transaction, hash: Hash) -> Result<Admitted, MempoolError> {
         if self.hashes.contains(&hash) {
             return Ok(Admitted::Known(hash));
         }
@@ -76,7 +99,7 @@ impl Mempool {
             }
             .into());
         }
-        tx.verify_signature().map_err(TxError::from)?;
+        self.verified.check(&tx, hash).map_err(TxError::from)?;
         self.pending.apply_verified(&tx)?;
         self.hashes.insert(hash);
         self.txs.push_back((hash, tx));
@@ -118,6 +141,18 @@ impl Mempool {
             return None;
         }
         self.txs.iter().find(|(h, _)| h == hash).map(|(_, tx)| tx)
+    }
+
+    /// Brings the pool up to a newly finalized state after a block holding the transactions
+    /// `included` (their hashes); returns how many were dropped (included, or no longer
+    /// valid). The included ones are dropped by hash, without executing them again; the rest
+    /// are re-checked on the new state ([`Mempool::recheck`]).
+    pub fn after_block(&mut self, finalized: &State, included: &[Hash]) -> usize {
+        let before = self.txs.len();
+        let included: HashSet<&Hash> = included.iter().collect();
+        self.txs.retain(|(hash, _)| !included.contains(hash));
+        self.hashes.retain(|hash| !included.contains(hash));
+        before - self.txs.len() + self.recheck(finalized)
     }
 
     /// Re-checks every pending transaction against a newly finalized state; returns how many
@@ -246,5 +281,40 @@ mod tests {
         assert_eq!(pool.recheck(&state), 2);
         assert_eq!(pool.len(), 1);
         assert_eq!(pool.reap(10)[0].nonce, 3);
+    }
+
+    /// The pool after `after_block` equals one re-checked in full on the new state, whether or
+    /// not the block was the pool's own prefix.
+    #[test]
+    fn after_block_matches_a_full_recheck() {
+        let genesis = Genesis::dev();
+        let state = genesis.state().expect("state");
+        let (alice, bob) = (Keypair::dev(0), Keypair::dev(1));
+        let txs = vec![
+            contribute(&alice, 1),
+            contribute(&bob, 1),
+            contribute(&alice, 2),
+            contribute(&bob, 2),
+        ];
+        for block in [vec![0usize, 1], vec![1, 3], vec![1, 0]] {
+            let mut pool = Mempool::new(&state, 10);
+            for tx in &txs {
+                pool.insert(tx.clone()).expect("admit");
+            }
+            let included: Vec<Transaction> = block.iter().map(|i| txs[*i].clone()).collect();
+            let mut finalized = state.clone();
+            finalized.execute_txs(1, &included, &|_| true).expect("block");
+            let mut reference = pool.clone();
+            reference.recheck(&finalized);
+            let hashes: Vec<Hash> = included.iter().map(Transaction::hash).collect();
+            let dropped = pool.after_block(&finalized, &hashes);
+            assert_eq!(dropped, 2, "block {block:?}");
+            assert_eq!(pool.reap(10), reference.reap(10), "block {block:?}");
+            assert_eq!(
+                pool.pending_state(),
+                reference.pending_state(),
+                "block {block:?}"
+            );
+        }
     }
 }

@@ -6,7 +6,7 @@
 //! here knows about the event loop, so the API depends on this module and not on the loop.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize};
-use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use pov_crypto::{Address, Hash};
 use pov_protocol::Event;
@@ -15,6 +15,8 @@ use tokio::sync::broadcast;
 
 use crate::health::Liveness;
 use crate::mempool::Mempool;
+use crate::metrics::Metrics;
+use crate::verified::VerifiedTxs;
 
 /// What API subscribers are told (the SSE stream).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +66,11 @@ pub struct Shared {
     pub stopping: AtomicBool,
     /// When each validator's signed consensus messages last arrived (`health.rs`).
     pub liveness: Mutex<Liveness>,
+    /// Transactions whose signature this node checked: the mempool, proposal checks,
+    /// commits and sync share it, so each transaction is verified once.
+    pub verified: Arc<VerifiedTxs>,
+    /// What `GET /metrics` reports.
+    pub metrics: Metrics,
 }
 
 impl Shared {
@@ -74,7 +81,8 @@ impl Shared {
         mempool_limit: usize,
         validator: Option<Address>,
     ) -> Result<Shared, pov_storage::StoreError> {
-        let mempool = Mempool::new(store.state(), mempool_limit);
+        let verified = Arc::new(VerifiedTxs::new(verified_capacity(mempool_limit)));
+        let mempool = Mempool::with_cache(store.state(), mempool_limit, verified.clone());
         let evidence = store.evidence_count()?;
         let genesis_hash = store.genesis().hash();
         let (events, _) = broadcast::channel(1024);
@@ -89,8 +97,17 @@ impl Shared {
             evidence: AtomicUsize::new(evidence),
             stopping: AtomicBool::new(false),
             liveness: Mutex::new(Liveness::default()),
+            verified,
+            metrics: Metrics::new(),
         })
     }
+}
+
+/// How many verified transactions a node remembers: the pending ones twice over (a block's
+/// worth may be checked before its transactions reach the mempool), and at least two sync
+/// batches of large blocks (verified ahead of their commit). About 100 bytes each.
+fn verified_capacity(mempool_limit: usize) -> usize {
+    mempool_limit.saturating_mul(2).max(65_536)
 }
 
 /// Read access to the store; a poisoned lock (a panicked writer) is still readable.

@@ -58,6 +58,25 @@ fn dev_node_finalizes_transactions_and_restarts_where_it_stopped() {
     let c = node.get("/contributions/0").expect("contribution");
     assert_eq!(c["title"], "A test contribution");
 
+    // The metrics count the block, the transaction and the work done for it.
+    let metrics = pov_tests::http::get_text(&format!("{}/metrics", node.api)).expect("metrics");
+    let value = |name: &str| {
+        pov_tests::http::metric(&metrics, name).unwrap_or_else(|| panic!("{name} in {metrics}"))
+    };
+    assert!(value("pov_height") >= 1.0);
+    assert!(value("pov_blocks_committed_total") >= 1.0);
+    assert_eq!(value("pov_txs_committed_total"), 1.0);
+    // One signature check for the one transaction: the mempool's, which the proposal and
+    // the commit reuse through the verified-transaction cache.
+    assert_eq!(value("pov_tx_signature_checks_total"), 1.0);
+    assert!(value("pov_tx_executions_total") >= 2.0);
+    assert!(value("pov_storage_bytes_written_total") > 0.0);
+    assert_eq!(
+        value("pov_api_txs_submitted_total{result=\"accepted\"}"),
+        1.0
+    );
+    assert!(value("process_resident_memory_bytes") > 0.0);
+
     // A replayed nonce is refused with the reason, as JSON, with 422.
     let (status, body) =
         pov_tests::http::post_json(&format!("{}/tx", node.api), &body).expect("answer");

@@ -17,6 +17,7 @@ pub mod amount;
 pub mod block;
 pub mod codec;
 pub mod conformance;
+pub mod counters;
 pub mod error;
 pub mod evaluation;
 pub mod events;

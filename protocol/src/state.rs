@@ -484,6 +484,7 @@ impl State {
     /// [`State::apply`] for a transaction whose signature was already checked (the mempool
     /// caches that result by transaction hash, spec section 7).
     pub fn apply_verified(&mut self, tx: &Transaction) -> Result<Vec<Event>, TxError> {
+        crate::counters::count_execution();
         if tx.chain_id != self.chain_id {
             return Err(TxError::WrongChain {
                 expected: self.chain_id.clone(),

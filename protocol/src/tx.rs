@@ -158,6 +158,7 @@ impl Transaction {
 
     /// Checks the signature with the strict rule of spec section 7.
     pub fn verify_signature(&self) -> Result<(), pov_crypto::SignatureError> {
+        crate::counters::count_signature_check();
         self.signature.verify(&self.sender, &self.signing_bytes())
     }
 }

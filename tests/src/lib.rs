@@ -106,6 +106,23 @@ pub mod http {
         Ok((status, ct, text))
     }
 
+    /// GET `url`; the text body of a 2xx answer (`/metrics`), else `None`.
+    pub fn get_text(url: &str) -> Option<String> {
+        let mut response = agent().get(url).call().ok()?;
+        if !response.status().is_success() {
+            return None;
+        }
+        response.body_mut().read_to_string().ok()
+    }
+
+    /// The value of one sample in a Prometheus text exposition (`name` with its labels, as
+    /// written), if present.
+    pub fn metric(text: &str, name: &str) -> Option<f64> {
+        text.lines()
+            .filter(|l| !l.starts_with('#'))
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+    }
+
     /// POST a JSON body; the status and the JSON answer.
     pub fn post_json(url: &str, body: &str) -> Result<(u16, Value), String> {
         status_and_json(

@@ -14,6 +14,7 @@ mod contributions;
 mod events;
 mod evidence;
 mod members;
+mod metrics;
 mod status;
 mod tx;
 
@@ -98,6 +99,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/params", get(chain::params))
         .route("/members", get(members::members))
         .route("/evidence", get(evidence::evidence))
+        .route("/metrics", get(metrics::metrics))
         .fallback(|| async { ApiError::not_found("no such route (see docs/api.md)") })
         .method_not_allowed_fallback(
             |method: axum::http::Method, uri: axum::http::Uri| async move {

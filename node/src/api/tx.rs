@@ -41,9 +41,13 @@ pub(crate) async fn submit(
     };
     let tx = match parsed {
         Ok(tx) => tx,
-        Err(message) => return ApiError::bad_request(message).into_response(),
+        Err(message) => {
+            api.shared.metrics.submitted("malformed");
+            return ApiError::bad_request(message).into_response();
+        }
     };
     if api.shared.stopping.load(Ordering::Relaxed) {
+        api.shared.metrics.submitted("unavailable");
         return ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",
@@ -57,6 +61,12 @@ pub(crate) async fn submit(
     };
     let bytes = envelope.to_bytes();
     let admitted = lock(&api.shared.mempool).insert(tx);
+    api.shared.metrics.submitted(match &admitted {
+        Ok(Admitted::New(_)) => "accepted",
+        Ok(Admitted::Known(_)) => "known",
+        Err(MempoolError::Full(_)) => "full",
+        Err(MempoolError::Rejected(_)) => "rejected",
+    });
     match admitted {
         Ok(Admitted::New(hash)) => {
             if let Err(e) = api.net.publish(Topic::Transactions, bytes).await {

@@ -120,8 +120,8 @@ impl<P: Clone + Ord + Debug> Host<P> {
             return Validity::Invalid;
         }
         let mut state = store.state().clone();
-        let pool = lock(&self.shared.mempool);
-        let verified = |tx: &pov_protocol::Transaction| pool.contains(&tx.hash());
+        let cache = &self.shared.verified;
+        let verified = |tx: &pov_protocol::Transaction| cache.contains(&tx.hash());
         match state.execute_txs(block.header.height, &block.txs, &verified) {
             Ok(outcome) if outcome.state_root == block.header.state_root => Validity::Valid,
             Ok(_) => {
@@ -155,8 +155,13 @@ impl<P: Clone + Ord + Debug> Host<P> {
                 self.schedule(Timer::StartHeight(next), self.config.block_time_ms);
                 return Ok(());
             }
-            store.commit(block, certificate)?
+            let verified = &self.shared.verified;
+            store.commit_with(block, certificate, &|tx| verified.contains(&tx.hash()))?
         };
+        self.shared.metrics.committed(&receipt, false);
+        self.shared.metrics.height_done(std::time::Duration::from_millis(
+            self.now_ms.saturating_sub(self.height_started_ms),
+        ));
         self.after_commit(block);
         tracing::info!(
             height = receipt.height,
@@ -180,9 +185,9 @@ impl<P: Clone + Ord + Debug> Host<P> {
     /// Mempool re-check and subscriber events after a block is on disk.
     pub(super) fn after_commit(&self, block: &Block) {
         let store = read(&self.shared.store);
-        let dropped = lock(&self.shared.mempool).recheck(store.state());
-        tracing::debug!(dropped, "mempool re-checked");
         let hashes: Vec<Hash> = block.txs.iter().map(Transaction::hash).collect();
+        let dropped = lock(&self.shared.mempool).after_block(store.state(), &hashes);
+        tracing::debug!(dropped, "mempool re-checked");
         // No subscriber is not an error.
         let _ = self.shared.events.send(NodeEvent::Block {
             height: block.header.height,

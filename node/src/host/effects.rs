@@ -79,6 +79,14 @@ impl<P: Clone + Ord + Debug> Host<P> {
                 Effect::Evidence(evidence) => self.on_own_evidence(evidence)?,
             }
         }
+        let now = (self.consensus.height(), self.consensus.round());
+        if now != self.last_round {
+            if now.0 != self.last_round.0 {
+                self.height_started_ms = self.now_ms;
+            }
+            self.last_round = now;
+            self.shared.metrics.round_entered();
+        }
         Ok(())
     }
 }

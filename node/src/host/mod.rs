@@ -203,6 +203,10 @@ pub struct Host<P> {
     gossip_nonce: u64,
     /// The time of the input being handled.
     now_ms: u64,
+    /// The (height, round) the engine was last seen in, and when it entered that height
+    /// (for the round and height metrics).
+    last_round: (u64, u32),
+    height_started_ms: u64,
     /// Outputs of the input being handled.
     out: Vec<Output<P>>,
 }
@@ -232,6 +236,8 @@ impl<P: Clone + Ord + Debug> Host<P> {
             config,
             gossip_nonce: 0,
             now_ms: 0,
+            last_round: (0, 0),
+            height_started_ms: 0,
             out: Vec::new(),
         }
     }
@@ -294,6 +300,11 @@ impl<P: Clone + Ord + Debug> Host<P> {
                 data,
             } => {
                 let verdict = self.on_gossip_tx(&data);
+                self.shared.metrics.gossip_tx(match verdict {
+                    Verdict::Accept => "accepted",
+                    Verdict::Reject => "rejected",
+                    Verdict::Ignore => "ignored",
+                });
                 self.out.push(Output::Verdict(verdict));
             }
             Input::Gossip {

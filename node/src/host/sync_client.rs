@@ -150,11 +150,13 @@ impl<P: Clone + Ord + Debug> Host<P> {
                 if block.header.height != store.height() + 1 {
                     continue;
                 }
-                store.commit(block, certificate)
+                let verified = &self.shared.verified;
+                store.commit_with(block, certificate, &|tx| verified.contains(&tx.hash()))
             };
             match result {
                 Ok(receipt) => {
                     applied += 1;
+                    self.shared.metrics.committed(&receipt, true);
                     self.after_commit(block);
                     tracing::debug!(height = receipt.height, "synced block");
                 }
@@ -169,6 +171,7 @@ impl<P: Clone + Ord + Debug> Host<P> {
                 Err(e) => return Err(NodeError::Storage(e)),
             }
         }
+        self.shared.metrics.sync_target(peer_height);
         let height = read(&self.shared.store).height();
         let behind = peer_height > height;
         self.shared.syncing.store(behind, Ordering::Relaxed);

@@ -1,0 +1,147 @@
+//! The verified-transaction cache: one signature check per transaction per node.
+//!
+//! Checking an ed25519 signature with `verify_strict` is the costliest step of a
+//! transaction's path (about 50 µs). Without a shared record a node would check the same
+//! transaction when the API or gossip admits it, again when a proposal holding it is
+//! checked, again when the decided block is committed, and again on every node that syncs
+//! it. Spec section 7 allows caching a verification by transaction hash (the hash covers
+//! the signature, so a cached hash vouches for exactly those bytes); this cache is that
+//! record, shared by the mempool, proposal checks, commits and sync.
+//!
+//! It holds at most `capacity` hashes and forgets the oldest first: a transaction whose
+//! entry was forgotten is simply checked again, so the bound costs speed, never
+//! correctness. Only successful checks are remembered.
+
+use std::collections::{HashSet, VecDeque};
+use std::sync::Mutex;
+
+use pov_crypto::{Hash, SignatureError};
+use pov_protocol::Transaction;
+
+/// Hashes of transactions whose signature this node checked and found valid.
+#[derive(Debug)]
+pub struct VerifiedTxs {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    set: HashSet<Hash>,
+    order: VecDeque<Hash>,
+    capacity: usize,
+}
+
+impl VerifiedTxs {
+    /// An empty cache remembering up to `capacity` transactions (at least one).
+    pub fn new(capacity: usize) -> VerifiedTxs {
+        VerifiedTxs {
+            inner: Mutex::new(Inner {
+                set: HashSet::new(),
+                order: VecDeque::new(),
+                capacity: capacity.max(1),
+            }),
+        }
+    }
+
+    fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// True when the transaction with this hash was verified (and not forgotten since).
+    pub fn contains(&self, hash: &Hash) -> bool {
+        self.inner().set.contains(hash)
+    }
+
+    /// Checks `tx`'s signature unless the cache vouches for `hash` (the hash of exactly
+    /// these bytes), and remembers a success. The check itself runs outside the lock.
+    pub fn check(&self, tx: &Transaction, hash: Hash) -> Result<(), SignatureError> {
+        if self.contains(&hash) {
+            return Ok(());
+        }
+        tx.verify_signature()?;
+        self.insert(hash);
+        Ok(())
+    }
+
+    /// Records that the transaction with this hash has a valid signature.
+    fn insert(&self, hash: Hash) {
+        let mut inner = self.inner();
+        if !inner.set.insert(hash) {
+            return;
+        }
+        inner.order.push_back(hash);
+        while inner.order.len() > inner.capacity {
+            if let Some(old) = inner.order.pop_front() {
+                inner.set.remove(&old);
+            }
+        }
+    }
+
+    /// Number of remembered transactions.
+    pub fn len(&self) -> usize {
+        self.inner().set.len()
+    }
+
+    /// True when nothing is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pov_crypto::Keypair;
+    use pov_protocol::TxBody;
+
+    fn tx(n: u64) -> Transaction {
+        Transaction::sign(
+            &Keypair::dev(0),
+            "pov-devnet",
+            n,
+            TxBody::Evaluate {
+                contribution: 0,
+                value: 1,
+            },
+        )
+    }
+
+    #[test]
+    fn a_verified_transaction_is_not_checked_again() {
+        let cache = VerifiedTxs::new(10);
+        let t = tx(1);
+        let before = pov_protocol::counters::signature_checks();
+        cache.check(&t, t.hash()).expect("valid");
+        cache.check(&t, t.hash()).expect("cached");
+        // Other tests of this process may check signatures meanwhile: at least one check was
+        // made here, and the second call made none of its own (it found the hash).
+        assert!(pov_protocol::counters::signature_checks() > before);
+        assert!(cache.contains(&t.hash()));
+    }
+
+    #[test]
+    fn a_bad_signature_is_refused_and_not_remembered() {
+        let cache = VerifiedTxs::new(10);
+        let mut t = tx(1);
+        t.signature.0[0] ^= 1;
+        assert!(cache.check(&t, t.hash()).is_err());
+        assert!(!cache.contains(&t.hash()));
+        // A cached hash vouches only for the exact bytes: the forged copy has its own hash.
+        let good = tx(1);
+        cache.check(&good, good.hash()).expect("valid");
+        assert_ne!(good.hash(), t.hash());
+        assert!(cache.check(&t, t.hash()).is_err());
+    }
+
+    #[test]
+    fn the_oldest_entries_are_forgotten_beyond_capacity() {
+        let cache = VerifiedTxs::new(2);
+        let txs: Vec<Transaction> = (1..=3).map(tx).collect();
+        for t in &txs {
+            cache.check(t, t.hash()).expect("valid");
+        }
+        assert_eq!(cache.len(), 2);
+        assert!(!cache.contains(&txs[0].hash()));
+        assert!(cache.contains(&txs[1].hash()) && cache.contains(&txs[2].hash()));
+    }
+}
