@@ -44,7 +44,8 @@ pub struct Global {
     /// config directory + /pov, e.g. ~/.config/pov].
     #[arg(long, global = true, env = "POV_HOME", value_name = "DIR")]
     pub home: Option<PathBuf>,
-    /// The keystore directory [default: `keystore` in the config file, else <home>/keys].
+    /// The keystore directory [default: the config file's keystore setting, else keys/ in
+    /// pov's directory].
     #[arg(long, global = true, env = "POV_KEYSTORE", value_name = "DIR")]
     pub keystore: Option<PathBuf>,
     /// Read key passphrases from the first line of this file instead of the terminal

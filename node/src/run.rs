@@ -113,7 +113,7 @@ fn write_secret(path: &Path, secret: &[u8; 32]) -> Result<(), RunError> {
         .map_err(io(path))
 }
 
-/// Reads a 32-byte secret written by [`write_secret`].
+/// Reads a 32-byte secret written by `write_secret`.
 pub fn read_secret(path: &Path) -> Result<[u8; 32], RunError> {
     let text = std::fs::read_to_string(path).map_err(io(path))?;
     let mut out = [0u8; 32];

@@ -27,7 +27,7 @@
 //!
 //!    Minted amounts earn the contributor's referrer its share. With `R = 0` nothing is
 //!    staked or minted.
-//! 6. `R` moves by exactly the deltas applied (every change goes through [`Change::credit`]).
+//! 6. `R` moves by exactly the deltas applied (every change goes through `Change::credit`).
 //!
 //! A parameter proposal (spec section 11) is evaluated by these same steps, with its
 //! snapshot of the governance table (the median rule on `[0, 1]`, both tables zero), and two

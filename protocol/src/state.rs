@@ -2,7 +2,7 @@
 //!
 //! State changes only through [`State::begin_block`] (what the start of a block does, before
 //! its transactions), [`State::apply`] (a signed transaction) or the rule entry points they
-//! dispatch to. Each of those runs inside a [`Change`]: every balance change goes
+//! dispatch to. Each of those runs inside a `Change`: every balance change goes
 //! through it, so it is checked (never negative, never overflowing), counted into `R` and
 //! the token supply, recorded as an [`Event`], and journaled. If any step of a transaction
 //! fails, the journal is rolled back and the state is exactly as before.
