@@ -103,6 +103,8 @@ mod config;
 mod error;
 mod events;
 mod evidence;
+#[cfg(pov_lint_canary)]
+mod lint_canary;
 mod state_machine;
 mod types;
 mod value;

@@ -2,7 +2,6 @@
 //! a deterministic discrete-event network simulation.
 
 mod fuzz;
-mod prng;
 mod rules;
 mod scenarios;
 mod sim;

@@ -27,12 +27,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use pov_crypto::{Address, Hash, Keypair, SignatureError};
 
-use super::prng::SplitMix64;
 use super::{keys, set_with_powers, test_config};
 use crate::{
     Certificate, CommitSig, Consensus, Effect, Evidence, Input, Message, NilOrVal, SignedProposal,
     SignedVote, Timeout, ValidatorSet, VoteKind,
 };
+use pov_protocol::test_utils::SplitMix64;
 
 /// What to simulate. Partitions and crashes are drawn from the seed inside the chaos window.
 #[derive(Clone, Debug)]
