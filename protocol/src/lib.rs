@@ -24,6 +24,8 @@ pub mod events;
 mod execute;
 pub mod genesis;
 pub mod governance;
+#[cfg(pov_lint_canary)]
+mod lint_canary;
 pub mod merkle;
 pub mod params;
 pub mod state;
