@@ -43,7 +43,7 @@ pub enum RunError {
         message: String,
     },
     /// A file could not be written or read.
-    #[error("{path}: {source}")]
+    #[error("cannot read or write {path}")]
     Io {
         /// The file or directory.
         path: PathBuf,
@@ -69,17 +69,17 @@ pub enum RunError {
         /// The hash of the genesis given.
         given: pov_crypto::Hash,
     },
-    /// The store could not be opened.
-    #[error("storage: {0}")]
+    /// The store could not be opened (its message names the database and says what to do).
+    #[error(transparent)]
     Store(#[from] pov_storage::StoreError),
     /// The consensus log could not be opened.
     #[error(transparent)]
     Wal(#[from] WalError),
-    /// The network could not start.
-    #[error("network: {0}")]
-    Network(String),
+    /// The network could not start (the message says which part and why).
+    #[error(transparent)]
+    Network(#[from] crate::network::NetworkError),
     /// The API address could not be bound.
-    #[error("cannot serve the API on {addr}: {source} (choose another address with --api-addr)")]
+    #[error("cannot serve the API on {addr} (choose another address with --api-addr)")]
     ApiBind {
         /// The address.
         addr: SocketAddr,
@@ -326,8 +326,7 @@ pub async fn run(
         keypair,
         max_message_bytes: MAX_MESSAGE_BYTES,
     };
-    let (net, net_rx) =
-        crate::network::spawn(network_config).map_err(|e| RunError::Network(e.to_string()))?;
+    let (net, net_rx) = crate::network::spawn(network_config).map_err(RunError::Network)?;
     tracing::info!(peer_id = %net.local_peer_id(), listen = ?net.listen_addrs().await, "p2p started");
 
     let shared = Arc::new(Shared::new(
@@ -386,7 +385,10 @@ pub async fn run(
         Ok(())
     };
     if let Err(e) = &result {
-        tracing::error!(error = %e, "event loop failed; stopping the node");
+        tracing::error!(
+            error = e as &dyn std::error::Error,
+            "event loop failed; stopping the node"
+        );
     }
     shared
         .stopping
@@ -397,7 +399,10 @@ pub async fn run(
     // Open event streams would hold a graceful shutdown forever: give them a moment.
     let mut api = api;
     match tokio::time::timeout(std::time::Duration::from_secs(3), &mut api).await {
-        Ok(Ok(Err(e))) => tracing::warn!(error = %e, "API server stopped with an error"),
+        Ok(Ok(Err(e))) => tracing::warn!(
+            error = &e as &dyn std::error::Error,
+            "API server stopped with an error"
+        ),
         Ok(_) => {}
         Err(_) => api.abort(),
     }

@@ -120,7 +120,11 @@ impl Service {
                 }
                 Output::Publish { topic, data } => {
                     if let Err(e) = self.net.publish(topic, data).await {
-                        tracing::debug!(error = %e, ?topic, "gossip not sent");
+                        tracing::debug!(
+                            error = &e as &dyn std::error::Error,
+                            ?topic,
+                            "gossip not sent"
+                        );
                     }
                 }
                 Output::Request { peer, request } => {
@@ -130,7 +134,11 @@ impl Service {
                         let response = match net.request(peer, request.to_bytes()).await {
                             Ok(bytes) => SyncResponse::from_bytes(&bytes).ok(),
                             Err(e) => {
-                                tracing::debug!(%peer, error = %e, "sync request failed");
+                                tracing::debug!(
+                                    %peer,
+                                    error = &e as &dyn std::error::Error,
+                                    "sync request failed"
+                                );
                                 None
                             }
                         };

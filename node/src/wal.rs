@@ -64,7 +64,7 @@ impl ConsensusLog for MemoryLog {
 #[derive(Debug, Error)]
 pub enum WalError {
     /// Reading or writing the file failed.
-    #[error("consensus log {path}: {source}")]
+    #[error("cannot read or write the consensus log {path}")]
     Io {
         /// The log file.
         path: PathBuf,

@@ -19,7 +19,7 @@ pub enum TxError {
         got: String,
     },
     /// The signature does not verify.
-    #[error("bad signature: {0}")]
+    #[error(transparent)]
     Signature(#[from] SignatureError),
     /// The nonce is not the sender's next one.
     #[error("wrong nonce: expected {expected}, got {got}")]
@@ -144,7 +144,7 @@ pub enum TxError {
         height: u64,
     },
     /// An arithmetic step overflowed.
-    #[error("arithmetic: {0}")]
+    #[error(transparent)]
     Arithmetic(#[from] AmountError),
 }
 

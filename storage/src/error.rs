@@ -32,20 +32,24 @@ pub enum StoreError {
         what: String,
     },
     /// Another process (usually another `povd`) has the database open.
-    #[error("the chain database at {} is in use by another process ({message}); stop the other node first, only one may open a data directory", .path.display())]
+    #[error("the chain database at {} is in use by another process: stop the other node first, only one may open a data directory", .path.display())]
     Locked {
         /// The lock file.
         path: PathBuf,
-        /// The engine's message.
-        message: String,
+        /// What the operating system said, if the engine passed it on.
+        #[source]
+        source: Option<std::io::Error>,
     },
     /// Reading or writing the disk failed (permissions, full disk, I/O error).
     #[error("cannot read or write the chain database at {} ({message}); check the disk, free space and permissions, then restart", .path.display())]
     Io {
         /// The file or directory concerned.
         path: PathBuf,
-        /// The underlying message.
+        /// What was being done (and what went wrong, when there is no `source`).
         message: String,
+        /// What the operating system said.
+        #[source]
+        source: Option<std::io::Error>,
     },
     /// The database belongs to another chain.
     #[error("the chain database at {} was created for genesis {stored}, but this genesis is {expected}: point the node at the data directory of this chain, or at an empty one", .path.display())]
@@ -115,6 +119,18 @@ impl StoreError {
         }
     }
 
+    /// This error and its causes on one line, for a log field or a remembered reason.
+    pub(crate) fn with_causes(&self) -> String {
+        let mut text = self.to_string();
+        let mut cause = std::error::Error::source(self);
+        while let Some(c) = cause {
+            text.push_str(": ");
+            text.push_str(&c.to_string());
+            cause = c.source();
+        }
+        text
+    }
+
     /// True for errors that mean the data on disk is damaged.
     pub fn is_corruption(&self) -> bool {
         matches!(self, StoreError::Corrupt { .. })
@@ -130,11 +146,12 @@ impl From<EngineError> for StoreError {
             },
             EngineErrorKind::Locked => StoreError::Locked {
                 path: e.path,
-                message: e.message,
+                source: e.source,
             },
             EngineErrorKind::Io => StoreError::Io {
                 path: e.path,
                 message: e.message,
+                source: e.source,
             },
             EngineErrorKind::Other => StoreError::Engine {
                 path: e.path,

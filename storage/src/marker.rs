@@ -56,7 +56,8 @@ impl Marker {
             Err(e) => {
                 return Err(StoreError::Io {
                     path: self.path.clone(),
-                    message: e.to_string(),
+                    message: "cannot read the final-head marker".to_string(),
+                    source: Some(e),
                 })
             }
         };
@@ -84,7 +85,8 @@ impl Marker {
         let tmp = self.path.with_extension("tmp");
         let io = |e: std::io::Error| StoreError::Io {
             path: self.path.clone(),
-            message: format!("cannot write the final-head marker: {e}"),
+            message: "cannot write the final-head marker".to_string(),
+            source: Some(e),
         };
         let mut f = fs::File::create(&tmp).map_err(io)?;
         writeln!(f, "{} {} {}", head.height, head.hash, head.state_root).map_err(io)?;

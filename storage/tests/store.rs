@@ -551,7 +551,8 @@ impl Engine for FailingFlush {
             return Err(pov_storage::engine::EngineError {
                 kind: pov_storage::engine::EngineErrorKind::Io,
                 path: "<failing>".into(),
-                message: "disk on fire".into(),
+                message: "flushing".into(),
+                source: Some(std::io::Error::other("disk on fire")),
             });
         }
         Ok(())
@@ -575,7 +576,12 @@ fn a_failed_flush_is_not_reported_final_and_stops_further_commits() {
     let workload = Workload::dev(4);
     let err = commit_next(&mut store, &workload, 5, &|_| false).expect_err("flush fails");
     assert!(matches!(err, StoreError::Io { .. }), "{err}");
-    assert!(err.to_string().contains("disk on fire"), "{err}");
+    assert!(err.to_string().contains("flushing"), "{err}");
+    // The OS error is the cause, printed once by whoever prints the chain, not repeated in
+    // the message.
+    assert!(!err.to_string().contains("disk on fire"), "{err}");
+    let cause = std::error::Error::source(&err).map(ToString::to_string);
+    assert_eq!(cause.as_deref(), Some("disk on fire"));
     assert_eq!(
         store.height(),
         2,
@@ -584,4 +590,8 @@ fn a_failed_flush_is_not_reported_final_and_stops_further_commits() {
     fail.store(false, std::sync::atomic::Ordering::SeqCst);
     let err = commit_next(&mut store, &workload, 5, &|_| false).expect_err("poisoned");
     assert!(matches!(err, StoreError::Poisoned(_)), "{err}");
+    assert!(
+        err.to_string().contains("disk on fire"),
+        "says what failed: {err}"
+    );
 }

@@ -70,7 +70,10 @@ pub(crate) async fn submit(
     match admitted {
         Ok(Admitted::New(hash)) => {
             if let Err(e) = api.net.publish(Topic::Transactions, bytes).await {
-                tracing::debug!(error = %e, "transaction gossip not sent");
+                tracing::debug!(
+                    error = &e as &dyn std::error::Error,
+                    "transaction gossip not sent"
+                );
             }
             (
                 StatusCode::ACCEPTED,

@@ -116,7 +116,10 @@ impl<P: Clone + Ord + Debug> Host<P> {
                     if hash == p.value && h == p.height {
                         // The block of a decision we were waiting for.
                         if let Err(e) = self.commit(block, &certificate) {
-                            tracing::error!(error = %e, "cannot commit the awaited block");
+                            tracing::error!(
+                                error = &e as &dyn std::error::Error,
+                                "cannot commit the awaited block"
+                            );
                         }
                         return Ok((Verdict::Accept, Vec::new()));
                     }

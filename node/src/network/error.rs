@@ -22,13 +22,14 @@ pub enum NetworkError {
     #[error("network setup failed: {0}")]
     Setup(String),
     /// The node could not listen on one of its configured addresses (port taken, bad address).
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}")]
     Listen {
         /// The configured address that failed.
         addr: Multiaddr,
-        /// What the transport said.
+        /// What the transport said (libp2p's own wrapper prints nothing for an I/O error, so
+        /// it is unwrapped: see `listen_error`).
         #[source]
-        source: TransportError<std::io::Error>,
+        source: std::io::Error,
     },
     /// Another process (often another `povd`) already listens on this address.
     #[error(
@@ -49,14 +50,34 @@ pub enum NetworkError {
     },
     /// Gossipsub refused to publish (e.g. all peer queues full, signing failed). Having no
     /// peers yet is not reported as an error: see [`super::NetworkHandle::publish`].
-    #[error("publish failed: {0}")]
+    #[error("gossipsub refused to publish")]
     Publish(#[from] PublishError),
     /// A sync request failed: the peer was unreachable, timed out, closed the connection, or
     /// does not speak our chain's sync protocol.
-    #[error("request failed: {0}")]
+    #[error("sync request failed")]
     Request(#[from] OutboundFailure),
     /// The event loop has stopped (after [`super::NetworkHandle::shutdown`] or a fatal
     /// error), so the operation could not be carried out.
     #[error("the network has shut down")]
     Shutdown,
+}
+
+/// The I/O error inside a transport's refusal to listen on `addr`: libp2p's
+/// `TransportError` displays nothing for an I/O error, so keeping it as the cause would print
+/// an empty reason.
+pub(crate) fn listen_error(
+    addr: &Multiaddr,
+    error: TransportError<std::io::Error>,
+) -> NetworkError {
+    let source = match error {
+        TransportError::Other(e) => e,
+        TransportError::MultiaddrNotSupported(_) => std::io::Error::new(
+            std::io::ErrorKind::Unsupported,
+            "no transport of this node supports this address (use /ip4/.../tcp/PORT or /ip6/.../tcp/PORT)",
+        ),
+    };
+    NetworkError::Listen {
+        addr: addr.clone(),
+        source,
+    }
 }

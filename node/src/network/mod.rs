@@ -110,10 +110,7 @@ pub fn spawn(
     for addr in &config.listen {
         let listener = swarm
             .listen_on(addr.clone())
-            .map_err(|source| NetworkError::Listen {
-                addr: addr.clone(),
-                source,
-            })?;
+            .map_err(|error| error::listen_error(addr, error))?;
         pending_listeners.insert(listener);
     }
 

@@ -7,7 +7,7 @@
 
 use std::net::{IpAddr, SocketAddr, TcpListener};
 
-use libp2p::{multiaddr::Protocol, Multiaddr, TransportError};
+use libp2p::{multiaddr::Protocol, Multiaddr};
 
 use super::error::NetworkError;
 
@@ -34,7 +34,7 @@ pub(crate) fn ensure_free(addr: &Multiaddr) -> Result<(), NetworkError> {
         }
         Err(e) => Err(NetworkError::Listen {
             addr: addr.clone(),
-            source: TransportError::Other(e),
+            source: e,
         }),
     }
 }

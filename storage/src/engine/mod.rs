@@ -175,14 +175,17 @@ pub enum EngineErrorKind {
 }
 
 /// An engine failure, with the file or directory it concerns.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct EngineError {
     /// The class of failure.
     pub kind: EngineErrorKind,
     /// The file or directory concerned.
     pub path: PathBuf,
-    /// The engine's own message.
+    /// What the engine was doing and, unless `source` says it, what went wrong.
     pub message: String,
+    /// The operating system's error, when a file operation failed: kept as the cause (not
+    /// copied into `message`) so that it is printed once, by whoever prints the chain.
+    pub source: Option<std::io::Error>,
 }
 
 impl fmt::Display for EngineError {
@@ -191,7 +194,13 @@ impl fmt::Display for EngineError {
     }
 }
 
-impl std::error::Error for EngineError {}
+impl std::error::Error for EngineError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_ref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
 
 /// The storage interface of the store: ordered trees, atomic batches, explicit flushes.
 ///

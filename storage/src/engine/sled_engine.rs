@@ -67,6 +67,7 @@ fn guarded<T>(
                 kind: EngineErrorKind::Corrupt,
                 path: dir.join("db"),
                 message: format!("sled failed while {what} (internal assertion: {message})"),
+                source: None,
             })
         }
     }
@@ -88,19 +89,27 @@ fn map_error(dir: &Path, what: &str, err: sled::Error) -> EngineError {
 
         _ => (EngineErrorKind::Other, dir.to_path_buf()),
     };
-    let message = match &err {
-        sled::Error::Corruption { at: None, .. } => {
-            format!("sled failed while {what}: its `conf` or `db` file holds damaged data")
+    let (message, source) = match err {
+        sled::Error::Corruption { at: None, .. } => (
+            format!("sled failed while {what}: its `conf` or `db` file holds damaged data"),
+            None,
+        ),
+        sled::Error::Corruption { at: Some(at), .. } => (
+            format!("sled failed while {what}: damaged data in `db` at {at:?}"),
+            None,
+        ),
+        // A failed file operation is kept as the cause; the store words its advice by kind
+        // (a truncated file is damage, whatever the OS said).
+        sled::Error::Io(io) if kind != EngineErrorKind::Corrupt => {
+            (format!("sled failed while {what}"), Some(io))
         }
-        sled::Error::Corruption { at: Some(at), .. } => {
-            format!("sled failed while {what}: damaged data in `db` at {at:?}")
-        }
-        _ => format!("sled failed while {what}: {err}"),
+        err => (format!("sled failed while {what}: {err}"), None),
     };
     EngineError {
         kind,
         path,
         message,
+        source,
     }
 }
 
@@ -110,7 +119,8 @@ impl SledEngine {
         std::fs::create_dir_all(dir).map_err(|e| EngineError {
             kind: EngineErrorKind::Io,
             path: dir.to_path_buf(),
-            message: format!("cannot create the data directory: {e}"),
+            message: "cannot create the data directory".to_string(),
+            source: Some(e),
         })?;
         let config = sled::Config::new()
             .path(dir)

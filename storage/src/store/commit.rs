@@ -140,8 +140,11 @@ impl Store {
     }
 
     fn poison(&mut self, error: StoreError) -> StoreError {
-        tracing::error!(%error, "writing a block failed; the store refuses writes until reopened");
-        self.poisoned = Some(error.to_string());
+        tracing::error!(
+            error = &error as &dyn std::error::Error,
+            "writing a block failed; the store refuses writes until reopened"
+        );
+        self.poisoned = Some(error.with_causes());
         error
     }
 

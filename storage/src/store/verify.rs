@@ -61,7 +61,7 @@ fn verify_engine(
     };
     let stored_state_root = state_io::load(engine)
         .map(|(state, _)| state.state_root())
-        .map_err(|e| e.to_string());
+        .map_err(|e| e.with_causes());
     let (_, replay) = replay::replay(engine, genesis, head.map_or(0, |h| h.height), options)?;
     Ok(Verification {
         head,
@@ -84,6 +84,7 @@ pub fn verify_dir(
         return Err(StoreError::Io {
             path: engine_dir,
             message: "no chain database here".to_string(),
+            source: None,
         });
     }
     let engine = SledEngine::open(&engine_dir, &SledOptions::default())?;

@@ -326,7 +326,7 @@ fn route(method: &str, target: &str, body: &[u8], chain: &Mutex<Chain>) -> (u16,
                 Err(e) => return error(400, "bad_request", format!("malformed transaction: {e}")),
             };
             if let Err(e) = tx.verify_signature() {
-                return error(422, "tx_rejected", format!("bad signature: {e}"));
+                return error(422, "tx_rejected", e.to_string());
             }
             let mut scratch = chain.state.clone();
             for p in &chain.pending {
