@@ -303,7 +303,9 @@ mod tests {
             }
             let included: Vec<Transaction> = block.iter().map(|i| txs[*i].clone()).collect();
             let mut finalized = state.clone();
-            finalized.execute_txs(1, &included, &|_| true).expect("block");
+            finalized
+                .execute_txs(1, &included, &|_| true)
+                .expect("block");
             let mut reference = pool.clone();
             reference.recheck(&finalized);
             let hashes: Vec<Hash> = included.iter().map(Transaction::hash).collect();

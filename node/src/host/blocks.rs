@@ -159,9 +159,11 @@ impl<P: Clone + Ord + Debug> Host<P> {
             store.commit_with(block, certificate, &|tx| verified.contains(&tx.hash()))?
         };
         self.shared.metrics.committed(&receipt, false);
-        self.shared.metrics.height_done(std::time::Duration::from_millis(
-            self.now_ms.saturating_sub(self.height_started_ms),
-        ));
+        self.shared
+            .metrics
+            .height_done(std::time::Duration::from_millis(
+                self.now_ms.saturating_sub(self.height_started_ms),
+            ));
         self.after_commit(block);
         tracing::info!(
             height = receipt.height,
