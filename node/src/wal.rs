@@ -11,7 +11,6 @@
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
 use thiserror::Error;
 
@@ -21,7 +20,7 @@ use crate::wire::ConsensusMessage;
 ///
 /// Synchronous on purpose: `append` returns only once the record is durable, and the host
 /// sends nothing until it has returned. The daemon uses the file [`Wal`]; simulations use a
-/// [`MemoryLog`] that survives a simulated crash.
+/// `MemoryLog` (feature `test-utils`) that survives a simulated crash.
 pub trait ConsensusLog: Send {
     /// Appends a record; durable when this returns.
     fn append(&mut self, message: &ConsensusMessage) -> Result<(), WalError>;
@@ -30,12 +29,15 @@ pub trait ConsensusLog: Send {
 }
 
 /// A consensus log in memory, shared between clones: a simulated node that "crashes" drops
-/// its host but keeps a clone of its log, and the restarted host reads it back.
+/// its host but keeps a clone of its log, and the restarted host reads it back. For tests
+/// and simulations only (feature `test-utils`).
+#[cfg(any(test, feature = "test-utils"))]
 #[derive(Debug, Clone, Default)]
 pub struct MemoryLog {
-    records: Arc<Mutex<Vec<ConsensusMessage>>>,
+    records: std::sync::Arc<std::sync::Mutex<Vec<ConsensusMessage>>>,
 }
 
+#[cfg(any(test, feature = "test-utils"))]
 impl MemoryLog {
     /// An empty log.
     pub fn new() -> MemoryLog {
@@ -48,6 +50,7 @@ impl MemoryLog {
     }
 }
 
+#[cfg(any(test, feature = "test-utils"))]
 impl ConsensusLog for MemoryLog {
     fn append(&mut self, message: &ConsensusMessage) -> Result<(), WalError> {
         crate::shared::lock(&self.records).push(message.clone());
