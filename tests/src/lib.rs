@@ -4,6 +4,12 @@
 //! `pov-cli` packages (both have integration tests, so cargo builds their binaries before
 //! any test runs); they sit next to this test's own executable's `deps/` directory.
 
+pub mod clock;
+pub mod cluster;
+pub mod impair;
+pub mod load;
+pub mod netns;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
