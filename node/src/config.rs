@@ -46,6 +46,20 @@ pub struct P2pConfig {
     /// for a fixed topology, such as a validator that must talk to its own sentries alone.
     #[serde(default = "yes")]
     pub discovery: bool,
+    /// Most established peer connections, inbound and outbound (bootnodes do not count).
+    pub max_connections: u32,
+    /// Most connections, handshaking or established, from one remote IP address
+    /// (loopback exempt: a local devnet runs every node on one machine).
+    pub max_connections_per_ip: u32,
+    /// Most established connections to one peer.
+    pub max_connections_per_peer: u32,
+    /// Most inbound connections still in their handshake.
+    pub max_pending_incoming: u32,
+    /// Most outbound dials in progress.
+    pub max_pending_outgoing: u32,
+    /// Seconds after which a connection with nothing to do is closed (gossip mesh peers
+    /// always have something to do).
+    pub idle_timeout_secs: u64,
 }
 
 fn yes() -> bool {
@@ -54,12 +68,57 @@ fn yes() -> bool {
 
 impl Default for P2pConfig {
     fn default() -> Self {
+        let limits = crate::network::Limits::default();
         P2pConfig {
             listen: vec!["/ip4/0.0.0.0/tcp/26656".into()],
             bootnodes: Vec::new(),
             mdns: false,
             discovery: true,
+            max_connections: limits.max_connections,
+            max_connections_per_ip: limits.max_connections_per_ip,
+            max_connections_per_peer: limits.max_connections_per_peer,
+            max_pending_incoming: limits.max_pending_incoming,
+            max_pending_outgoing: limits.max_pending_outgoing,
+            idle_timeout_secs: limits.idle_timeout.as_secs(),
         }
+    }
+}
+
+impl P2pConfig {
+    /// The connection limits, or the name of the first one that is 0 (a node that may hold
+    /// no connection, or none from any address, cannot work).
+    pub fn limits(&self) -> Result<crate::network::Limits, &'static str> {
+        let checks = [
+            ("p2p.max_connections", u64::from(self.max_connections)),
+            (
+                "p2p.max_connections_per_ip",
+                u64::from(self.max_connections_per_ip),
+            ),
+            (
+                "p2p.max_connections_per_peer",
+                u64::from(self.max_connections_per_peer),
+            ),
+            (
+                "p2p.max_pending_incoming",
+                u64::from(self.max_pending_incoming),
+            ),
+            (
+                "p2p.max_pending_outgoing",
+                u64::from(self.max_pending_outgoing),
+            ),
+            ("p2p.idle_timeout_secs", self.idle_timeout_secs),
+        ];
+        if let Some((name, _)) = checks.iter().find(|(_, value)| *value == 0) {
+            return Err(name);
+        }
+        Ok(crate::network::Limits {
+            max_connections: self.max_connections,
+            max_connections_per_ip: self.max_connections_per_ip,
+            max_connections_per_peer: self.max_connections_per_peer,
+            max_pending_incoming: self.max_pending_incoming,
+            max_pending_outgoing: self.max_pending_outgoing,
+            idle_timeout: std::time::Duration::from_secs(self.idle_timeout_secs),
+        })
     }
 }
 

@@ -287,6 +287,12 @@ pub async fn run(
                 .collect()
         };
     let listen = parse_addrs("p2p.listen", &config.p2p.listen)?;
+    let limits = config.p2p.limits().map_err(|name| {
+        RunError::Config(ConfigError::Parse {
+            path: home.config(),
+            message: format!("{name} must be at least 1"),
+        })
+    })?;
     let mut bootnodes = parse_addrs("p2p.bootnodes", &config.p2p.bootnodes)?;
     let configured = bootnodes.len();
     for addr in validator_addrs(&genesis, validator.as_ref().map(Keypair::address)) {
@@ -325,6 +331,7 @@ pub async fn run(
         genesis_hash: genesis_hash.0,
         keypair,
         max_message_bytes: MAX_MESSAGE_BYTES,
+        limits,
     };
     let (net, net_rx) = crate::network::spawn(network_config).map_err(RunError::Network)?;
     tracing::info!(peer_id = %net.local_peer_id(), listen = ?net.listen_addrs().await, "p2p started");

@@ -4,7 +4,7 @@ use std::iter;
 
 use libp2p::{
     allow_block_list::{self, BlockedPeers},
-    identify,
+    connection_limits, identify,
     identity::Keypair,
     kad::{self, store::MemoryStore},
     mdns, ping, request_response,
@@ -17,12 +17,19 @@ use super::{
     discovery,
     error::NetworkError,
     gossip::{self, Gossipsub},
+    limits::{Limits, PerIp},
     topic::Names,
 };
 
-/// All protocols of a node. Field order is the order in which the swarm polls them.
+/// All protocols of a node. Field order is the order in which the swarm polls them, and
+/// asks them whether to accept a connection: the limits come first, so that a connection
+/// they refuse costs the others nothing.
 #[derive(NetworkBehaviour)]
 pub(crate) struct Behaviour {
+    /// Refuses connections beyond the total, per-peer and pending limits.
+    pub(crate) limits: connection_limits::Behaviour,
+    /// Refuses inbound connections beyond the per-IP limit.
+    pub(crate) per_ip: PerIp,
     /// Refuses and closes connections to peers of another chain and to banned peers.
     pub(crate) blocked: allow_block_list::Behaviour<BlockedPeers>,
     /// Exchanges the genesis-scoped protocol version and listen addresses.
@@ -48,6 +55,7 @@ impl Behaviour {
         max_message_bytes: usize,
         enable_mdns: bool,
         enable_discovery: bool,
+        limits: &Limits,
     ) -> Result<Self, NetworkError> {
         let local_peer_id = keypair.public().to_peer_id();
 
@@ -74,6 +82,8 @@ impl Behaviour {
         };
 
         Ok(Self {
+            limits: connection_limits::Behaviour::new(limits.libp2p()),
+            per_ip: PerIp::new(limits.max_connections_per_ip),
             blocked: allow_block_list::Behaviour::default(),
             identify,
             ping: ping::Behaviour::default(),

@@ -39,6 +39,8 @@ pub struct NetworkConfig {
     /// transactions, so the node passes a few MiB here; peers must agree on it, as a peer
     /// rejects anything larger than its own limit.
     pub max_message_bytes: usize,
+    /// Connection limits and the idle timeout.
+    pub limits: super::Limits,
 }
 
 /// How long [`super::NetworkHandle::request`] waits for a sync response before failing. Long

@@ -450,8 +450,14 @@ impl EventLoop {
                 debug!(peer = ?peer_id, %error, "dial failed");
                 self.bootnode_dial_failed(connection_id, &error, now);
             }
-            SwarmEvent::IncomingConnectionError { error, .. } => {
-                debug!(%error, "inbound connection failed");
+            SwarmEvent::IncomingConnectionError {
+                error,
+                send_back_addr,
+                ..
+            } => {
+                // Refusals by the connection limits land here too: debug, not warn, since an
+                // attacker decides how many there are.
+                debug!(%error, from = %send_back_addr, "inbound connection failed or refused");
             }
             other => trace!(?other, "swarm event"),
         }
@@ -471,6 +477,8 @@ impl EventLoop {
     fn on_behaviour_event(&mut self, event: BehaviourEvent) {
         match event {
             BehaviourEvent::Blocked(never) => match never {},
+            BehaviourEvent::Limits(never) => match never {},
+            BehaviourEvent::PerIp(never) => match never {},
             BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. }) => {
                 self.on_identified(
                     peer_id,
@@ -492,7 +500,7 @@ impl EventLoop {
                 // Every pov node speaks ping; a peer that does not is not worth a disconnect.
                 Err(ping::Failure::Unsupported) => debug!(%peer, "peer does not support ping"),
                 Err(error) => {
-                    // Idle connections are kept forever, so a dead one must be closed here.
+                    // A dead mesh connection is kept alive by gossipsub: close it here.
                     info!(%peer, %error, "ping failed; closing the connection");
                     self.swarm.close_connection(connection);
                 }

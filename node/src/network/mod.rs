@@ -9,8 +9,7 @@
 //! - TCP, secured by noise, multiplexed by yamux.
 //! - identify, whose protocol version carries the genesis hash: a peer of another chain is
 //!   disconnected and refused for the life of the process (logged at warn).
-//! - ping, closing connections that stop answering (idle connections are otherwise kept
-//!   forever, so a quiet devnet stays connected).
+//! - ping, closing connections that stop answering.
 //! - gossipsub on `/pov/<16 hex of genesis>/{tx,consensus}/1`, message id = blake3 of the
 //!   payload, nothing forwarded before the node's verdict, and peer scoring that disconnects
 //!   and bans peers relaying rejected messages (settings explained in `gossip.rs`).
@@ -19,6 +18,8 @@
 //!   dialled at start and re-dialled with backoff; mDNS discovery if enabled.
 //! - Kademlia on `/pov/<16 hex of genesis>/kad/1` for peer discovery, its routing table
 //!   holding only peers that passed the chain check (`discovery.rs`).
+//! - connection limits (total, per IP, per peer, handshaking) and an idle timeout
+//!   (`limits.rs`).
 
 mod behaviour;
 mod bootnodes;
@@ -30,6 +31,7 @@ mod event;
 mod event_loop;
 mod gossip;
 mod handle;
+mod limits;
 mod port_check;
 mod topic;
 
@@ -38,7 +40,7 @@ mod discovery_tests;
 #[cfg(test)]
 mod tests;
 
-use std::{collections::HashSet, time::Duration, time::Instant};
+use std::{collections::HashSet, time::Instant};
 
 use libp2p::{noise, tcp, yamux, SwarmBuilder};
 use tokio::sync::mpsc;
@@ -51,6 +53,7 @@ pub use handle::NetworkHandle;
 /// Re-exported so the node can build and store a [`NetworkConfig`] keypair, name peers and
 /// messages, and parse addresses without depending on libp2p paths.
 pub use libp2p::{gossipsub::MessageId, identity::Keypair, Multiaddr, PeerId};
+pub use limits::Limits;
 pub use topic::{Topic, Verdict};
 
 use behaviour::Behaviour;
@@ -89,6 +92,7 @@ pub fn spawn(
         config.max_message_bytes,
         config.mdns,
         config.discovery,
+        &config.limits,
     )?;
     let mut swarm = SwarmBuilder::with_existing_identity(config.keypair.clone())
         .with_tokio()
@@ -100,10 +104,10 @@ pub fn spawn(
         .map_err(|e| NetworkError::Setup(format!("noise: {e}")))?
         .with_behaviour(|_| behaviour)
         .map_err(|e| NetworkError::Setup(format!("behaviour: {e}")))?
-        // Keep connections however long they are idle: a devnet with no traffic must stay
-        // connected, and gossipsub only keeps its mesh peers alive. Dead connections are
-        // closed on ping failure instead. (libp2p clamps this to what `Instant` can hold.)
-        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(u64::MAX)))
+        // Gossipsub keeps its mesh peers alive (consensus traffic never stops); any other
+        // connection that stays idle this long is closed, so idle connections cannot pile up.
+        // Dead connections are closed sooner, on ping failure.
+        .with_swarm_config(|c| c.with_idle_connection_timeout(config.limits.idle_timeout))
         .build();
 
     let mut pending_listeners = HashSet::new();
@@ -116,6 +120,8 @@ pub fn spawn(
 
     let bootnodes = Bootnodes::new(&config.bootnodes, Instant::now());
     for (peer, addr) in bootnodes.known_addresses() {
+        // The operator named these peers: they keep their slots whatever the limits.
+        swarm.behaviour_mut().limits.bypass_peer_id(&peer);
         swarm.add_peer_address(peer, addr);
     }
 

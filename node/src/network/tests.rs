@@ -33,6 +33,7 @@ pub(super) fn config(genesis: [u8; 32], bootnodes: Vec<Multiaddr>) -> NetworkCon
         genesis_hash: genesis,
         keypair: Keypair::generate_ed25519(),
         max_message_bytes: MAX_MESSAGE_BYTES,
+        limits: crate::network::Limits::default(),
     }
 }
 

@@ -1,0 +1,162 @@
+//! Attack tests: four honest `povd` validators in their own network namespaces, under a
+//! steady load, and one or two hostile hosts running `pov-attack` (this crate's own small
+//! attacker, not a modified node) against validator 0. The honest nodes must keep
+//! finalizing, stay within their limits (file handles, memory), and end agreeing on every
+//! block, state root and reported-final transaction.
+//!
+//! The tests need root (network namespaces); elsewhere each one prints why it is skipped.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use pov_tests::cluster::{Cluster, Options, P2P_PORT};
+use pov_tests::load::Load;
+
+const SENDERS: [u32; 4] = [0, 1, 2, 3];
+const LIMIT: Duration = Duration::from_secs(90);
+
+/// Starts `pov-attack ARGS` on host `host`; its output is read with [`finish_attack`].
+fn attack(cluster: &Cluster, host: usize, args: &[&str]) -> Child {
+    cluster
+        .lab
+        .command(host, &pov_tests::binary("pov-attack"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("pov-attack starts")
+}
+
+/// Waits for an attacker and returns its report line.
+fn finish_attack(child: Child) -> String {
+    let out = child.wait_with_output().expect("pov-attack ran");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "pov-attack failed: {text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text.trim().to_string()
+}
+
+/// The number after `label` in an attacker's report line.
+fn count(report: &str, label: &str) -> u64 {
+    report
+        .split(label)
+        .nth(1)
+        .and_then(|rest| {
+            rest.split(|c: char| !c.is_ascii_digit())
+                .find(|s| !s.is_empty())
+        })
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no {label:?} in {report:?}"))
+}
+
+/// Open file handles of a process.
+fn open_files(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+/// Peak resident memory of a process, in MiB.
+fn peak_rss_mib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kib| kib.parse::<u64>().ok())
+        })
+        .map(|kib| kib / 1024)
+        .unwrap_or(0)
+}
+
+fn genesis_hex(cluster: &Cluster) -> String {
+    cluster.node(0).get("/status").expect("status")["genesis_hash"]
+        .as_str()
+        .expect("genesis_hash")
+        .to_string()
+}
+
+#[test]
+fn a_validator_keeps_finalizing_while_one_peer_holds_5000_connections_and_another_floods_sync() {
+    let options = Options {
+        extra_hosts: 3,
+        ..Options::validators(4)
+    };
+    let cluster = match Cluster::start(&options) {
+        Ok(cluster) => cluster,
+        Err(why) => {
+            eprintln!("SKIPPED: {why}");
+            return;
+        }
+    };
+    let all = [0, 1, 2, 3];
+    cluster.wait_height(&all, 2, LIMIT);
+    let load = Load::start(&cluster.apis(), &SENDERS);
+    load.wait_finals(10, LIMIT);
+    let genesis = genesis_hex(&cluster);
+    let target_ip = cluster.lab.ip(0);
+    let tcp_target = format!("{target_ip}:{P2P_PORT}");
+    let p2p_target = format!("/ip4/{target_ip}/tcp/{P2P_PORT}");
+    let secs = "20";
+    let (holder, peer, flooder) = (4, 5, 6);
+    let tcp = attack(&cluster, holder, &["tcp-hold", &tcp_target, "5000", secs]);
+    let libp2p = attack(
+        &cluster,
+        peer,
+        &["libp2p-hold", &p2p_target, &genesis, "5000", secs],
+    );
+    let flood = attack(
+        &cluster,
+        flooder,
+        &["sync-flood", &p2p_target, &genesis, "64", secs],
+    );
+
+    // While the attack runs: validator 0 keeps finalizing and its file handles stay bounded.
+    let pid = cluster.node(0).child.id();
+    let started = Instant::now();
+    let from = cluster.height(0);
+    let mut most_files = 0;
+    let mut heights = Vec::new();
+    while started.elapsed() < Duration::from_secs(18) {
+        most_files = most_files.max(open_files(pid));
+        heights.push(cluster.height(0));
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let during = cluster.height(0) - from;
+    let tcp = finish_attack(tcp);
+    let libp2p = finish_attack(libp2p);
+    let flood = finish_attack(flood);
+    eprintln!("attackers: {tcp} | {libp2p} | {flood}");
+    eprintln!(
+        "validator 0 finalized {during} blocks in 18 s under attack; at most {most_files} open \
+         files; peak RSS {} MiB",
+        peak_rss_mib(pid)
+    );
+    assert!(
+        during >= 10,
+        "validator 0 finalized only {during} blocks in 18 s under attack: {heights:?}\n{}",
+        cluster.logs()
+    );
+    assert!(
+        most_files < 400,
+        "validator 0 held {most_files} open files under a connection flood"
+    );
+    // The limits held: a handful of connections per IP and per peer, not thousands.
+    assert!(count(&tcp, "opened") > 0, "{tcp}");
+    assert!(count(&tcp, "still open") <= 8, "{tcp}");
+    assert!(count(&libp2p, "established") > 0, "{libp2p}");
+    assert!(count(&libp2p, "still open") <= 2, "{libp2p}");
+
+    cluster.wait_progress(&all, 3, LIMIT);
+    let report = load.stop();
+    let height = cluster.check_agreement(&report.reported_final, LIMIT);
+    eprintln!(
+        "RESULT connection and sync floods: agreed on {height} blocks; {} transactions final",
+        report.reported_final.len()
+    );
+}

