@@ -6,7 +6,7 @@
 //!
 //! The tests need root (network namespaces); elsewhere each one prints why it is skipped.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use pov_tests::cluster::{Cluster, Options, P2P_PORT};
