@@ -214,7 +214,11 @@ mod tests {
         let denied = per_ip
             .handle_pending_inbound_connection(c, &local, &attacker)
             .expect_err("third from one IP");
-        assert!(format!("{denied}").contains("10.0.0.9"), "{denied}");
+        let why = denied
+            .downcast_ref::<TooManyFromIp>()
+            .expect("denied for the per-IP limit")
+            .to_string();
+        assert!(why.contains("10.0.0.9"), "{why}");
         // Another address is not affected; loopback is never counted.
         assert!(per_ip
             .handle_pending_inbound_connection(c, &local, &other)
