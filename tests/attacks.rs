@@ -160,3 +160,74 @@ fn a_validator_keeps_finalizing_while_one_peer_holds_5000_connections_and_anothe
         report.reported_final.len()
     );
 }
+
+#[test]
+fn the_api_survives_slowloris_and_refuses_an_oversized_body() {
+    let options = Options {
+        extra_hosts: 1,
+        ..Options::validators(4)
+    };
+    let cluster = match Cluster::start(&options) {
+        Ok(cluster) => cluster,
+        Err(why) => {
+            eprintln!("SKIPPED: {why}");
+            return;
+        }
+    };
+    let all = [0, 1, 2, 3];
+    cluster.wait_height(&all, 2, LIMIT);
+    let load = Load::start(&cluster.apis(), &SENDERS);
+    load.wait_finals(10, LIMIT);
+    let api = format!("{}:{}", cluster.lab.ip(0), pov_tests::cluster::API_PORT);
+    let attacker = 4;
+    // 1,000 connections dribbling headers: more than the API's 256 slots.
+    let slow = attack(&cluster, attacker, &["slowloris", &api, "1000", "25"]);
+    std::thread::sleep(Duration::from_secs(3));
+    let pid = cluster.node(0).child.id();
+    let started = Instant::now();
+    let from = cluster.height(0);
+    let (mut ok, mut failed, mut most_files) = (0u32, 0u32, 0usize);
+    while started.elapsed() < Duration::from_secs(18) {
+        match pov_tests::http::get_with_status(&format!("{}/status", cluster.api(0))) {
+            Ok((200, _)) => ok += 1,
+            _ => failed += 1,
+        }
+        most_files = most_files.max(open_files(pid));
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let during = cluster.height(0) - from;
+    let slow = finish_attack(slow);
+    // A body of 100 MB is refused without being read.
+    let big = finish_attack(attack(&cluster, attacker, &["big-body", &api, "100000000"]));
+    eprintln!(
+        "attackers: {slow} | {big}; honest /status: {ok} answered, {failed} failed; {during} \
+         blocks in 18 s; at most {most_files} open files; peak RSS {} MiB",
+        peak_rss_mib(pid)
+    );
+    assert!(
+        failed == 0,
+        "honest API requests failed under slowloris: {ok} ok, {failed} failed"
+    );
+    assert!(during >= 10, "validator 0 finalized only {during} blocks");
+    assert!(count(&slow, "closed by server") > 0, "{slow}");
+    // Held: the server side (the attacker sees sockets it just re-opened as open).
+    assert!(
+        most_files < 400,
+        "validator 0 held {most_files} open files under slowloris"
+    );
+    assert_eq!(count(&big, "status"), 413, "{big}");
+    // A body over the limit but honest in form gets the API's JSON error.
+    let padded = format!("{{\"pad\": \"{}\"}}", "x".repeat(300 * 1024));
+    let (status, body) =
+        pov_tests::http::post_json(&format!("{}/tx", cluster.api(0)), &padded).expect("answer");
+    assert_eq!(status, 413, "{body}");
+    assert_eq!(body["error"]["code"], "too_large", "{body}");
+
+    cluster.wait_progress(&all, 3, LIMIT);
+    let report = load.stop();
+    let height = cluster.check_agreement(&report.reported_final, LIMIT);
+    eprintln!(
+        "RESULT slowloris and an oversized body: agreed on {height} blocks; {} transactions final",
+        report.reported_final.len()
+    );
+}

@@ -129,13 +129,64 @@ pub struct ApiConfig {
     /// Address to serve the API on. Loopback by default: the API accepts transactions and
     /// should only face the internet behind a proxy the operator chose.
     pub listen: SocketAddr,
+    /// Most open connections; further ones are closed on accept.
+    pub max_connections: usize,
+    /// Most open connections from one IP address (loopback exempt).
+    pub max_connections_per_ip: usize,
+    /// Seconds a client has to send a request's headers (and an idle keep-alive connection
+    /// stays open).
+    pub header_read_timeout_secs: u64,
+    /// Seconds within which a request is answered, or gets 503.
+    pub request_timeout_secs: u64,
+    /// Largest request body in bytes; larger ones get 413.
+    pub max_body_bytes: usize,
+    /// Most open `/events` streams.
+    pub max_event_streams: usize,
 }
 
 impl Default for ApiConfig {
     fn default() -> Self {
+        let limits = crate::api::ApiLimits::default();
         ApiConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 7070)),
+            max_connections: limits.max_connections,
+            max_connections_per_ip: limits.max_connections_per_ip,
+            header_read_timeout_secs: limits.header_read_timeout.as_secs(),
+            request_timeout_secs: limits.request_timeout.as_secs(),
+            max_body_bytes: limits.max_body_bytes,
+            max_event_streams: limits.max_event_streams,
         }
+    }
+}
+
+impl ApiConfig {
+    /// The API's limits, or the name of the first one that is 0.
+    pub fn limits(&self) -> Result<crate::api::ApiLimits, &'static str> {
+        let checks = [
+            ("api.max_connections", self.max_connections as u64),
+            (
+                "api.max_connections_per_ip",
+                self.max_connections_per_ip as u64,
+            ),
+            (
+                "api.header_read_timeout_secs",
+                self.header_read_timeout_secs,
+            ),
+            ("api.request_timeout_secs", self.request_timeout_secs),
+            ("api.max_body_bytes", self.max_body_bytes as u64),
+            ("api.max_event_streams", self.max_event_streams as u64),
+        ];
+        if let Some((name, _)) = checks.iter().find(|(_, value)| *value == 0) {
+            return Err(name);
+        }
+        Ok(crate::api::ApiLimits {
+            max_connections: self.max_connections,
+            max_connections_per_ip: self.max_connections_per_ip,
+            header_read_timeout: std::time::Duration::from_secs(self.header_read_timeout_secs),
+            request_timeout: std::time::Duration::from_secs(self.request_timeout_secs),
+            max_body_bytes: self.max_body_bytes,
+            max_event_streams: self.max_event_streams,
+        })
     }
 }
 

@@ -349,22 +349,31 @@ pub async fn run(
             source,
         })?;
     let api_addr = listener.local_addr().map_err(io(&home.dir))?;
+    let api_limits = config.api.limits().map_err(|name| {
+        RunError::Config(ConfigError::Parse {
+            path: home.config(),
+            message: format!("{name} must be at least 1"),
+        })
+    })?;
     let stall = crate::health::StallPolicy::from_timing(&config.consensus);
     let router = crate::api::router(crate::api::ApiState {
         shared: shared.clone(),
         net: net.clone(),
         stall,
+        event_streams: std::sync::Arc::new(tokio::sync::Semaphore::new(
+            api_limits.max_event_streams,
+        )),
     });
+    let router = crate::api::with_limits(router, &api_limits);
     // The API stops when the event loop stops, whatever the reason: a node whose consensus
     // died must not keep accepting transactions it will never include.
-    let (api_stop, mut api_shutdown) = watch::channel(false);
-    let api = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                let _ = api_shutdown.wait_for(|stop| *stop).await;
-            })
-            .await
-    });
+    let (api_stop, api_shutdown) = watch::channel(false);
+    let api = tokio::spawn(crate::api::serve(
+        listener,
+        router,
+        api_limits,
+        api_shutdown,
+    ));
     tracing::info!(
         chain_id = %genesis.chain_id,
         genesis = %genesis_hash,
@@ -405,11 +414,7 @@ pub async fn run(
     net.shutdown().await;
     // Open event streams would hold a graceful shutdown forever: give them a moment.
     let mut api = api;
-    match tokio::time::timeout(std::time::Duration::from_secs(3), &mut api).await {
-        Ok(Ok(Err(e))) => tracing::warn!(
-            error = &e as &dyn std::error::Error,
-            "API server stopped with an error"
-        ),
+    match tokio::time::timeout(std::time::Duration::from_secs(5), &mut api).await {
         Ok(_) => {}
         Err(_) => api.abort(),
     }

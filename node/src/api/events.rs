@@ -7,15 +7,25 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use futures::Stream;
 use serde_json::json;
 
-use super::ApiState;
+use axum::http::StatusCode;
+
+use super::{ApiError, ApiState};
 use crate::shared::NodeEvent;
 
-/// Streams [`NodeEvent`]s to one subscriber; a slow one skips what it missed.
+/// Streams [`NodeEvent`]s to one subscriber; a slow one skips what it missed. Each open
+/// stream holds one of `api.max_event_streams` slots until it is closed.
 pub(crate) async fn events(
     AxState(api): AxState<ApiState>,
-) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
+    let slot = api.event_streams.clone().try_acquire_owned().map_err(|_| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            "too many open event streams (api.max_event_streams); try again later",
+        )
+    })?;
     let rx = api.shared.events.subscribe();
-    let stream = futures::stream::unfold(rx, |mut rx| async move {
+    let stream = futures::stream::unfold((rx, slot), |(mut rx, slot)| async move {
         loop {
             match rx.recv().await {
                 Ok(event) => {
@@ -38,7 +48,7 @@ pub(crate) async fn events(
                             .to_string(),
                         ),
                     };
-                    return Some((Ok(sse), rx));
+                    return Some((Ok(sse), (rx, slot)));
                 }
                 // A slow subscriber skipped some events; keep streaming the rest.
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
@@ -46,5 +56,5 @@ pub(crate) async fn events(
             }
         }
     });
-    Sse::new(stream).keep_alive(KeepAlive::default())
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }

