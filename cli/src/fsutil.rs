@@ -18,10 +18,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> anyhow::Result<()> 
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "file".into());
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    // An unpredictable name, created exclusively: a file or symlink planted at a guessable
+    // name by someone who can write to the directory is never opened or followed (the
+    // key would otherwise go where they chose, with their file's permissions).
+    let mut nonce = [0u8; 8];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut nonce);
+    let tmp = dir.join(format!(".{name}.tmp-{}", hex::encode(nonce)));
     let result = (|| -> std::io::Result<()> {
         let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
+        options.write(true).create_new(true);
         #[cfg(unix)]
         {
             use std::os::unix::fs::OpenOptionsExt;
@@ -50,4 +55,37 @@ pub fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
             .with_context(|| format!("restricting {} to its owner", dir.display()))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[cfg(unix)]
+    fn a_symlink_planted_at_the_old_predictable_temp_name_is_not_followed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let elsewhere = dir.path().join("attacker-owned");
+        std::fs::write(&elsewhere, b"untouched").expect("write");
+        let key = dir.path().join("alice.key");
+        // The name the previous version used: `.NAME.tmp-PID`.
+        let planted = dir
+            .path()
+            .join(format!(".alice.key.tmp-{}", std::process::id()));
+        std::os::unix::fs::symlink(&elsewhere, &planted).expect("symlink");
+        write_atomic(&key, b"secret", 0o600).expect("written");
+        assert_eq!(std::fs::read(&elsewhere).expect("read"), b"untouched");
+        assert_eq!(std::fs::read(&key).expect("read"), b"secret");
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        // No temporary file is left behind.
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("list")
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains(".tmp-") && !n.ends_with(&std::process::id().to_string()))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
 }

@@ -568,8 +568,9 @@ impl PassphraseSource {
             let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
                 anyhow::Error::new(e).context(format!("reading {}", path.display()))
             })?);
-            let line = text.strip_suffix('\n').unwrap_or(&text);
-            let line = line.strip_suffix('\r').unwrap_or(line);
+            // The first line, as the help says: a file may hold a trailing comment or
+            // several lines, and only the first is the passphrase.
+            let line = text.lines().next().unwrap_or("");
             return Ok(Zeroizing::new(line.to_string()));
         }
         if let Ok(p) = std::env::var("POV_PASSPHRASE") {
@@ -598,6 +599,16 @@ impl PassphraseSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_passphrase_file_gives_its_first_line_only() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("passphrase");
+        std::fs::write(&path, "correct horse\r\nsecond line\n").expect("write");
+        let source = PassphraseSource { file: Some(path) };
+        let got = source.get("passphrase: ", false).expect("read");
+        assert_eq!(got.as_str(), "correct horse");
+    }
 
     /// Cheap enough for many unit tests; real keys use [`KdfCost::DEFAULT`].
     const CHEAP: KdfCost = KdfCost {

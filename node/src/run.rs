@@ -222,6 +222,22 @@ pub fn validator_addrs(
     out
 }
 
+/// Says loudly when the validator signs with one of the public development keys on a chain
+/// that is not a devnet (its chain id is not the dev genesis's): anyone can sign as it.
+fn warn_on_public_dev_key(genesis: &Genesis, key: &Keypair) {
+    let dev_chain = Genesis::dev().chain_id;
+    let public =
+        (0..100).any(|i| pov_protocol::genesis::dev_validator_key(i).address() == key.address());
+    if public && genesis.chain_id != dev_chain {
+        tracing::warn!(
+            chain_id = %genesis.chain_id,
+            address = %key.address(),
+            "validator.key is a PUBLIC development key (anyone can sign as this validator) on a \
+             chain that is not a devnet: replace it before this chain holds any value"
+        );
+    }
+}
+
 /// Command-line overrides of `config.toml`.
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
@@ -267,6 +283,9 @@ pub async fn run(
     } else {
         None
     };
+    if let Some(key) = &validator {
+        warn_on_public_dev_key(&genesis, key);
+    }
     let node_key = read_secret(&home.node_key())?;
     let keypair =
         crate::network::Keypair::ed25519_from_bytes(node_key).map_err(|e| RunError::Key {
