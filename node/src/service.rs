@@ -3,7 +3,8 @@
 //! It owns nothing of consensus. It turns network events, fired timers and sync answers
 //! into host [`Input`]s (with the wall-clock time), and carries out the host's [`Output`]s:
 //! verdicts and replies to the network, gossip, sync requests (each in a task of its own,
-//! answered back through a channel), and timers (a sleeping task each). Everything the host
+//! answered back through a channel), and timers (a sleeping task each). Peers' sync
+//! requests never reach the host here: they are answered off the loop (`serve_sync`). Everything the host
 //! does happens on this one task, in the order of its inputs.
 
 use std::sync::Arc;
@@ -16,12 +17,10 @@ use crate::network::{MessageId, NetworkEvent, NetworkHandle, PeerId};
 use crate::shared::{now_ms, read, Shared};
 use crate::wire::{ConsensusMessage, SyncResponse};
 
-/// What an output of the host answers: the gossip message or the sync request that was
-/// just handed in, if any.
+/// What an output of the host answers: the gossip message that was just handed in, if any.
 enum Context {
     None,
     Gossip { id: MessageId, source: PeerId },
-    Request(oneshot::Sender<Vec<u8>>),
 }
 
 /// The event loop of a running node.
@@ -35,7 +34,13 @@ pub struct Service {
     sync_tx: mpsc::UnboundedSender<(PeerId, Option<SyncResponse>)>,
     sync_rx: mpsc::UnboundedReceiver<(PeerId, Option<SyncResponse>)>,
     progress: Option<indicatif::ProgressBar>,
+    /// Slots for sync answers in progress.
+    sync_answers: Arc<tokio::sync::Semaphore>,
 }
+
+/// Sync answers computed at once, off the consensus loop (each reads at most
+/// `MAX_SYNC_BATCH` blocks).
+const SYNC_ANSWERS_AT_ONCE: usize = 2;
 
 impl Service {
     /// The loop around `host`, fed by `net_rx` and talking through `net`.
@@ -57,6 +62,7 @@ impl Service {
             sync_tx,
             sync_rx,
             progress: None,
+            sync_answers: Arc::new(tokio::sync::Semaphore::new(SYNC_ANSWERS_AT_ONCE)),
         }
     }
 
@@ -78,7 +84,8 @@ impl Service {
                         (Input::Gossip { topic, data }, Context::Gossip { id, source })
                     }
                     NetworkEvent::Request { data, reply, .. } => {
-                        (Input::SyncRequest { data }, Context::Request(reply))
+                        self.serve_sync(data, reply);
+                        continue;
                     }
                     NetworkEvent::PeerConnected(peer) => (Input::PeerUp(peer), Context::None),
                     NetworkEvent::PeerDisconnected(peer) => (Input::PeerDown(peer), Context::None),
@@ -103,7 +110,7 @@ impl Service {
     }
 
     /// Carries out the host's outputs, in order.
-    async fn execute(&mut self, outputs: Vec<Output<PeerId>>, mut context: Context) {
+    async fn execute(&mut self, outputs: Vec<Output<PeerId>>, context: Context) {
         for output in outputs {
             match output {
                 Output::Verdict(verdict) => {
@@ -111,12 +118,10 @@ impl Service {
                         self.net.report(id.clone(), *source, verdict);
                     }
                 }
-                Output::Reply(response) => {
-                    if let Context::Request(reply) = std::mem::replace(&mut context, Context::None)
-                    {
-                        // The requester may have gone; nothing to do then.
-                        let _ = reply.send(response.to_bytes());
-                    }
+                Output::Reply(_) => {
+                    // Only for a host fed sync requests (the simulation); this driver
+                    // answers them itself, off the loop.
+                    tracing::debug!("host answered a sync request it was not given");
                 }
                 Output::Publish { topic, data } => {
                     if let Err(e) = self.net.publish(topic, data).await {
@@ -155,6 +160,23 @@ impl Service {
                 }
             }
         }
+    }
+
+    /// Answers a sync request off the consensus loop, on a blocking thread, with at most
+    /// [`SYNC_ANSWERS_AT_ONCE`] in progress; beyond that the request is declined (its reply
+    /// sender dropped), so sync work can neither stall consensus nor pile up.
+    fn serve_sync(&self, data: Vec<u8>, reply: oneshot::Sender<Vec<u8>>) {
+        let Ok(permit) = self.sync_answers.clone().try_acquire_owned() else {
+            tracing::debug!("sync answers busy; request declined");
+            return;
+        };
+        let shared = self.shared.clone();
+        tokio::task::spawn_blocking(move || {
+            let response =
+                crate::host::sync_server::answer_locked(&shared.store, shared.genesis_hash, &data);
+            let _ = reply.send(response.to_bytes());
+            drop(permit);
+        });
     }
 
     /// A progress bar on a terminal while far behind; plain logs otherwise.

@@ -1,10 +1,15 @@
 //! The sync server: answers peers' block-sync requests from the store.
 //!
-//! A pure function of the store, so that it can be served off the consensus loop (with its
-//! own work bound and per-peer rate limit) without touching the host.
+//! A pure function of the store. The production driver serves it off the consensus loop
+//! ([`answer_locked`], on a blocking thread, a few at a time); the network bounds request
+//! size and rate per peer and answers only peers that passed the chain check.
+
+use std::sync::RwLock;
 
 use pov_crypto::Hash;
 use pov_storage::Store;
+
+use crate::shared::read;
 
 use crate::wire::{SyncRequest, SyncResponse, MAX_SYNC_BATCH, MAX_SYNC_RESPONSE_BYTES};
 
@@ -39,5 +44,35 @@ pub fn answer(store: &Store, genesis_hash: Hash, data: &[u8]) -> SyncResponse {
             SyncResponse::Blocks(out)
         }
         Err(e) => SyncResponse::Error(format!("malformed request: {e}")),
+    }
+}
+
+/// Like [`answer`], for the production driver, which serves sync off the consensus loop:
+/// the store's read lock is taken once per block read, never across the whole batch, so a
+/// commit waits for at most one block read however large the batch.
+pub fn answer_locked(store: &RwLock<Store>, genesis_hash: Hash, data: &[u8]) -> SyncResponse {
+    match SyncRequest::from_bytes(data) {
+        Ok(SyncRequest::Blocks { from, to }) => {
+            let to = to
+                .min(from.saturating_add(MAX_SYNC_BATCH - 1))
+                .min(read(store).height());
+            let mut out = Vec::new();
+            let mut bytes = 0usize;
+            for h in from.max(1)..=to {
+                let block = read(store).block(h);
+                match block {
+                    Ok(Some(b)) => {
+                        bytes += pov_protocol::codec::encode(&b.block).len();
+                        if !out.is_empty() && bytes > MAX_SYNC_RESPONSE_BYTES {
+                            break;
+                        }
+                        out.push((b.block, b.certificate));
+                    }
+                    _ => break,
+                }
+            }
+            SyncResponse::Blocks(out)
+        }
+        _ => answer(&read(store), genesis_hash, data),
     }
 }

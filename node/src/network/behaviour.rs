@@ -13,7 +13,7 @@ use libp2p::{
 
 use super::{
     codec::BytesCodec,
-    config::REQUEST_TIMEOUT,
+    config::{MAX_REQUEST_BYTES, REQUEST_TIMEOUT},
     discovery,
     error::NetworkError,
     gossip::{self, Gossipsub},
@@ -65,7 +65,7 @@ impl Behaviour {
         );
 
         let sync = request_response::Behaviour::with_codec(
-            BytesCodec::new(max_message_bytes),
+            BytesCodec::new(max_message_bytes, MAX_REQUEST_BYTES),
             iter::once((
                 names.sync_protocol()?,
                 request_response::ProtocolSupport::Full,

@@ -14,14 +14,20 @@ use libp2p::{request_response, StreamProtocol};
 /// Length-prefixed bytes codec with a size cap, used by the sync protocol.
 #[derive(Debug, Clone)]
 pub(crate) struct BytesCodec {
-    /// Largest frame payload accepted or sent.
+    /// Largest response payload accepted or sent.
     max: usize,
+    /// Largest request payload accepted or sent: far smaller, since a valid request is a
+    /// few bytes and a peer must not make us buffer megabytes for nothing.
+    max_request: usize,
 }
 
 impl BytesCodec {
     /// `max` must fit in the 4-byte length prefix; [`super::spawn`] checks that.
-    pub(crate) fn new(max: usize) -> Self {
-        Self { max }
+    pub(crate) fn new(max: usize, max_request: usize) -> Self {
+        Self {
+            max,
+            max_request: max_request.min(max),
+        }
     }
 }
 
@@ -81,7 +87,7 @@ impl request_response::Codec for BytesCodec {
     where
         T: AsyncRead + Unpin + Send,
     {
-        read_frame(io, self.max).await
+        read_frame(io, self.max_request).await
     }
 
     async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Vec<u8>>
@@ -100,7 +106,7 @@ impl request_response::Codec for BytesCodec {
     where
         T: AsyncWrite + Unpin + Send,
     {
-        write_frame(io, &req, self.max).await
+        write_frame(io, &req, self.max_request).await
     }
 
     async fn write_response<T>(

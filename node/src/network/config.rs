@@ -73,10 +73,24 @@ pub(crate) const FOREIGN_GRACE: Duration = Duration::from_secs(1);
 /// is banned again quickly.
 pub(crate) const BAN_DURATION: Duration = Duration::from_secs(600);
 
+/// Largest sync request: a valid one is under 20 bytes today; the margin leaves room for new
+/// request kinds without letting a peer make us buffer megabytes.
+pub(crate) const MAX_REQUEST_BYTES: usize = 4 * 1024;
+
+/// Sync requests one peer may make per second; further ones fail at once (the remote sees
+/// its request dropped). Honest sync makes one or two a second.
+pub(crate) const SYNC_REQUESTS_PER_SEC: u32 = 20;
+
+/// Consensus events (votes, proposals, peer changes) that may wait inside the event loop;
+/// they are delivered before any transaction gossip or sync request, so a flood of those
+/// never delays or drops a vote. Larger than [`EVENT_BACKLOG_LIMIT`] yet bounded.
+pub(crate) const PRIORITY_BACKLOG_LIMIT: usize = 8 * 1024;
+
 /// Capacity of the channel that carries [`super::NetworkEvent`]s to the node.
 pub(crate) const EVENT_CHANNEL_CAPACITY: usize = 1024;
 
-/// Events that wait inside the event loop when the node is slower than the network. Beyond
-/// this, gossip is dropped (reported `Ignore`, nobody is penalised) and inbound requests are
-/// refused, so a stalled node cannot make the network task grow without bound.
+/// Transaction gossip and sync requests that wait inside the event loop when the node is
+/// slower than the network. Beyond this they are dropped (gossip reported `Ignore`, nobody is
+/// penalised; requests refused), so a stalled node cannot make the network task grow without
+/// bound.
 pub(crate) const EVENT_BACKLOG_LIMIT: usize = 1024;

@@ -4,7 +4,7 @@
 
 use std::{
     collections::{HashMap, HashSet, VecDeque},
-    time::Instant,
+    time::{Duration, Instant},
 };
 
 use futures::{future::BoxFuture, stream::FuturesUnordered, FutureExt, StreamExt};
@@ -29,8 +29,8 @@ use super::{
     behaviour::{Behaviour, BehaviourEvent},
     bootnodes::{Bootnodes, ALONE_WARN_EVERY},
     config::{
-        BAN_DURATION, EVENT_BACKLOG_LIMIT, FOREIGN_GRACE, IDENTIFY_TIMEOUT, REQUEST_TIMEOUT,
-        TICK_INTERVAL,
+        BAN_DURATION, EVENT_BACKLOG_LIMIT, FOREIGN_GRACE, IDENTIFY_TIMEOUT, PRIORITY_BACKLOG_LIMIT,
+        REQUEST_TIMEOUT, SYNC_REQUESTS_PER_SEC, TICK_INTERVAL,
     },
     discovery::{Discovery, TARGET_PEERS},
     error::NetworkError,
@@ -48,8 +48,13 @@ pub(crate) struct EventLoop {
     swarm: Swarm<Behaviour>,
     commands: mpsc::UnboundedReceiver<Command>,
     events: mpsc::Sender<NetworkEvent>,
-    /// Events the channel had no room for yet, oldest first.
+    /// Consensus gossip and peer events the channel had no room for yet, oldest first:
+    /// delivered before anything in `backlog`.
+    priority: VecDeque<NetworkEvent>,
+    /// Transaction gossip and sync requests the channel had no room for yet, oldest first.
     backlog: VecDeque<NetworkEvent>,
+    /// Sync requests per peer in the current one-second window, and when it began.
+    sync_rate: HashMap<PeerId, (Instant, u32)>,
     /// The node dropped its receiver: events are discarded from then on.
     events_closed: bool,
     /// Gossip and requests dropped since the backlog last hit its limit (logged once when
@@ -89,21 +94,31 @@ pub(crate) struct EventLoop {
     listen_waiters: Vec<oneshot::Sender<Vec<Multiaddr>>>,
 }
 
-/// Waits for room in the event channel, then moves the oldest backlogged event into it.
-/// Returns false if the node dropped its receiver. Cancel-safe: nothing is taken from the
-/// backlog until the channel has room.
+/// Waits for room in the event channel, then moves the oldest waiting event into it, a
+/// priority one first. Returns false if the node dropped its receiver. Cancel-safe: nothing
+/// is taken from the queues until the channel has room.
 async fn deliver(
     events: &mpsc::Sender<NetworkEvent>,
+    priority: &mut VecDeque<NetworkEvent>,
     backlog: &mut VecDeque<NetworkEvent>,
 ) -> bool {
     match events.reserve().await {
         Ok(permit) => {
-            if let Some(event) = backlog.pop_front() {
+            if let Some(event) = priority.pop_front().or_else(|| backlog.pop_front()) {
                 permit.send(event);
             }
             true
         }
         Err(_) => false,
+    }
+}
+
+/// Whether an event must never wait behind bulk traffic: consensus gossip and peer changes.
+fn is_priority(event: &NetworkEvent) -> bool {
+    match event {
+        NetworkEvent::Gossip { topic, .. } => *topic == Topic::Consensus,
+        NetworkEvent::Request { .. } => false,
+        _ => true,
     }
 }
 
@@ -126,7 +141,9 @@ impl EventLoop {
             swarm,
             commands,
             events,
+            priority: VecDeque::new(),
             backlog: VecDeque::new(),
+            sync_rate: HashMap::new(),
             events_closed: false,
             dropped: 0,
             names: names.clone(),
@@ -169,7 +186,8 @@ impl EventLoop {
                         return None;
                     }
                 },
-                open = deliver(&self.events, &mut self.backlog), if !self.backlog.is_empty() => {
+                open = deliver(&self.events, &mut self.priority, &mut self.backlog),
+                    if !self.priority.is_empty() || !self.backlog.is_empty() => {
                     if !open {
                         self.on_events_closed();
                     }
@@ -184,37 +202,63 @@ impl EventLoop {
 
     // ---- events to the node ----
 
-    /// Queues `event` for the node, or discards it when the node is too far behind.
+    /// Queues `event` for the node, or discards it when the node is too far behind. Consensus
+    /// gossip and peer changes wait in their own queue, delivered first, so transaction
+    /// gossip and sync requests can neither delay nor crowd them out.
     fn emit(&mut self, event: NetworkEvent) {
         if self.events_closed {
             self.discard(event);
             return;
         }
-        // Peer (dis)connections are always kept: they are bounded by the connection count and
-        // the node's view of its peers must stay right.
+        let priority = is_priority(&event);
+        let (queued, limit) = if priority {
+            (self.priority.len(), PRIORITY_BACKLOG_LIMIT)
+        } else {
+            (self.backlog.len(), EVENT_BACKLOG_LIMIT)
+        };
+        // Peer (dis)connections are always kept: they are bounded by the connection limits
+        // and the node's view of its peers must stay right.
         let droppable = matches!(
             event,
             NetworkEvent::Gossip { .. } | NetworkEvent::Request { .. }
         );
-        if droppable && self.backlog.len() >= EVENT_BACKLOG_LIMIT {
+        if droppable && queued >= limit {
             if self.dropped == 0 {
-                warn!("node is not draining network events; dropping gossip and requests");
+                warn!(
+                    priority,
+                    "node is not draining network events; dropping some"
+                );
             }
             self.dropped += 1;
             self.discard(event);
             return;
         }
-        if self.dropped > 0 && self.backlog.len() < EVENT_BACKLOG_LIMIT {
+        if self.dropped > 0
+            && self.backlog.len() < EVENT_BACKLOG_LIMIT
+            && self.priority.len() < PRIORITY_BACKLOG_LIMIT
+        {
             warn!(dropped = self.dropped, "node caught up with network events");
             self.dropped = 0;
         }
-        if !self.backlog.is_empty() {
-            self.backlog.push_back(event);
+        // Keep order within each queue: nothing overtakes what already waits in its queue
+        // (and bulk never overtakes priority).
+        if !self.priority.is_empty() || (!priority && !self.backlog.is_empty()) {
+            if priority {
+                self.priority.push_back(event);
+            } else {
+                self.backlog.push_back(event);
+            }
             return;
         }
         match self.events.try_send(event) {
             Ok(()) => {}
-            Err(mpsc::error::TrySendError::Full(event)) => self.backlog.push_back(event),
+            Err(mpsc::error::TrySendError::Full(event)) => {
+                if priority {
+                    self.priority.push_back(event);
+                } else {
+                    self.backlog.push_back(event);
+                }
+            }
             Err(mpsc::error::TrySendError::Closed(event)) => {
                 self.on_events_closed();
                 self.discard(event);
@@ -238,7 +282,11 @@ impl EventLoop {
             warn!("node dropped its network event receiver; discarding events");
             self.events_closed = true;
         }
-        while let Some(event) = self.backlog.pop_front() {
+        while let Some(event) = self
+            .priority
+            .pop_front()
+            .or_else(|| self.backlog.pop_front())
+        {
             self.discard(event);
         }
     }
@@ -432,6 +480,7 @@ impl EventLoop {
                 debug!(peer = %peer_id, ?cause, "connection closed");
                 if num_established == 0 {
                     self.unverified.remove(&peer_id);
+                    self.sync_rate.remove(&peer_id);
                     if self.foreign_pending.contains_key(&peer_id) {
                         self.block_foreign(peer_id);
                     }
@@ -657,8 +706,26 @@ impl EventLoop {
     }
 
     /// Hands an inbound sync request to the node and waits (at most the request timeout) for
-    /// its answer without blocking the loop.
+    /// its answer without blocking the loop. Requests from peers that have not passed the
+    /// chain check, or beyond [`SYNC_REQUESTS_PER_SEC`] from one peer, are dropped unanswered
+    /// (the requester sees its request fail).
     fn on_request(&mut self, peer: PeerId, data: Vec<u8>, channel: ResponseChannel<Vec<u8>>) {
+        if !self.verified.contains(&peer) {
+            debug!(%peer, "sync request from a peer not known to run our chain; dropped");
+            return;
+        }
+        let now = Instant::now();
+        let (since, count) = self.sync_rate.entry(peer).or_insert((now, 0));
+        if now.duration_since(*since) >= Duration::from_secs(1) {
+            *since = now;
+            *count = 0;
+        }
+        if *count >= SYNC_REQUESTS_PER_SEC {
+            debug!(%peer, "sync requests above the per-peer rate; dropped");
+            drop(channel);
+            return;
+        }
+        *count += 1;
         let (reply, answer) = oneshot::channel();
         self.emit(NetworkEvent::Request { peer, data, reply });
         self.pending_replies.push(
