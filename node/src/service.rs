@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::host::{Host, Input, NodeError, Output, Timer};
 use crate::network::{MessageId, NetworkEvent, NetworkHandle, PeerId};
-use crate::shared::{now_ms, read, Shared};
+use crate::shared::{lock, now_ms, read, Shared};
 use crate::wire::{ConsensusMessage, SyncResponse};
 
 /// What an output of the host answers: the gossip message that was just handed in, if any.
@@ -36,11 +36,13 @@ pub struct Service {
     progress: Option<indicatif::ProgressBar>,
     /// Slots for sync answers in progress.
     sync_answers: Arc<tokio::sync::Semaphore>,
+    /// Peers with a sync answer in progress.
+    sync_serving: Arc<std::sync::Mutex<std::collections::HashSet<PeerId>>>,
 }
 
 /// Sync answers computed at once, off the consensus loop (each reads at most
 /// `MAX_SYNC_BATCH` blocks).
-const SYNC_ANSWERS_AT_ONCE: usize = 2;
+const SYNC_ANSWERS_AT_ONCE: usize = 4;
 
 impl Service {
     /// The loop around `host`, fed by `net_rx` and talking through `net`.
@@ -63,6 +65,7 @@ impl Service {
             sync_rx,
             progress: None,
             sync_answers: Arc::new(tokio::sync::Semaphore::new(SYNC_ANSWERS_AT_ONCE)),
+            sync_serving: Arc::default(),
         }
     }
 
@@ -83,8 +86,8 @@ impl Service {
                     NetworkEvent::Gossip { topic, id, source, data } => {
                         (Input::Gossip { topic, data }, Context::Gossip { id, source })
                     }
-                    NetworkEvent::Request { data, reply, .. } => {
-                        self.serve_sync(data, reply);
+                    NetworkEvent::Request { peer, data, reply } => {
+                        self.serve_sync(peer, data, reply);
                         continue;
                     }
                     NetworkEvent::PeerConnected(peer) => (Input::PeerUp(peer), Context::None),
@@ -163,18 +166,26 @@ impl Service {
     }
 
     /// Answers a sync request off the consensus loop, on a blocking thread, with at most
-    /// [`SYNC_ANSWERS_AT_ONCE`] in progress; beyond that the request is declined (its reply
-    /// sender dropped), so sync work can neither stall consensus nor pile up.
-    fn serve_sync(&self, data: Vec<u8>, reply: oneshot::Sender<Vec<u8>>) {
+    /// [`SYNC_ANSWERS_AT_ONCE`] in progress and one per peer; beyond that the request is
+    /// declined (its reply sender dropped), so sync work can neither stall consensus nor
+    /// pile up, and one flooding peer cannot take every slot from peers that need blocks.
+    fn serve_sync(&self, peer: PeerId, data: Vec<u8>, reply: oneshot::Sender<Vec<u8>>) {
+        if !lock(&self.sync_serving).insert(peer) {
+            tracing::debug!(%peer, "a sync answer for this peer is in progress; declined");
+            return;
+        }
         let Ok(permit) = self.sync_answers.clone().try_acquire_owned() else {
-            tracing::debug!("sync answers busy; request declined");
+            lock(&self.sync_serving).remove(&peer);
+            tracing::debug!(%peer, "sync answers busy; request declined");
             return;
         };
         let shared = self.shared.clone();
+        let serving = self.sync_serving.clone();
         tokio::task::spawn_blocking(move || {
             let response =
                 crate::host::sync_server::answer_locked(&shared.store, shared.genesis_hash, &data);
             let _ = reply.send(response.to_bytes());
+            lock(&serving).remove(&peer);
             drop(permit);
         });
     }
