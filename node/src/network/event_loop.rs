@@ -29,8 +29,8 @@ use super::{
     behaviour::{Behaviour, BehaviourEvent},
     bootnodes::{Bootnodes, ALONE_WARN_EVERY},
     config::{
-        BAN_DURATION, EVENT_BACKLOG_LIMIT, FOREIGN_GRACE, IDENTIFY_TIMEOUT, PRIORITY_BACKLOG_LIMIT,
-        REQUEST_TIMEOUT, SYNC_REQUESTS_PER_SEC, TICK_INTERVAL,
+        BAN_DURATION, EVENT_BACKLOG_LIMIT, FOREIGN_GRACE, IDENTIFY_TIMEOUT, MAX_REQUEST_BYTES,
+        PRIORITY_BACKLOG_LIMIT, REQUEST_TIMEOUT, SYNC_REQUESTS_PER_SEC, TICK_INTERVAL,
     },
     discovery::{Discovery, TARGET_PEERS},
     error::NetworkError,
@@ -316,8 +316,11 @@ impl EventLoop {
                 }
             }
             Command::Request { peer, data, reply } => {
-                if data.len() > self.max_message_bytes {
-                    let _ = reply.send(Err(self.too_large(data.len())));
+                if data.len() > MAX_REQUEST_BYTES {
+                    let _ = reply.send(Err(NetworkError::MessageTooLarge {
+                        size: data.len(),
+                        max: MAX_REQUEST_BYTES,
+                    }));
                     return None;
                 }
                 let id = self.swarm.behaviour_mut().sync.send_request(&peer, data);

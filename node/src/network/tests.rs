@@ -222,7 +222,7 @@ async fn gossip_is_forwarded_only_after_accept() {
 
 /// (2) Sync request and response of 1 MiB each, well above any 64 KiB default.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn request_response_round_trip_of_one_mib() {
+async fn request_response_round_trip_of_a_one_mib_answer() {
     init_tracing();
     let mut b = Node::start(config(GENESIS, vec![])).await;
     let a = Node::with_bootnodes(GENESIS, &[&b]).await;
@@ -231,7 +231,14 @@ async fn request_response_round_trip_of_one_mib() {
     })
     .await;
 
-    let request: Vec<u8> = (0..1024 * 1024).map(|i| (i % 251) as u8).collect();
+    // Requests are small by design (at most MAX_REQUEST_BYTES); answers may be megabytes.
+    let too_big = vec![0u8; super::config::MAX_REQUEST_BYTES + 1];
+    let refused = a.handle.request(b_id_of(&a).await, too_big).await;
+    assert!(
+        matches!(refused, Err(NetworkError::MessageTooLarge { .. })),
+        "{refused:?}"
+    );
+    let request: Vec<u8> = (0..1000).map(|i| (i % 251) as u8).collect();
     let response: Vec<u8> = (0..1024 * 1024).map(|i| (i % 241) as u8).collect();
     let (expected_request, answer) = (request.clone(), response.clone());
     let a_id = a.id();
@@ -283,7 +290,7 @@ async fn request_response_round_trip_of_one_mib() {
     let b = decline.await.expect("decline task");
 
     // Over the limit: refused locally.
-    let too_big = vec![0u8; MAX_MESSAGE_BYTES + 1];
+    let too_big = vec![0u8; super::config::MAX_REQUEST_BYTES + 1];
     let refused = a.handle.request(b.id(), too_big).await;
     assert!(
         matches!(refused, Err(NetworkError::MessageTooLarge { .. })),
