@@ -1,10 +1,10 @@
 //! A steady load of valid transactions from several senders, through the nodes' HTTP APIs,
 //! that keeps going while nodes die, restart or are cut off.
 //!
-//! Each sender is a thread owning one dev member key. It keeps up to [`WINDOW`] signed
+//! Each sender is a thread owning one dev member key. It keeps up to `WINDOW` signed
 //! transactions in flight (consecutive nonces, as the mempool wants), submits them to one
 //! node, and polls that node until they are final. A node that does not answer, or does not
-//! make them final within [`RESUBMIT_AFTER`], is left for the next one, and every
+//! make them final within `RESUBMIT_AFTER`, is left for the next one, and every
 //! transaction still in flight is submitted there again in nonce order (same bytes, same
 //! hash: a transaction is never signed twice for one nonce). The hashes an API reported
 //! `final` are what the end checks look for in every node's chain.
