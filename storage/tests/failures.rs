@@ -60,7 +60,8 @@ impl Engine for FailingWrites {
             return Err(EngineError {
                 kind: EngineErrorKind::Io,
                 path: "<failing-writes>".into(),
-                message: "no space left on device".into(),
+                message: "writing".into(),
+                source: Some(std::io::Error::other("no space left on device")),
             });
         }
         self.inner.write(batch)
@@ -90,7 +91,9 @@ fn a_failed_write_poisons_the_store_until_reopened() {
     fail.store(true, Ordering::SeqCst);
     let workload = Workload::dev(4);
     let err = commit_next(&mut store, &workload, 4, &|_| false).expect_err("write fails");
-    assert!(err.to_string().contains("no space left on device"), "{err}");
+    assert!(matches!(err, StoreError::Io { .. }), "{err}");
+    let cause = std::error::Error::source(&err).map(ToString::to_string);
+    assert_eq!(cause.as_deref(), Some("no space left on device"), "{err}");
     assert_eq!(
         store.height(),
         2,
