@@ -748,6 +748,80 @@ mod tests {
         );
     }
 
+    /// Every way a key file can be well-formed JSON and still not be one this build can
+    /// use: each is refused as damaged, naming the file and what is wrong, before any
+    /// decryption is tried.
+    #[test]
+    fn foreign_and_renamed_key_files_are_refused_with_the_reason() {
+        let (_d, ks) = store();
+        let kp = Keypair::generate();
+        ks.create_with_cost("carl", &kp, "pw", CHEAP)
+            .expect("create");
+        let path = ks.path("carl");
+        let original: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
+        let damaged = |edit: &dyn Fn(&mut serde_json::Value), want: &str| {
+            let mut file = original.clone();
+            edit(&mut file);
+            std::fs::write(&path, file.to_string()).expect("write");
+            let err = ks.unlock("carl", "pw").expect_err(want);
+            assert!(
+                matches!(&err, KeystoreError::Damaged { path: p, .. } if *p == path),
+                "{want}: {err}"
+            );
+            assert!(err.to_string().contains(want), "{err}");
+        };
+        damaged(
+            &|f| f["version"] = 2.into(),
+            "format version 2 (this pov reads version 1)",
+        );
+        damaged(
+            &|f| f["kdf"]["algorithm"] = "scrypt".into(),
+            "unsupported kdf scrypt version 19",
+        );
+        damaged(
+            &|f| f["kdf"]["version"] = 16.into(),
+            "unsupported kdf argon2id version 16",
+        );
+        damaged(
+            &|f| f["cipher"]["algorithm"] = "aes256gcm".into(),
+            "unsupported cipher aes256gcm",
+        );
+        damaged(
+            &|f| {
+                let nonce = f["cipher"]["nonce"].as_str().expect("nonce")[..32].to_string();
+                f["cipher"]["nonce"] = nonce.into();
+            },
+            "nonce is 16 bytes, not 24",
+        );
+        damaged(
+            &|f| f["cipher"]["nonce"] = "zz".repeat(24).into(),
+            "nonce: ",
+        );
+        std::fs::write(&path, original.to_string()).expect("restore");
+        assert_eq!(
+            ks.unlock("carl", "pw").expect("unlock").address(),
+            kp.address()
+        );
+
+        // A key file renamed (or copied) to another name is refused under the new name:
+        // the name inside it is the key's, and it is covered by nothing else.
+        std::fs::copy(&path, ks.path("dave")).expect("copy");
+        let err = ks.entry("dave").expect_err("renamed");
+        assert!(
+            err.to_string()
+                .contains("it names the key \"carl\", but the file is dave.json"),
+            "{err}"
+        );
+        assert!(matches!(
+            ks.unlock("dave", "pw"),
+            Err(KeystoreError::Damaged { .. })
+        ));
+        let (listed, damaged) = ks.list().expect("list");
+        assert_eq!(listed.len(), 1);
+        assert_eq!(damaged.len(), 1);
+    }
+
     #[test]
     fn names_are_checked_and_not_overwritten() {
         let (_d, ks) = store();

@@ -267,6 +267,66 @@ mod tests {
         );
     }
 
+    fn transfer(key: &Keypair, nonce: u64, to: &Keypair, tokens: i64) -> Transaction {
+        Transaction::sign(
+            key,
+            "pov-devnet",
+            nonce,
+            TxBody::Transfer {
+                to: to.address(),
+                amount: pov_protocol::Amount::from_int(tokens),
+            },
+        )
+    }
+
+    /// A competing transaction of the same sender (same nonce, another body) is finalized
+    /// through another validator: the pooled one with that nonce and the later ones that
+    /// depended on it are dropped, the other senders' stay, and the sender can submit again
+    /// from the new state.
+    #[test]
+    fn recheck_after_a_competing_transaction_drops_that_senders_later_nonces() {
+        let (alice, bob, carol) = (Keypair::dev(0), Keypair::dev(1), Keypair::dev(2));
+        let mut state = Genesis::dev().state().expect("state");
+        let mut pool = Mempool::new(&state, 10);
+        let spend_60 = transfer(&bob, 1, &alice, 60);
+        let spend_30 = transfer(&bob, 2, &alice, 30);
+        let unrelated = contribute(&carol, 1);
+        for tx in [&spend_60, &spend_30, &unrelated] {
+            pool.insert(tx.clone()).expect("admit");
+        }
+        // bob's competing nonce 1 spends 95 of his 100 tokens.
+        let competing = transfer(&bob, 1, &carol, 95);
+        state
+            .execute_txs(1, std::slice::from_ref(&competing), &|_| false)
+            .expect("block");
+        assert_eq!(pool.recheck(&state), 2);
+        assert_eq!(pool.reap(10), vec![unrelated.clone()]);
+        assert!(!pool.contains(&spend_60.hash()) && !pool.contains(&spend_30.hash()));
+        assert!(pool.get(&spend_30.hash()).is_none());
+        let (_, pending_bob) = pool
+            .pending_state()
+            .member_by_address(&bob.address())
+            .expect("bob");
+        assert_eq!(pending_bob.nonce, 1);
+
+        // Resubmission after the drop: the dropped transactions are not "known" any more,
+        // they are judged again (and now fail); a new one from the new state is admitted.
+        assert_eq!(
+            pool.insert(spend_60),
+            Err(MempoolError::Rejected(TxError::Nonce {
+                expected: 2,
+                got: 1
+            }))
+        );
+        assert!(matches!(
+            pool.insert(spend_30),
+            Err(MempoolError::Rejected(TxError::InsufficientTokens { .. }))
+        ));
+        let again = transfer(&bob, 2, &alice, 3);
+        assert_eq!(pool.insert(again.clone()), Ok(Admitted::New(again.hash())));
+        assert_eq!(pool.reap(10), vec![unrelated, again]);
+    }
+
     #[test]
     fn recheck_drops_included_transactions() {
         let mut state = Genesis::dev().state().expect("state");

@@ -225,6 +225,60 @@ mod tests {
         assert!(Wal::open(&path).expect("reopen").1.is_empty());
     }
 
+    /// Every way a crash can tear the last record: a partial length, a length with part of
+    /// the checksum, a full header whose payload runs past the end, and a full record
+    /// whose payload was only partly written. Each is cut back to the good records.
+    #[test]
+    fn every_torn_tail_is_cut_back_to_the_last_good_record() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("consensus.wal");
+        {
+            let (mut wal, _) = Wal::open(&path).expect("open");
+            wal.append(&vote(0)).expect("append");
+        }
+        let good = std::fs::read(&path).expect("read");
+        let payload = vote(1).to_bytes();
+        let mut record = (payload.len() as u32).to_le_bytes().to_vec();
+        record.extend_from_slice(pov_crypto::hash(&payload).as_bytes());
+        record.extend_from_slice(&payload);
+        let cuts = [
+            ("partial length", 2),
+            ("length and part of the checksum", 4 + 10),
+            ("full header, no payload", HEADER),
+            (
+                "full header, payload past the end",
+                HEADER + payload.len() / 2,
+            ),
+            ("all but the last payload byte", record.len() - 1),
+        ];
+        for (case, cut) in cuts {
+            let mut torn = good.clone();
+            torn.extend_from_slice(&record[..cut]);
+            std::fs::write(&path, &torn).expect("write");
+            let (mut wal, records) = Wal::open(&path).expect("reopen");
+            assert_eq!(records, vec![vote(0)], "{case}");
+            assert_eq!(
+                std::fs::read(&path).expect("read"),
+                good,
+                "{case}: cut back to the good record"
+            );
+            // The log goes on after the cut: a new record reads back whole.
+            wal.append(&vote(2)).expect("append");
+            drop(wal);
+            assert_eq!(
+                Wal::open(&path).expect("reopen").1,
+                vec![vote(0), vote(2)],
+                "{case}"
+            );
+            std::fs::write(&path, &good).expect("reset");
+        }
+        // The whole record is read.
+        let mut whole = good.clone();
+        whole.extend_from_slice(&record);
+        std::fs::write(&path, &whole).expect("write");
+        assert_eq!(Wal::open(&path).expect("reopen").1, vec![vote(0), vote(1)]);
+    }
+
     #[test]
     fn a_corrupted_record_ends_the_log() {
         let dir = tempfile::tempdir().expect("tempdir");

@@ -129,6 +129,17 @@ pub mod http {
             .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
     }
 
+    /// POST raw bytes (a transaction's canonical postcard form); the status and the JSON
+    /// answer.
+    pub fn post_bytes(url: &str, body: &[u8]) -> Result<(u16, Value), String> {
+        status_and_json(
+            agent()
+                .post(url)
+                .header("Content-Type", "application/octet-stream")
+                .send(body),
+        )
+    }
+
     /// POST a JSON body; the status and the JSON answer.
     pub fn post_json(url: &str, body: &str) -> Result<(u16, Value), String> {
         status_and_json(

@@ -541,23 +541,39 @@ mod tests {
         for (k, v) in cases {
             set_param(&mut p, k, v).unwrap_or_else(|e| panic!("{k}: {e}"));
         }
+        // Every key set above has the value given, read back field by field.
+        let a = |s: &str| s.parse::<Amount>().expect("amount");
+        let ints = |v: &[i64]| v.iter().map(|i| Amount::from_int(*i)).collect::<Vec<_>>();
         assert_eq!(p.revote, Revote::Reprocess);
         assert_eq!(p.admission, Admission::Open);
+        assert_eq!(p.referral_fraction, a("0.1"));
+        assert_eq!(p.initial_grant.reputation, a("2"));
+        assert_eq!(p.initial_grant.tokens, a("5"));
+        assert_eq!(p.min_reputation_to_evaluate, a("0.5"));
         let work = &p.types["work"];
-        assert_eq!(work.fee, Amount::from_int(2));
-        assert_eq!(work.evaluator_fund, Amount::from_int(3));
-        let RewardRule::Median {
-            reputation_value, ..
-        } = &work.reward
-        else {
-            panic!("median")
-        };
-        assert_eq!(reputation_value[5], Amount::from_int(3));
+        assert_eq!(work.fee, a("2"));
+        assert_eq!(work.stake, a("0.03"));
+        assert_eq!(work.distribution, a("0.1"));
+        assert_eq!(work.fee_exponent, a("0.6"));
+        assert_eq!(work.evaluator_fund, a("3"));
+        assert_eq!(work.evaluation_set, vec![0, 1, 2, 3, 4, 5]);
+        assert_eq!(
+            work.reward,
+            RewardRule::Median {
+                token_value: ints(&[0, 1, 2, 3, 4, 5]),
+                reputation_value: ints(&[0, 1, 1, 2, 2, 3]),
+            }
+        );
         assert_eq!(p.types["vote"].evaluation_set, vec![0, 1]);
-        assert!(matches!(
+        assert_eq!(
             p.types["vote"].reward,
-            RewardRule::Threshold { .. }
-        ));
+            RewardRule::Threshold {
+                threshold: a("0.6"),
+                token_factor: a("40"),
+                reputation_factor: a("4"),
+            }
+        );
+        assert_eq!(p.types["care"], TypeParams::default_median());
         assert!(p.types.contains_key("care"));
         set_param(&mut p, "types.care", "remove").expect("remove");
         assert!(!p.types.contains_key("care"));

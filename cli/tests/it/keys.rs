@@ -161,3 +161,32 @@ fn dev_keys_are_explicit_and_marked_insecure() {
     );
     assert!(pov.ok(&["keys", "add-dev"]).contains("already"));
 }
+
+/// A key file others can read still unlocks (refusing would lock the owner out), with a
+/// warning that names the file and the fix; a private one gives no warning.
+#[cfg(unix)]
+#[test]
+fn a_world_readable_key_file_unlocks_with_a_warning() {
+    use std::os::unix::fs::PermissionsExt;
+    let pov = Pov::new();
+    pov.ok(&["keys", "new", "carl"]);
+    let out = pov.run(&["keys", "export", "carl"]);
+    assert!(out.status.success());
+    let quiet = String::from_utf8_lossy(&out.stderr);
+    assert!(!quiet.contains("readable by other users"), "{quiet}");
+
+    let file = pov.path("keys/carl.json");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let out = pov.run(&["keys", "export", "carl"]);
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim().len(), 64);
+    let warned = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        warned.contains(&format!(
+            "warning: {} is readable by other users; run `chmod 600 {}`",
+            file.display(),
+            file.display()
+        )),
+        "{warned}"
+    );
+}

@@ -1,8 +1,7 @@
 //! `pov`'s integration tests, one binary (one link) for all of them:
 //!
 //! - `simulate`, `genesis`, `keys`, `misc`: the binary on its own;
-//! - `node`: the node commands against an API stand-in built on the state machine;
-//! - `e2e`: a real single-node devnet (`povd --dev`), driven through `pov` alone.
+//! - `node`, `e2e`: the node commands against a real `povd --dev` (a child process per test).
 
 mod e2e;
 mod genesis;

@@ -1,41 +1,20 @@
-//! Node commands against the API stand-in (`support/mock_node.rs`): the devnet scenario,
-//! rejections (exit 6), an unreachable node (exit 5), key errors (exit 7), `--no-wait`,
-//! transfers, queries and their text forms. The real node runs in `e2e.rs`.
+//! Node commands against a real `povd --dev` (`support/povd.rs`): rejections with the node's
+//! reason (exit 6), an unreachable node (exit 5), key errors (exit 7), `--no-wait`,
+//! transfers, another chain, status in both forms. The devnet scenario is in `e2e.rs`.
+//!
+//! Answers no real node gives (a proxy's HTML error page, a 200 that is not JSON) come
+//! from a stand-in at the end of this file: the only one, for exactly those.
+
+use std::io::{BufRead, BufReader, Write};
 
 use pov_crypto::Keypair;
 
-use crate::support::mock_node::MockNode;
+use crate::support::povd::DevNode;
 use crate::support::{amount, Pov};
 
 #[test]
-fn devnet_scenario_against_the_api_stand_in() {
-    let node = MockNode::start();
-    let pov = Pov::with_node(&node.url);
-    let outcome = crate::scenario::devnet(&pov);
-    assert_eq!(outcome.contribution, 0);
-
-    // Open contributions, by contributor; the evaluated one reached median 4 of top 5.
-    let open = pov.json(&["list", "contributions", "--open", "--by", "carl"]);
-    assert_eq!(open["count"], 1, "{open}");
-    assert_eq!(open["items"][0]["median_max"], 4);
-    let none = pov.json(&["list", "contributions", "--by", "bob"]);
-    assert_eq!(none["count"], 0);
-
-    // Blocks and transactions by hash.
-    let block = pov.json(&["show", "block", "1"]);
-    let tx_hash = block["txs"][0].as_str().expect("tx").to_string();
-    let tx = pov.json(&["show", "tx", &tx_hash]);
-    assert_eq!(tx["status"], "final");
-    assert_eq!(tx["summary"][0]["rule"], "admission");
-    let text = pov.ok(&["show", "block", "1"]);
-    assert!(text.contains(&tx_hash), "{text}");
-    let text = pov.ok(&["show", "contribution", "0"]);
-    assert!(text.contains("minted") && text.contains("alice"), "{text}");
-}
-
-#[test]
 fn rejected_transactions_exit_6_with_the_nodes_reason() {
-    let node = MockNode::start();
+    let node = DevNode::start();
     let pov = Pov::with_node(&node.url);
     pov.ok(&["keys", "add-dev"]);
     pov.ok(&[
@@ -111,7 +90,7 @@ fn unreachable_node_exits_5() {
 
 #[test]
 fn keys_and_passphrases_fail_with_exit_7() {
-    let node = MockNode::start();
+    let node = DevNode::start();
     let pov = Pov::with_node(&node.url);
     let bob = Keypair::dev(1).address().to_string();
     let (_, err) = pov.fails(7, &["transfer", &bob, "1", "--from", "nobody"]);
@@ -136,7 +115,7 @@ fn keys_and_passphrases_fail_with_exit_7() {
 
 #[test]
 fn transfers_no_wait_and_insecure_dev_keys() {
-    let node = MockNode::start();
+    let node = DevNode::start();
     let pov = Pov::with_node(&node.url);
     let out = pov.json(&[
         "transfer",
@@ -149,15 +128,15 @@ fn transfers_no_wait_and_insecure_dev_keys() {
     ]);
     assert_eq!(out["status"], "pending");
     let hash = out["hash"].as_str().expect("hash").to_string();
-    let mut final_tx = serde_json::Value::Null;
-    for _ in 0..100 {
-        final_tx = pov.json(&["show", "tx", &hash]);
-        if final_tx["status"] == "final" {
-            break;
+    let start = std::time::Instant::now();
+    let final_tx = loop {
+        let tx = pov.json(&["show", "tx", &hash]);
+        if tx["status"] == "final" || start.elapsed() > std::time::Duration::from_secs(60) {
+            break tx;
         }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    assert_eq!(final_tx["status"], "final");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert_eq!(final_tx["status"], "final", "{final_tx}");
     let bob = Keypair::dev(1).address().to_string();
     let shown = pov.json(&["show", "account", &bob]);
     assert_eq!(amount(&shown["tokens"]), "102.5".parse().expect("amount"));
@@ -188,7 +167,7 @@ fn transfers_no_wait_and_insecure_dev_keys() {
 
 #[test]
 fn a_node_of_another_chain_is_refused_before_signing() {
-    let node = MockNode::start();
+    let node = DevNode::start();
     let pov = Pov::with_node(&node.url);
     pov.ok(&["keys", "add-dev"]);
     pov.ok(&["config", "set", "chain_id", "bakery-coop"]);
@@ -198,12 +177,67 @@ fn a_node_of_another_chain_is_refused_before_signing() {
 
 #[test]
 fn status_in_both_forms() {
-    let node = MockNode::start();
+    let node = DevNode::start();
     let pov = Pov::with_node(&node.url);
     let v = pov.json(&["status"]);
     assert_eq!(v["chain_id"], "pov-devnet");
     assert_eq!(v["node"], node.url.as_str());
+    assert_eq!(
+        v["genesis_hash"],
+        pov_protocol::genesis::Genesis::dev()
+            .hash()
+            .to_string()
+            .as_str()
+    );
     let text = pov.ok(&["status"]);
     assert!(text.contains("chain id      pov-devnet"), "{text}");
-    assert!(text.contains("2026-01-01T00:00:00.000Z"), "{text}");
+    assert!(text.contains("block time"), "{text}");
+}
+
+/// A server that answers every request with one fixed HTTP response, then closes: the
+/// stand-in for what sits between `pov` and a node when things go wrong (a proxy's error
+/// page, a misconfigured server). A real `povd` never answers like this, so it cannot be
+/// made to; everything a real node can answer is tested against one above.
+fn stand_in(response: &'static str) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            let _ = stream.write_all(response.as_bytes());
+        }
+    });
+    url
+}
+
+#[test]
+fn answers_that_are_not_the_api_fail_with_what_came_back() {
+    let proxy = stand_in(
+        "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\nContent-Length: 22\r\nConnection: close\r\n\r\n<h1>bad gateway</h1>\r\n",
+    );
+    let pov = Pov::with_node(&proxy);
+    let (out, _) = pov.fails(1, &["status", "--output", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("one JSON error");
+    assert_eq!(v["error"]["code"], "http_502", "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("bad gateway")),
+        "{v}"
+    );
+
+    let html = stand_in(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 13\r\nConnection: close\r\n\r\n<html></html>",
+    );
+    let pov = Pov::with_node(&html);
+    let (out, _) = pov.fails(1, &["status", "--output", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("one JSON error");
+    assert_eq!(v["error"]["code"], "bad_response", "{v}");
+    let (_, err) = pov.fails(1, &["status"]);
+    assert!(err.contains("not JSON"), "{err}");
 }

@@ -3,7 +3,7 @@
 //! of all reputation has; the balances `pov show account --output json` reads back must be
 //! exactly those the state machine computes for the same signed transactions.
 //!
-//! It runs against the real `povd` (`e2e.rs`) and against the API stand-in (`node.rs`).
+//! It runs against the real `povd` (`e2e.rs`).
 
 use std::collections::HashMap;
 

@@ -17,6 +17,8 @@ mod members;
 mod metrics;
 mod serve;
 mod status;
+#[cfg(test)]
+mod tests;
 mod tx;
 
 use std::sync::Arc;

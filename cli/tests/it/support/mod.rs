@@ -4,7 +4,7 @@
 
 #![allow(dead_code)]
 
-pub mod mock_node;
+pub mod povd;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

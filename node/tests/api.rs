@@ -1,0 +1,282 @@
+//! The HTTP API (`docs/api.md`) as a black box: a real `povd --dev` child process, driven
+//! over HTTP, so the tests hold whatever the node's insides look like.
+//!
+//! One node at the normal block time covers binary submission, contribution paging and
+//! filters, and reward events on the stream; one with a minute between blocks and a
+//! three-transaction mempool covers what is only visible while transactions are pending:
+//! `GET /tx` of a pending transaction, `next_nonce` from the pending state, and 503 when the
+//! mempool is full.
+
+use std::time::{Duration, Instant};
+
+use pov_crypto::Keypair;
+use pov_protocol::{Transaction, TxBody};
+use pov_tests::{free_ports, http, NodeProcess};
+use serde_json::Value;
+
+const CHAIN: &str = "pov-devnet";
+
+fn contribute(who: u32, nonce: u64, title: &str) -> Transaction {
+    Transaction::sign(
+        &Keypair::dev(who),
+        CHAIN,
+        nonce,
+        TxBody::Contribute {
+            kind: "work".into(),
+            title: title.into(),
+            uri: format!("https://example.org/{title}"),
+            content_hash: None,
+        },
+    )
+}
+
+fn evaluate(who: u32, nonce: u64, contribution: u64, value: i64) -> Transaction {
+    Transaction::sign(
+        &Keypair::dev(who),
+        CHAIN,
+        nonce,
+        TxBody::Evaluate {
+            contribution,
+            value,
+        },
+    )
+}
+
+fn submit(node: &NodeProcess, tx: &Transaction) -> (u16, Value) {
+    let body = serde_json::to_string(tx).expect("json");
+    http::post_json(&format!("{}/tx", node.api), &body).expect("answer")
+}
+
+fn get(node: &NodeProcess, path: &str) -> (u16, Value) {
+    http::get_with_status(&format!("{}{path}", node.api)).expect("answer")
+}
+
+fn wait_final(node: &NodeProcess, txs: &[&Transaction]) {
+    let start = Instant::now();
+    for tx in txs {
+        loop {
+            let (_, info) = get(node, &format!("/tx/{}", tx.hash()));
+            if info["status"] == "final" {
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "{} not final: {info}\n{}",
+                tx.hash(),
+                node.log_tail()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+fn ids(page: &Value) -> Vec<u64> {
+    page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|c| c["id"].as_u64().expect("id"))
+        .collect()
+}
+
+#[test]
+fn binary_submission_paging_filters_and_reward_events() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = NodeProcess::start_dev(&dir.path().join("dev"), free_ports(1));
+    assert!(
+        node.wait_height(1, Duration::from_secs(30)),
+        "{}",
+        node.log_tail()
+    );
+
+    // POST /tx takes a transaction's canonical bytes as well as JSON.
+    let first = contribute(0, 1, "a0");
+    let (status, answer) =
+        http::post_bytes(&format!("{}/tx", node.api), &first.to_bytes()).expect("answer");
+    assert_eq!(
+        (status, &answer["hash"]),
+        (202, &Value::from(first.hash().to_string()))
+    );
+    // Bytes that are not exactly one canonical transaction are refused, saying so.
+    let mut trailing = contribute(0, 2, "a1").to_bytes();
+    trailing.push(0);
+    let (status, answer) =
+        http::post_bytes(&format!("{}/tx", node.api), &trailing).expect("answer");
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(answer["error"]["code"], "bad_request");
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("transaction bytes")),
+        "{answer}"
+    );
+    let (status, _) = http::post_bytes(&format!("{}/tx", node.api), b"\xff\xff").expect("answer");
+    assert_eq!(status, 400);
+
+    // Five contributions: alice's 0..2, bob's 3 and 4.
+    let mut txs = vec![first];
+    for (who, nonce, title) in [(0, 2, "a1"), (0, 3, "a2"), (1, 1, "b0"), (1, 2, "b1")] {
+        let tx = contribute(who, nonce, title);
+        let (status, answer) = submit(&node, &tx);
+        assert_eq!(status, 202, "{answer}");
+        txs.push(tx);
+    }
+    wait_final(&node, &txs.iter().collect::<Vec<_>>());
+
+    // Paging: `limit` items from after `after`, and `next` is the cursor of the next page.
+    let (status, page) = get(&node, "/contributions?limit=2");
+    assert_eq!(status, 200, "{page}");
+    assert_eq!((ids(&page), &page["next"]), (vec![0, 1], &Value::from(1)));
+    let (_, page) = get(&node, "/contributions?limit=2&after=1");
+    assert_eq!((ids(&page), &page["next"]), (vec![2, 3], &Value::from(3)));
+    let (_, page) = get(&node, "/contributions?limit=2&after=3");
+    assert_eq!((ids(&page), &page["next"]), (vec![4], &Value::Null));
+    let (_, page) = get(&node, "/contributions");
+    assert_eq!(ids(&page), vec![0, 1, 2, 3, 4]);
+    // Filters: by contributor, combined with paging.
+    let bob = Keypair::dev(1).address().to_string();
+    let (_, page) = get(&node, &format!("/contributions?by={bob}"));
+    assert_eq!(ids(&page), vec![3, 4]);
+    assert!(page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .all(|c| c["contributor"] == bob.as_str()));
+    let (_, page) = get(&node, &format!("/contributions?by={bob}&limit=1"));
+    assert_eq!((ids(&page), &page["next"]), (vec![3], &Value::from(3)));
+    let (status, answer) = get(&node, "/contributions?by=carl");
+    assert_eq!(
+        (status, &answer["error"]["code"]),
+        (400, &Value::from("bad_request"))
+    );
+    let stranger = Keypair::dev(77).address();
+    let (status, answer) = get(&node, &format!("/contributions?by={stranger}"));
+    assert_eq!(
+        (status, &answer["error"]["code"]),
+        (404, &Value::from("not_found"))
+    );
+    let (status, _) = get(&node, "/contributions?open=maybe");
+    assert_eq!(status, 400);
+
+    // Every member evaluates contribution 1 with the top value: it is minted its top
+    // reward, which the event stream announces, and it is no longer open.
+    let stream_url = format!("{}/events", node.api);
+    let stream = std::thread::spawn(move || {
+        http::read_sse_until(&stream_url, "contributor-reward", Duration::from_secs(60))
+    });
+    std::thread::sleep(Duration::from_millis(300)); // the stream is subscribed
+    let nonces = [4, 3, 1, 1];
+    let evaluations: Vec<Transaction> = (0..4)
+        .map(|who| evaluate(who, nonces[who as usize], 1, 5))
+        .collect();
+    for tx in &evaluations {
+        let (status, answer) = submit(&node, tx);
+        assert_eq!(status, 202, "{answer}");
+    }
+    wait_final(&node, &evaluations.iter().collect::<Vec<_>>());
+    let seen = stream.join().expect("stream reader");
+    let reward = seen
+        .lines()
+        .skip_while(|l| *l != "event: reward")
+        .find_map(|l| l.strip_prefix("data:"))
+        .unwrap_or_else(|| panic!("no reward event in the stream:\n{seen}"));
+    let reward: Value = serde_json::from_str(reward.trim()).expect("reward JSON");
+    assert_eq!(reward["contribution"], 1, "{reward}");
+    assert_eq!(
+        reward["member"],
+        Keypair::dev(0).address().to_string().as_str()
+    );
+    assert!(reward["height"].as_u64().is_some_and(|h| h > 0), "{reward}");
+    let (_, c) = get(&node, "/contributions/1");
+    assert_eq!(
+        (&c["median_max"], &c["open"]),
+        (&Value::from(5), &Value::Bool(false)),
+        "{c}"
+    );
+    let (_, page) = get(&node, "/contributions?open=true");
+    assert_eq!(ids(&page), vec![0, 2, 3, 4]);
+    let (_, page) = get(&node, "/contributions?open=true&after=0&limit=1");
+    assert_eq!((ids(&page), &page["next"]), (vec![2], &Value::from(2)));
+}
+
+#[test]
+fn pending_transactions_next_nonce_and_a_full_mempool() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("dev");
+    // First start makes the dev home; then a minute between blocks and room for three
+    // pending transactions.
+    let node = NodeProcess::start_dev(&home, free_ports(1));
+    assert!(
+        node.wait_height(1, Duration::from_secs(30)),
+        "{}",
+        node.log_tail()
+    );
+    assert!(node.stop().success());
+    let config = home.join("config.toml");
+    let text = std::fs::read_to_string(&config).expect("config");
+    let text = text
+        .replace("block_time_ms = 1000", "block_time_ms = 60000")
+        .replace("max_txs = 10000", "max_txs = 3");
+    assert!(
+        text.contains("block_time_ms = 60000") && text.contains("max_txs = 3"),
+        "{text}"
+    );
+    std::fs::write(&config, text).expect("config");
+    let node = NodeProcess::start_dev(&home, free_ports(1));
+    // A restarted validator decides its next height at once, then waits block_time_ms:
+    // once its log (new for this run) shows that block final, the next is a minute away.
+    let start = Instant::now();
+    while !std::fs::read_to_string(home.join("povd.log"))
+        .unwrap_or_default()
+        .contains("block final")
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{}",
+            node.log_tail()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let at = node.height();
+
+    // bob's first transaction is pending: GET /tx says so and shows it, and next_nonce
+    // counts it while his finalized nonce does not.
+    let bob = Keypair::dev(1).address();
+    let one = contribute(1, 1, "pending-1");
+    assert_eq!(submit(&node, &one).0, 202);
+    let (status, info) = get(&node, &format!("/tx/{}", one.hash()));
+    assert_eq!(status, 200, "{info}");
+    assert_eq!(info["status"], "pending", "{info}");
+    assert_eq!(info["tx"]["nonce"], 1, "{info}");
+    let (_, account) = get(&node, &format!("/accounts/{bob}"));
+    assert_eq!(
+        (&account["nonce"], &account["next_nonce"]),
+        (&Value::from(0), &Value::from(2))
+    );
+    let two = contribute(1, 2, "pending-2");
+    assert_eq!(submit(&node, &two).0, 202);
+    let (_, account) = get(&node, &format!("/accounts/{bob}"));
+    assert_eq!(account["next_nonce"], 3, "{account}");
+    // A member with nothing pending: next_nonce is the finalized nonce plus one.
+    let (_, carol) = get(&node, &format!("/accounts/{}", Keypair::dev(2).address()));
+    assert_eq!(carol["next_nonce"], 1, "{carol}");
+
+    // The third fills the mempool; the fourth gets 503 with the stable code, and is not
+    // kept; a known one is still answered 202 (it is already in).
+    assert_eq!(submit(&node, &contribute(2, 1, "pending-3")).0, 202);
+    let fourth = contribute(3, 1, "pending-4");
+    let (status, answer) = submit(&node, &fourth);
+    assert_eq!(status, 503, "{answer}");
+    assert_eq!(answer["error"]["code"], "mempool_full", "{answer}");
+    let (status, _) = get(&node, &format!("/tx/{}", fourth.hash()));
+    assert_eq!(status, 404);
+    assert_eq!(submit(&node, &one).0, 202);
+    let (_, status_doc) = get(&node, "/status");
+    assert_eq!(status_doc["mempool"], 3, "{status_doc}");
+    assert_eq!(
+        node.height(),
+        at,
+        "no block came in between: the checks saw pending state"
+    );
+    assert!(node.stop().success());
+}
