@@ -47,8 +47,12 @@
 //! # Deviations from the paper, and choices it leaves open
 //!
 //! - **Asynchronous `getValue`.** The proposer emits [`Effect::GetValue`] and proposes when
-//!   the host answers with [`Input::ProposeValue`]; meanwhile it also runs `timeoutPropose`
-//!   (the paper's proposer has none), so a host that never answers costs one round only.
+//!   the host answers with [`Input::ProposeValue`].
+//! - **The proposer runs `timeoutPropose` too** (the paper's has none), whether it asks for
+//!   a new value or re-proposes its valid value: a host that never answers costs one round
+//!   only, and so does a re-proposal whose POL the proposer cannot show itself (a restarted
+//!   validator keeps its lock but not the prevotes behind it), which would otherwise keep it
+//!   from ever prevoting in that round.
 //! - **`valid(v)` comes from the host**, once per proposal, as its [`Validity`]. The core's
 //!   own proposals are valid by definition.
 //! - **Own messages are persisted before they are sent.** Every vote or proposal the core
@@ -82,7 +86,10 @@
 //!   own messages of the height and the prevotes behind its lock and valid value (so that
 //!   others can check the POL round when it re-proposes that value). A peer that is behind
 //!   is sent decided blocks with their certificates (block sync), after which the host
-//!   moves its core on with [`Consensus::start_height`].
+//!   moves its core on with [`Consensus::start_height`]. The re-broadcast also carries
+//!   every quorum of prevotes for a value the node holds at the height, not only the one
+//!   behind its own lock: the paper's delivery assumption says that whatever one correct
+//!   node received, all eventually receive.
 //! - **Equivocation counts as in the paper, and is reported.** Quorums are counted per
 //!   value over messages: a validator that signed two different votes for one slot counts
 //!   for both values (and once for "any value"). Counting only its first vote would let one

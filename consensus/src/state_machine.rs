@@ -211,14 +211,18 @@ impl Consensus {
     }
 
     /// [`Effect::Broadcast`]s of every message this node signed at the current height, and
-    /// of the prevotes behind its lock and its valid value (their proofs of lock change).
+    /// of every quorum of prevotes for a value it holds at this height (each a proof of lock
+    /// change someone may need).
     ///
     /// The paper assumes that a message received by a correct node eventually reaches every
     /// correct node; a real network drops messages and partitions heal. The host calls this
     /// periodically (and when a peer connects) so that the part of the assumption liveness
-    /// rests on holds again: the others see this node's votes, and when it re-proposes its
-    /// valid value they can check its POL round, even where the POL includes votes of a
-    /// validator that sent different votes to different nodes.
+    /// rests on holds again: the others see this node's votes, and when anyone re-proposes a
+    /// value locked in an earlier round, everyone can check its POL round, even where the POL
+    /// includes votes of a validator that sent different votes to different nodes, or that
+    /// is down now, and even when this node itself is not locked on it (a validator that
+    /// restarted keeps its lock but not the votes behind it: the simulation found the chain
+    /// stalled for good when only an unlocked node still held them).
     #[must_use = "the host must send these messages"]
     pub fn rebroadcast(&self) -> Vec<Effect> {
         let mut messages: Vec<Message> = self
@@ -227,11 +231,8 @@ impl Consensus {
             .map(|p| Message::Proposal(*p))
             .collect();
         messages.extend(self.own_votes.values().map(|v| Message::Vote(*v)));
-        let mut pols: Vec<RoundValue<Hash>> =
-            self.locked.into_iter().chain(self.valid_value).collect();
-        pols.dedup();
-        for RoundValue { round, value } in pols {
-            if let Some(round_votes) = self.votes.round(round) {
+        for (_, round_votes) in self.votes.rounds() {
+            for value in round_votes.prevotes.quorum_values(&self.validators) {
                 for vote in round_votes.prevotes.votes_for(NilOrVal::Val(value)) {
                     if vote.vote.validator != self.address {
                         messages.push(Message::Vote(vote));
@@ -576,13 +577,16 @@ impl Consensus {
         } else if let Some(RoundValue { round, value }) = self.valid_value {
             self.propose(value, Some(round), fx);
         } else {
-            // Deviation: getValue() is asynchronous (the host builds the block), and the
-            // proposer also schedules timeoutPropose so a host that never answers cannot
-            // stall the round.
+            // Deviation: getValue() is asynchronous (the host builds the block).
             self.flags.awaiting_value = true;
             fx.push(Effect::GetValue { height, round });
-            self.schedule(Step::Propose, fx);
         }
+        // Deviation: the proposer schedules timeoutPropose too. A host that never answers
+        // GetValue must not stall the round, and neither must a re-proposal whose POL this
+        // node cannot show itself (after a restart it keeps its lock, not the votes behind
+        // it): without the timeout it would never prevote, and with one validator down the
+        // others would wait for its prevote forever (found by the simulation).
+        self.schedule(Step::Propose, fx);
     }
 
     fn propose(&mut self, value: Hash, pol_round: Option<u32>, fx: &mut Vec<Effect>) {

@@ -95,6 +95,16 @@ impl VoteTally {
             .map(|(value, _)| *value)
     }
 
+    /// Every value (not nil) that more than 2/3 of the power voted for: one, unless more
+    /// than 1/3 equivocated.
+    pub(crate) fn quorum_values(&self, validators: &ValidatorSet) -> Vec<Hash> {
+        self.power_by_value
+            .iter()
+            .filter(|(_, &power)| validators.is_quorum(power))
+            .filter_map(|(value, _)| value.value())
+            .collect()
+    }
+
     /// The counted votes for `value`, in address order.
     pub(crate) fn votes_for(&self, value: NilOrVal<Hash>) -> Vec<SignedVote> {
         self.votes
@@ -163,6 +173,11 @@ impl HeightVotes {
     /// The round's votes, if anything was seen in it.
     pub(crate) fn round(&self, round: u32) -> Option<&RoundVotes> {
         self.rounds.get(&round)
+    }
+
+    /// Every round with votes, in order.
+    pub(crate) fn rounds(&self) -> impl Iterator<Item = (&u32, &RoundVotes)> {
+        self.rounds.iter()
     }
 
     /// The round's votes, created empty if needed.

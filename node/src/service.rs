@@ -15,12 +15,14 @@ use tokio::sync::{mpsc, oneshot, watch};
 use crate::host::{Host, Input, NodeError, Output, Timer};
 use crate::network::{MessageId, NetworkEvent, NetworkHandle, PeerId};
 use crate::shared::{lock, now_ms, read, Shared};
-use crate::wire::{ConsensusMessage, SyncResponse};
+use crate::wire::{ConsensusMessage, SyncRequest, SyncResponse};
 
-/// What an output of the host answers: the gossip message that was just handed in, if any.
+/// What an output of the host answers: the gossip message or the sync request that was
+/// just handed in, if any.
 enum Context {
     None,
     Gossip { id: MessageId, source: PeerId },
+    Request(oneshot::Sender<Vec<u8>>),
 }
 
 /// The event loop of a running node.
@@ -31,8 +33,8 @@ pub struct Service {
     net_rx: mpsc::Receiver<NetworkEvent>,
     timer_tx: mpsc::UnboundedSender<Timer>,
     timer_rx: mpsc::UnboundedReceiver<Timer>,
-    sync_tx: mpsc::UnboundedSender<(PeerId, Option<SyncResponse>)>,
-    sync_rx: mpsc::UnboundedReceiver<(PeerId, Option<SyncResponse>)>,
+    sync_tx: mpsc::UnboundedSender<(PeerId, SyncRequest, Option<SyncResponse>)>,
+    sync_rx: mpsc::UnboundedReceiver<(PeerId, SyncRequest, Option<SyncResponse>)>,
     progress: Option<indicatif::ProgressBar>,
     /// Slots for sync answers in progress.
     sync_answers: Arc<tokio::sync::Semaphore>,
@@ -87,15 +89,22 @@ impl Service {
                         (Input::Gossip { topic, data }, Context::Gossip { id, source })
                     }
                     NetworkEvent::Request { peer, data, reply } => {
-                        self.serve_sync(peer, data, reply);
-                        continue;
+                        // A block by hash may be one only proposed at this height, which only
+                        // the host holds: a single lookup, answered on the loop. All else is
+                        // served off it.
+                        if matches!(SyncRequest::from_bytes(&data), Ok(SyncRequest::Block { .. })) {
+                            (Input::SyncRequest { data }, Context::Request(reply))
+                        } else {
+                            self.serve_sync(peer, data, reply);
+                            continue;
+                        }
                     }
                     NetworkEvent::PeerConnected(peer) => (Input::PeerUp(peer), Context::None),
                     NetworkEvent::PeerDisconnected(peer) => (Input::PeerDown(peer), Context::None),
                 },
                 Some(timer) = self.timer_rx.recv() => (Input::Timer(timer), Context::None),
-                Some((peer, response)) = self.sync_rx.recv() => {
-                    (Input::SyncReply { peer, response }, Context::None)
+                Some((peer, request, response)) = self.sync_rx.recv() => {
+                    (Input::SyncReply { peer, request, response }, Context::None)
                 }
             };
             let is_sync_reply = matches!(input, Input::SyncReply { .. });
@@ -113,7 +122,7 @@ impl Service {
     }
 
     /// Carries out the host's outputs, in order.
-    async fn execute(&mut self, outputs: Vec<Output<PeerId>>, context: Context) {
+    async fn execute(&mut self, outputs: Vec<Output<PeerId>>, mut context: Context) {
         for output in outputs {
             match output {
                 Output::Verdict(verdict) => {
@@ -121,10 +130,12 @@ impl Service {
                         self.net.report(id.clone(), *source, verdict);
                     }
                 }
-                Output::Reply(_) => {
-                    // Only for a host fed sync requests (the simulation); this driver
-                    // answers them itself, off the loop.
-                    tracing::debug!("host answered a sync request it was not given");
+                Output::Reply(response) => {
+                    if let Context::Request(reply) = std::mem::replace(&mut context, Context::None)
+                    {
+                        // The requester may have gone; nothing to do then.
+                        let _ = reply.send(response.to_bytes());
+                    }
                 }
                 Output::Publish { topic, data } => {
                     if let Err(e) = self.net.publish(topic, data).await {
@@ -151,7 +162,7 @@ impl Service {
                             }
                         };
                         // The loop may have stopped; nothing to do then.
-                        let _ = tx.send((peer, response));
+                        let _ = tx.send((peer, request, response));
                     });
                 }
                 Output::Schedule { timer, after_ms } => {

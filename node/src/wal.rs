@@ -3,10 +3,12 @@
 //! replays its own messages instead of signing different ones at the same height and round.
 //!
 //! Format: a sequence of records `len (u32 LE) ‖ blake3(payload) ‖ payload`, payload being
-//! the postcard bytes of a [`ConsensusMessage`]. A crash can leave a torn record at the end;
-//! reading stops at the first record that is short or fails its checksum, and the file is cut
-//! back to the last good record. The log only ever holds the current height: it is cleared
-//! once a block is final on disk.
+//! the postcard bytes of a [`ConsensusMessage`]. A crash can leave a torn record at the end
+//! (appends are the only writes): a last record that is short or fails its checksum is cut
+//! off. A damaged record with a good one *after* it is not a crash: it is damage to the
+//! disk or the file, and the messages after it are the validator's own votes, which it must
+//! not forget. Opening such a log fails, with an error that says what to do. The log only
+//! ever holds the current height: it is cleared once a block is final on disk.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -74,6 +76,47 @@ pub enum WalError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// A record in the middle of the log is damaged: records after it are readable, so it
+    /// is not a write cut short by a crash, and the validator's own messages in it are lost.
+    #[error(
+        "consensus log {path}: the record at byte {offset} is damaged, and readable records \
+         follow it, so this validator's own votes{at_height} may be lost: starting now could \
+         make it sign twice (and be slashed for it). Keep the node stopped until the other \
+         validators have finalized {height_text} (see `pov status` against another node), \
+         then move {path} aside and start the node again",
+        path = .path.display(),
+        at_height = .height.map(|h| format!(" at height {h}")).unwrap_or_default(),
+        height_text = .height.map(|h| format!("height {h}")).unwrap_or_else(|| "the height it was at".into()),
+    )]
+    Corrupt {
+        /// The log file.
+        path: PathBuf,
+        /// Where the damaged record starts.
+        offset: usize,
+        /// The height of the log's readable records, if any is readable.
+        height: Option<u64>,
+    },
+}
+
+/// A record that checks out at `at`: its payload's end and its message.
+fn record_at(bytes: &[u8], at: usize) -> Option<(usize, ConsensusMessage)> {
+    let header = bytes.get(at..at.checked_add(HEADER)?)?;
+    let mut len = [0u8; 4];
+    len.copy_from_slice(&header[..4]);
+    let start = at + HEADER;
+    let end = start.checked_add(u32::from_le_bytes(len) as usize)?;
+    let payload = bytes.get(start..end)?;
+    if pov_crypto::hash(payload).as_bytes()[..] != header[4..] {
+        return None;
+    }
+    ConsensusMessage::from_bytes(payload)
+        .ok()
+        .map(|message| (end, message))
+}
+
+/// The height a log record is about (evidence is never logged).
+fn record_height(message: &ConsensusMessage) -> Option<u64> {
+    message.to_engine().map(|m| m.height())
 }
 
 /// An open consensus log.
@@ -112,23 +155,22 @@ impl Wal {
         file.read_to_end(&mut bytes).map_err(io)?;
         let mut records = Vec::new();
         let mut good = 0usize;
-        while bytes.len() - good >= HEADER {
-            let mut len = [0u8; 4];
-            len.copy_from_slice(&bytes[good..good + 4]);
-            let len = u32::from_le_bytes(len) as usize;
-            let start = good + HEADER;
-            let Some(end) = start.checked_add(len).filter(|e| *e <= bytes.len()) else {
-                break;
-            };
-            let payload = &bytes[start..end];
-            if pov_crypto::hash(payload).as_bytes()[..] != bytes[good + 4..start] {
-                break;
-            }
-            match ConsensusMessage::from_bytes(payload) {
-                Ok(m) => records.push(m),
-                Err(_) => break,
-            }
+        while let Some((end, message)) = record_at(&bytes, good) {
+            records.push(message);
             good = end;
+        }
+        if good < bytes.len() {
+            // Damage at `good`. A crash only ever tears the last record; a good record
+            // further on means the damage is in the middle (a checksum collision at a
+            // random offset is out of the question).
+            if let Some((_, later)) = (good + 1..bytes.len()).find_map(|at| record_at(&bytes, at)) {
+                let height = records.last().or(Some(&later)).and_then(record_height);
+                return Err(WalError::Corrupt {
+                    path: path.to_path_buf(),
+                    offset: good,
+                    height,
+                });
+            }
         }
         if good < bytes.len() {
             tracing::warn!(
@@ -280,7 +322,7 @@ mod tests {
     }
 
     #[test]
-    fn a_corrupted_record_ends_the_log() {
+    fn a_damaged_last_record_is_cut_off() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("consensus.wal");
         let (mut wal, _) = Wal::open(&path).expect("open");
@@ -293,5 +335,38 @@ mod tests {
         std::fs::write(&path, bytes).expect("write");
         let (_, records) = Wal::open(&path).expect("reopen");
         assert_eq!(records, vec![vote(0)]);
+    }
+
+    #[test]
+    fn a_damaged_record_in_the_middle_refuses_to_open_and_says_what_to_do() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("consensus.wal");
+        let (mut wal, _) = Wal::open(&path).expect("open");
+        for round in 0..3 {
+            wal.append(&vote(round)).expect("append");
+        }
+        drop(wal);
+        let intact = std::fs::read(&path).expect("read");
+        let record = intact.len() / 3;
+        // A flipped payload byte, and a damaged length, each in the second record.
+        for at in [record + HEADER + 5, record + 1] {
+            let mut bytes = intact.clone();
+            bytes[at] ^= 0x40;
+            std::fs::write(&path, &bytes).expect("write");
+            let error = Wal::open(&path).expect_err("a damaged middle record is refused");
+            assert!(
+                matches!(error, WalError::Corrupt { offset, height: Some(7), .. } if offset == record),
+                "{error:?}"
+            );
+            let text = error.to_string();
+            for needed in ["damaged", "sign twice", "height 7", "move", "aside"] {
+                assert!(text.contains(needed), "{needed:?} missing from: {text}");
+            }
+            assert_eq!(
+                std::fs::read(&path).expect("read"),
+                bytes,
+                "the damaged log is left as it was, for the operator"
+            );
+        }
     }
 }

@@ -90,6 +90,12 @@ pub enum SyncRequest {
         /// Last height wanted.
         to: u64,
     },
+    /// One block by hash, final or only proposed: a validator that restarted locked on a
+    /// block another validator built needs it to re-propose it.
+    Block {
+        /// The block's hash.
+        hash: Hash,
+    },
 }
 
 /// The answer to a [`SyncRequest`].
@@ -107,6 +113,8 @@ pub enum SyncResponse {
     Blocks(Vec<(Block, Certificate)>),
     /// The request could not be served.
     Error(String),
+    /// The block asked for by hash, if the peer has it.
+    Block(Option<Box<Block>>),
 }
 
 impl SyncRequest {

@@ -161,3 +161,170 @@ fn gossiped_evidence_is_checked_kept_once_and_relayed_once() {
         1
     );
 }
+
+/// Validator 0 restarted at height 1 locked (round 0) on block `b`, which validator 1
+/// built; `b` is not in its consensus log (only own proposals' blocks are).
+fn locked_on_a_block_it_does_not_have() -> (Host<usize>, MemoryLog, pov_protocol::block::Block) {
+    let genesis = four_validators();
+    let store = Store::in_memory(genesis.clone()).expect("store");
+    let validators = store.validators().clone();
+    let b = pov_protocol::block::Block::assemble(
+        store.state(),
+        &genesis.parent(),
+        &validators,
+        dev_validator_key(1).address(),
+        NOW,
+        Vec::new(),
+    );
+    let me = dev_validator_key(0);
+    let vote = |kind| {
+        Vote {
+            kind,
+            height: 1,
+            round: 0,
+            value: NilOrVal::Val(b.hash()),
+            validator: me.address(),
+        }
+        .sign(&me)
+        .expect("own key")
+    };
+    let records = vec![
+        ConsensusMessage::Vote(vote(VoteKind::Prevote)),
+        ConsensusMessage::Vote(vote(VoteKind::Precommit)),
+    ];
+    let log = MemoryLog::new();
+    let shared = Arc::new(Shared::new(store, 100, Some(me.address())).expect("shared"));
+    let mut host = Host::new(
+        shared,
+        Some(me),
+        Box::new(log.clone()),
+        HostConfig::from_node_config(&NodeConfig::default()),
+    );
+    let _ = host.start(NOW, records).expect("start");
+    (host, log, b)
+}
+
+fn four_validators() -> Genesis {
+    let mut genesis = Genesis::dev();
+    genesis.validators = (0..4)
+        .map(|i| GenesisValidator {
+            public_key: dev_validator_key(i).address(),
+            power: 1,
+            addr: None,
+        })
+        .collect();
+    genesis
+}
+
+/// Own proposals among `outputs`, each with whether the log held it when they were sent.
+fn own_proposals_sent(outputs: &[Output<usize>], log: &MemoryLog) -> Vec<(u32, bool)> {
+    let logged: Vec<ConsensusMessage> = log.records();
+    outputs
+        .iter()
+        .filter_map(|o| match o {
+            Output::Publish {
+                topic: Topic::Consensus,
+                data,
+            } => match Envelope::from_bytes(data).ok()?.message {
+                ConsensusMessage::Proposal(p)
+                    if p.proposal.proposal.proposer == dev_validator_key(0).address() =>
+                {
+                    let round = p.proposal.proposal.round;
+                    Some((round, logged.contains(&ConsensusMessage::Proposal(p))))
+                }
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn an_own_re_proposal_waits_for_its_block_and_is_logged_before_it_is_sent() {
+    let (mut host, log, b) = locked_on_a_block_it_does_not_have();
+    assert_eq!(
+        host.consensus().locked().map(|l| l.value),
+        Some(b.hash()),
+        "the lock is restored from the own precommit"
+    );
+    // Validators 1 and 2 are in round 3 (f+1): this node follows, and as round 3's
+    // proposer it re-proposes its valid value, b, which it does not have.
+    let mut outputs = Vec::new();
+    for who in [1, 2] {
+        let key = dev_validator_key(who);
+        let vote = Vote {
+            kind: VoteKind::Prevote,
+            height: 1,
+            round: 3,
+            value: NilOrVal::Nil,
+            validator: key.address(),
+        }
+        .sign(&key)
+        .expect("own key");
+        outputs.extend(gossip(
+            &mut host,
+            ConsensusMessage::Vote(vote),
+            u64::from(who),
+        ));
+    }
+    assert_eq!(host.consensus().round(), 3);
+    assert!(
+        own_proposals_sent(&outputs, &log).is_empty(),
+        "nothing is sent before the block is here"
+    );
+    let fetches: Vec<&Output<usize>> = outputs
+        .iter()
+        .filter(|o| matches!(o, Output::Request { .. }))
+        .collect();
+    assert!(fetches.is_empty(), "no peer yet to fetch from: {fetches:?}");
+
+    // b arrives (validator 1's own proposal of it, re-sent): the waiting re-proposal is
+    // logged, then sent; a later re-broadcast sends it again, still logged.
+    let builder = dev_validator_key(1);
+    let original = pov_consensus::Proposal {
+        height: 1,
+        round: 0,
+        value: b.hash(),
+        pol_round: None,
+        proposer: builder.address(),
+    }
+    .sign(&builder)
+    .expect("own key");
+    let message = ConsensusMessage::Proposal(Box::new(pov_node::wire::ProposalMessage {
+        proposal: original,
+        block: b,
+    }));
+    let outputs = gossip(&mut host, message, 9);
+    assert_eq!(own_proposals_sent(&outputs, &log), vec![(3, true)]);
+    let outputs = host
+        .handle(
+            NOW + 2_000,
+            Input::Timer(pov_node::host::Timer::Rebroadcast),
+        )
+        .expect("rebroadcast");
+    assert_eq!(own_proposals_sent(&outputs, &log), vec![(3, true)]);
+}
+
+#[test]
+fn a_restarted_validator_asks_its_peers_for_the_block_it_is_locked_on() {
+    let (mut host, _log, b) = locked_on_a_block_it_does_not_have();
+    let outputs = host.handle(NOW, Input::PeerUp(7)).expect("peer up");
+    let outputs: Vec<Output<usize>> = outputs
+        .into_iter()
+        .chain(
+            host.handle(NOW + 1_000, Input::Timer(pov_node::host::Timer::SyncPoll))
+                .expect("poll"),
+        )
+        .collect();
+    let asked: Vec<&pov_node::wire::SyncRequest> = outputs
+        .iter()
+        .filter_map(|o| match o {
+            Output::Request { peer: 7, request } => Some(request),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        asked.contains(&&pov_node::wire::SyncRequest::Block { hash: b.hash() }),
+        "{asked:?}"
+    );
+}

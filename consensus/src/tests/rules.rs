@@ -484,6 +484,76 @@ fn a_second_proposal_for_a_round_yields_evidence_once_and_both_are_kept() {
 }
 
 #[test]
+fn a_restarted_proposer_that_cannot_show_its_pol_times_out_instead_of_stalling() {
+    // Node 0 locks on v in round 0 (prevotes of 1 and 2), crashes, and restarts: it keeps
+    // its lock, not the prevotes behind it.
+    let mut h = Harness::new(4, 0);
+    h.start(1);
+    let v = value("v");
+    h.propose(0, v, None, true);
+    h.votes(&[1, 2], VoteKind::Prevote, 0, Some(v));
+    assert_eq!(h.node.locked(), at(0, v));
+    let set = h.node.validators().clone();
+    let log = h.log.clone();
+    h.node = Consensus::new(test_config(), set, h.keys[0].clone());
+    let fx = h.node.restore_height(1, log).expect("own log");
+    h.check(fx);
+    // Validators 1 and 2 are in round 3, whose proposer is this node: it re-proposes v
+    // with POL round 0, which it cannot show, so L28 cannot fire for it.
+    h.votes(&[1], VoteKind::Prevote, 3, None);
+    let fx = h.votes(&[2], VoteKind::Prevote, 3, None);
+    assert_eq!(h.node.round(), 3);
+    assert!(fx.iter().any(|e| matches!(
+        e,
+        Effect::Broadcast(Message::Proposal(p)) if p.proposal.value == v && p.proposal.pol_round == Some(0)
+    )));
+    assert_eq!(sent_vote(&fx, VoteKind::Prevote), None);
+    // It runs timeoutPropose like everyone else (the paper's proposer has none: without it
+    // this node would never prevote in round 3, and with one validator down nobody could
+    // reach 2/3 of the prevotes)...
+    assert!(scheduled(&fx).iter().any(|(t, _)| *t
+        == Timeout {
+            height: 1,
+            round: 3,
+            step: Step::Propose
+        }));
+    // ...and prevotes nil when it fires.
+    let fx = h.timeout(Step::Propose);
+    assert_eq!(sent_vote(&fx, VoteKind::Prevote), Some(None));
+}
+
+#[test]
+fn rebroadcasts_carry_every_prevote_quorum_held_not_only_the_own_lock() {
+    // Node 0 sees a quorum of prevotes for v but judged v's block invalid: it neither
+    // locks nor takes v as its valid value, yet others locked on v may need that POL.
+    let mut h = Harness::new(4, 0);
+    h.start(1);
+    let v = value("v");
+    h.propose(0, v, None, false);
+    h.votes(&[1, 2, 3], VoteKind::Prevote, 0, Some(v));
+    assert_eq!(h.node.locked(), None);
+    assert_eq!(h.node.valid_value(), None);
+    let resent: Vec<SignedVote> = h
+        .node
+        .rebroadcast()
+        .into_iter()
+        .filter_map(|e| match e {
+            Effect::Broadcast(Message::Vote(sv)) if sv.vote.validator != h.keys[0].address() => {
+                Some(sv)
+            }
+            _ => None,
+        })
+        .collect();
+    let expected: Vec<SignedVote> = [1, 2, 3]
+        .iter()
+        .map(|&who| h.vote(who, VoteKind::Prevote, 0, Some(v)))
+        .collect();
+    for vote in &expected {
+        assert!(resent.contains(vote), "{vote:?} not re-sent: {resent:?}");
+    }
+}
+
+#[test]
 fn next_height_messages_are_buffered_until_that_height_starts() {
     let mut h = Harness::new(4, 0);
     h.start(1);

@@ -6,11 +6,17 @@
 //! re-broadcast proposal is checked once and a decided block can be committed. A decision
 //! whose block never arrived is *awaited*: the block comes by sync or with a later copy of
 //! its proposal.
+//!
+//! This node's own proposals are logged with their block before they are sent. When the
+//! engine proposes a block the host does not have (a restarted validator re-proposing the
+//! value it is locked on, built by another validator), the proposal waits, unlogged and
+//! unsent, while the block is fetched by hash from peers; it is logged and sent once the
+//! block is here.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Debug;
 
-use pov_consensus::Validity;
+use pov_consensus::{SignedProposal, Validity};
 use pov_crypto::Hash;
 use pov_protocol::block::{check_header, Block, Certificate};
 use pov_protocol::{Rule, Transaction};
@@ -32,12 +38,33 @@ pub(super) struct BlockHost {
     verdicts: BTreeMap<Hash, Validity>,
     /// A decision whose block has not arrived yet (it will come by sync).
     pub(super) awaiting: Option<(u64, Hash, Certificate)>,
+    /// Own proposals (height, round) that are in the consensus log.
+    logged: BTreeSet<(u64, u32)>,
+    /// Own proposals waiting for their block, to be logged and sent.
+    pub(super) unlogged: Vec<SignedProposal>,
+    /// Blocks to fetch by hash from peers.
+    pub(super) wanted: BTreeSet<Hash>,
 }
 
 impl BlockHost {
-    /// Keeps a block (its own proposal's, or one read back from the consensus log).
+    /// Keeps a block (its own proposal's, one read back from the consensus log, or one
+    /// fetched because the engine needs it).
     pub(super) fn remember(&mut self, block: Block) {
-        self.blocks.insert(block.hash(), block);
+        let hash = block.hash();
+        self.wanted.remove(&hash);
+        self.blocks.insert(hash, block);
+    }
+
+    /// Whether an own proposal is in the consensus log.
+    pub(super) fn is_logged(&self, proposal: &SignedProposal) -> bool {
+        let p = proposal.proposal;
+        self.logged.contains(&(p.height, p.round))
+    }
+
+    /// Notes that an own proposal is in the consensus log.
+    pub(super) fn mark_logged(&mut self, proposal: &SignedProposal) {
+        let p = proposal.proposal;
+        self.logged.insert((p.height, p.round));
     }
 
     /// The block with this hash, if known.
@@ -50,20 +77,29 @@ impl BlockHost {
         self.verdicts.get(hash).copied()
     }
 
-    /// Keeps a checked block and its verdict, unless the height's quota is used up.
-    pub(super) fn record(&mut self, block: &Block, validity: Validity) {
+    /// Keeps a checked block and its verdict (`None`: not settled yet, to be checked
+    /// again), unless the height's quota is used up. Kept even when invalid: a peer that is
+    /// locked on it may fetch it from here.
+    pub(super) fn record(&mut self, block: &Block, validity: Option<Validity>) {
         if self.blocks.len() < MAX_BLOCKS_KEPT {
             let hash = block.hash();
-            self.verdicts.insert(hash, validity);
+            if let Some(validity) = validity {
+                self.verdicts.insert(hash, validity);
+            }
             self.blocks.insert(hash, block.clone());
         }
     }
 
-    /// Drops blocks (and verdicts) below `height`.
+    /// Drops blocks (and verdicts, and own proposals waiting for one) below `height`.
     pub(super) fn keep_from(&mut self, height: u64) {
         self.blocks.retain(|_, b| b.header.height >= height);
         let blocks = &self.blocks;
         self.verdicts.retain(|hash, _| blocks.contains_key(hash));
+        self.logged.retain(|(h, _)| *h >= height);
+        self.unlogged.retain(|p| p.proposal.height >= height);
+        if self.unlogged.is_empty() && self.awaiting.is_none() {
+            self.wanted.clear();
+        }
     }
 }
 
@@ -97,18 +133,27 @@ impl<P: Clone + Ord + Debug> Host<P> {
         block
     }
 
-    /// Whether a proposed block is valid on top of the current head.
-    pub(super) fn validate_block(&self, block: &Block) -> Validity {
-        let store = read(&self.shared.store);
-        let genesis = store.genesis();
-        let parent = store.parent();
+    /// Whether a proposed block is valid on top of the current head, and whether that
+    /// verdict is final. A block too far in the future is invalid *now* only: the same
+    /// block re-proposed in a later round may be valid by then, so that verdict is not
+    /// cached (caching it kept an honest node from ever accepting a block the others were
+    /// locked on; the simulation found it).
+    pub(super) fn validate_block(&self, block: &Block) -> (Validity, bool) {
         if block.header.time_ms > self.now_ms.saturating_add(MAX_CLOCK_DRIFT_MS) {
             tracing::warn!(
                 height = block.header.height,
                 "proposed block is too far in the future"
             );
-            return Validity::Invalid;
+            return (Validity::Invalid, false);
         }
+        (self.check_block(block), true)
+    }
+
+    /// Header and execution checks of a proposed block (everything but its time).
+    fn check_block(&self, block: &Block) -> Validity {
+        let store = read(&self.shared.store);
+        let genesis = store.genesis();
+        let parent = store.parent();
         if let Err(e) = check_header(
             &block.header,
             &block.txs,
@@ -151,7 +196,8 @@ impl<P: Clone + Ord + Debug> Host<P> {
                 // Already on disk (block sync was faster): carry on at the next height.
                 let next = store.height() + 1;
                 drop(store);
-                self.blocks = BlockHost::default();
+                self.blocks.keep_from(next);
+                self.blocks.awaiting = None;
                 self.schedule(Timer::StartHeight(next), self.config.block_time_ms);
                 return Ok(());
             }
@@ -181,6 +227,57 @@ impl<P: Clone + Ord + Debug> Host<P> {
             Timer::StartHeight(receipt.height + 1),
             self.config.block_time_ms,
         );
+        Ok(())
+    }
+
+    /// A block fetched by hash arrived: keep it (with a verdict), then commit the decision
+    /// that awaited it, and log and send own proposals that waited for it.
+    pub(super) fn on_block_fetched(&mut self, block: Block) -> Result<(), NodeError> {
+        let hash = block.hash();
+        let stored = read(&self.shared.store).height();
+        if block.header.height != stored + 1 {
+            self.blocks.wanted.remove(&hash);
+            return Ok(());
+        }
+        if self.blocks.verdict(&hash).is_none() {
+            let (validity, settled) = self.validate_block(&block);
+            self.blocks.record(&block, settled.then_some(validity));
+        }
+        self.blocks.remember(block.clone());
+        self.on_block_known(&block)
+    }
+
+    /// `block` is known now: commit an awaited decision on it, send own proposals of it.
+    pub(super) fn on_block_known(&mut self, block: &Block) -> Result<(), NodeError> {
+        let hash = block.hash();
+        self.blocks.wanted.remove(&hash);
+        if let Some((height, awaited, certificate)) = self.blocks.awaiting.clone() {
+            if awaited == hash && height == block.header.height {
+                return self.commit(block, &certificate);
+            }
+        }
+        self.release_own_proposals(block)
+    }
+
+    /// Logs and sends own proposals that waited for `block`.
+    pub(super) fn release_own_proposals(&mut self, block: &Block) -> Result<(), NodeError> {
+        let hash = block.hash();
+        if !self
+            .blocks
+            .unlogged
+            .iter()
+            .any(|p| p.proposal.value == hash)
+        {
+            return Ok(());
+        }
+        self.blocks.remember(block.clone());
+        let (ready, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.blocks.unlogged)
+            .into_iter()
+            .partition(|p| p.proposal.value == hash);
+        self.blocks.unlogged = waiting;
+        for proposal in ready {
+            self.send_own_proposal(proposal)?;
+        }
         Ok(())
     }
 

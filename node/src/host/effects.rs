@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::fmt::Debug;
 
-use pov_consensus::{Effect, Input, Message};
+use pov_consensus::{Effect, Input, Message, SignedProposal};
 
 use super::{Host, NodeError, Output, Timer};
 use crate::wire::ConsensusMessage;
@@ -20,14 +20,12 @@ impl<P: Clone + Ord + Debug> Host<P> {
                     self.log.append(&ConsensusMessage::Vote(vote))?;
                 }
                 Effect::PersistProposal(proposal) => {
-                    let block = self.blocks.get(&proposal.proposal.value);
-                    match ConsensusMessage::from_engine(&Message::Proposal(proposal), block) {
-                        Some(record) => self.log.append(&record)?,
-                        None => tracing::warn!(
-                            round = proposal.proposal.round,
-                            "own proposal not logged: its block is unknown"
-                        ),
-                    }
+                    self.log_own_proposal(proposal)?;
+                }
+                Effect::Broadcast(Message::Proposal(proposal))
+                    if Some(proposal.proposal.proposer) == self.validator =>
+                {
+                    self.send_own_proposal(proposal)?
                 }
                 Effect::Broadcast(message) => {
                     let block = match &message {
@@ -37,7 +35,7 @@ impl<P: Clone + Ord + Debug> Host<P> {
                     match ConsensusMessage::from_engine(&message, block) {
                         Some(m) => self.publish_consensus(m),
                         None => {
-                            tracing::warn!("cannot broadcast a proposal whose block is unknown")
+                            tracing::debug!("a relayed proposal's block is not kept; not re-sent")
                         }
                     }
                 }
@@ -73,6 +71,7 @@ impl<P: Clone + Ord + Debug> Host<P> {
                             );
                             self.blocks.awaiting = Some((certificate.height, hash, certificate));
                             self.start_sync();
+                            self.want_block(hash);
                         }
                     }
                 }
@@ -86,6 +85,48 @@ impl<P: Clone + Ord + Debug> Host<P> {
             }
             self.last_round = now;
             self.shared.metrics.round_entered();
+        }
+        Ok(())
+    }
+
+    /// Writes an own proposal, with its block, to the consensus log, unless it is there.
+    /// Without the block (a re-proposal of a value another validator built, after a
+    /// restart) it waits, unsent, while the block is fetched.
+    fn log_own_proposal(&mut self, proposal: SignedProposal) -> Result<bool, NodeError> {
+        if self.blocks.is_logged(&proposal) {
+            return Ok(true);
+        }
+        let block = self.blocks.get(&proposal.proposal.value);
+        match ConsensusMessage::from_engine(&Message::Proposal(proposal), block) {
+            Some(record) => {
+                self.log.append(&record)?;
+                self.blocks.mark_logged(&proposal);
+                Ok(true)
+            }
+            None => {
+                tracing::info!(
+                    round = proposal.proposal.round,
+                    block = %proposal.proposal.value,
+                    "own proposal waits for its block (built by another validator); fetching it"
+                );
+                if !self.blocks.unlogged.contains(&proposal) {
+                    self.blocks.unlogged.push(proposal);
+                }
+                self.want_block(proposal.proposal.value);
+                Ok(false)
+            }
+        }
+    }
+
+    /// Sends an own proposal with its block, after it is in the consensus log: never one
+    /// that is not (whatever asks: the engine's proposal, a re-broadcast, a fetched block).
+    pub(super) fn send_own_proposal(&mut self, proposal: SignedProposal) -> Result<(), NodeError> {
+        if !self.log_own_proposal(proposal)? {
+            return Ok(());
+        }
+        let block = self.blocks.get(&proposal.proposal.value);
+        if let Some(message) = ConsensusMessage::from_engine(&Message::Proposal(proposal), block) {
+            self.publish_consensus(message);
         }
         Ok(())
     }

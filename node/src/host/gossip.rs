@@ -107,11 +107,16 @@ impl<P: Clone + Ord + Debug> Host<P> {
                 let validity = match self.blocks.verdict(&p.value) {
                     Some(validity) => validity,
                     None => {
-                        let validity = self.validate_block(block);
-                        self.blocks.record(block, validity);
+                        let (validity, settled) = self.validate_block(block);
+                        self.blocks.record(block, settled.then_some(validity));
                         validity
                     }
                 };
+                if self.blocks.wanted.contains(&p.value) {
+                    // The block this node was fetching (its lock, or its own re-proposal).
+                    self.blocks.remember(block.clone());
+                }
+                self.release_own_proposals(block)?;
                 if let Some((h, hash, certificate)) = self.blocks.awaiting.clone() {
                     if hash == p.value && h == p.height {
                         // The block of a decision we were waiting for.

@@ -151,6 +151,8 @@ pub enum Input<P> {
     SyncReply {
         /// The peer that was asked.
         peer: P,
+        /// What it was asked.
+        request: SyncRequest,
         /// Its answer.
         response: Option<SyncResponse>,
     },
@@ -259,6 +261,7 @@ impl<P: Clone + Ord + Debug> Host<P> {
         for record in &records {
             if let ConsensusMessage::Proposal(p) = record {
                 self.blocks.remember(p.block.clone());
+                self.blocks.mark_logged(&p.proposal);
             }
             if let Some(message) = record.to_engine() {
                 if message.height() == height && Some(message.signer()) == self.validator {
@@ -284,6 +287,19 @@ impl<P: Clone + Ord + Debug> Host<P> {
             self.schedule(timer, after_ms);
         }
         self.carry_out(effects)?;
+        // A validator that restarted locked on a block someone else built does not have it
+        // (only its own proposals' blocks are in its log): fetch it, so that it can
+        // re-propose it and commit it.
+        let needed: Vec<pov_crypto::Hash> = self
+            .consensus
+            .locked()
+            .into_iter()
+            .chain(self.consensus.valid_value())
+            .map(|v| v.value)
+            .collect();
+        for hash in needed {
+            self.want_block(hash);
+        }
         Ok(std::mem::take(&mut self.out))
     }
 
@@ -318,7 +334,8 @@ impl<P: Clone + Ord + Debug> Host<P> {
             Input::SyncRequest { data } => {
                 let response = {
                     let store = read(&self.shared.store);
-                    sync_server::answer(&store, self.shared.genesis_hash, &data)
+                    let proposed = |hash: &pov_crypto::Hash| self.blocks.get(hash).cloned();
+                    sync_server::answer(&store, self.shared.genesis_hash, &data, &proposed)
                 };
                 self.out.push(Output::Reply(response));
             }
@@ -336,7 +353,14 @@ impl<P: Clone + Ord + Debug> Host<P> {
                 tracing::info!(?peer, peers, "peer disconnected");
             }
             Input::Timer(timer) => self.on_timer(timer)?,
-            Input::SyncReply { peer, response } => self.on_sync_reply(peer, response)?,
+            Input::SyncReply {
+                peer,
+                request,
+                response,
+            } => match request {
+                SyncRequest::Block { hash } => self.on_fetch_reply(peer, hash, response)?,
+                _ => self.on_sync_reply(peer, response)?,
+            },
         }
         Ok(std::mem::take(&mut self.out))
     }
@@ -368,6 +392,7 @@ impl<P: Clone + Ord + Debug> Host<P> {
             Timer::SyncPoll => {
                 self.schedule(Timer::SyncPoll, SYNC_EVERY_MS);
                 self.start_sync();
+                self.start_fetch();
                 Ok(())
             }
             Timer::Regossip => {

@@ -31,6 +31,10 @@ enum Stage {
 /// The sync client's state.
 #[derive(Debug)]
 pub(super) struct SyncClient<P> {
+    /// The block fetch in flight (by hash): whom it asked, for what.
+    fetching: Option<(P, pov_crypto::Hash)>,
+    /// Which peer to ask next for a block.
+    next_fetch_peer: usize,
     /// Connected peers of this chain, in a stable order.
     pub(super) peers: BTreeSet<P>,
     /// The round in flight: whom it asked, and for what.
@@ -44,6 +48,8 @@ pub(super) struct SyncClient<P> {
 impl<P> Default for SyncClient<P> {
     fn default() -> Self {
         SyncClient {
+            fetching: None,
+            next_fetch_peer: 0,
             peers: BTreeSet::new(),
             in_flight: None,
             next_peer: 0,
@@ -70,6 +76,54 @@ impl<P: Clone + Ord + Debug> Host<P> {
         });
     }
 
+    /// Asks for a block by hash (the engine needs a block this node does not have).
+    pub(super) fn want_block(&mut self, hash: pov_crypto::Hash) {
+        if self.blocks.get(&hash).is_none() {
+            self.blocks.wanted.insert(hash);
+            self.start_fetch();
+        }
+    }
+
+    /// Asks the next peer for a wanted block, unless a fetch is in flight.
+    pub(super) fn start_fetch(&mut self) {
+        if self.sync.fetching.is_some() || self.sync.peers.is_empty() {
+            return;
+        }
+        let Some(hash) = self.blocks.wanted.first().copied() else {
+            return;
+        };
+        let index = self.sync.next_fetch_peer % self.sync.peers.len();
+        let Some(peer) = self.sync.peers.iter().nth(index).cloned() else {
+            return;
+        };
+        self.sync.next_fetch_peer = self.sync.next_fetch_peer.wrapping_add(1);
+        self.sync.fetching = Some((peer.clone(), hash));
+        self.out.push(Output::Request {
+            peer,
+            request: SyncRequest::Block { hash },
+        });
+    }
+
+    /// A peer's answer to a block fetch: the block (checked against its hash), or nothing,
+    /// and the next peer is asked at the next poll.
+    pub(super) fn on_fetch_reply(
+        &mut self,
+        peer: P,
+        hash: pov_crypto::Hash,
+        response: Option<SyncResponse>,
+    ) -> Result<(), NodeError> {
+        if self.sync.fetching.as_ref() == Some(&(peer, hash)) {
+            self.sync.fetching = None;
+        }
+        match response {
+            Some(SyncResponse::Block(Some(block))) if block.hash() == hash => {
+                tracing::info!(%hash, height = block.header.height, "fetched a block by hash");
+                self.on_block_fetched(*block)
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// A peer's answer to a sync request (`None`: the request failed).
     pub(super) fn on_sync_reply(
         &mut self,
@@ -80,7 +134,7 @@ impl<P: Clone + Ord + Debug> Host<P> {
             return Ok(());
         };
         if asked != peer {
-            // Not the round in flight (a reply that arrived very late): keep waiting.
+            // Not the round in flight: keep waiting.
             self.sync.in_flight = Some((asked, stage));
             return Ok(());
         }

@@ -1,12 +1,16 @@
-//! The sync server: answers peers' block-sync requests from the store.
+//! The sync server: answers peers' block-sync requests from the store (and, for a block
+//! asked for by hash, from the blocks proposed at the current height).
 //!
-//! A pure function of the store. The production driver serves it off the consensus loop
-//! ([`answer_locked`], on a blocking thread, a few at a time); the network bounds request
-//! size and rate per peer and answers only peers that passed the chain check.
+//! A pure function of the store and a lookup of proposed blocks. The production driver
+//! serves it off the consensus loop ([`answer_locked`], on a blocking thread, a few at a
+//! time, without proposed blocks) and has the host answer requests for a block by hash,
+//! which may be only proposed; the network bounds request size and rate per peer and
+//! answers only peers that passed the chain check.
 
 use std::sync::RwLock;
 
 use pov_crypto::Hash;
+use pov_protocol::block::Block;
 use pov_storage::Store;
 
 use crate::shared::read;
@@ -15,8 +19,14 @@ use crate::wire::{SyncRequest, SyncResponse, MAX_SYNC_BATCH, MAX_SYNC_RESPONSE_B
 
 /// The answer to the sync request `data` (its bytes), from `store`: the head height, or up
 /// to [`MAX_SYNC_BATCH`] certified blocks and at most [`MAX_SYNC_RESPONSE_BYTES`] of them
-/// (always at least one block when any is asked for and stored).
-pub fn answer(store: &Store, genesis_hash: Hash, data: &[u8]) -> SyncResponse {
+/// (always at least one block when any is asked for and stored), or one block by hash
+/// (final, or found by `proposed` among the blocks proposed at this height).
+pub fn answer(
+    store: &Store,
+    genesis_hash: Hash,
+    data: &[u8],
+    proposed: &dyn Fn(&Hash) -> Option<Block>,
+) -> SyncResponse {
     match SyncRequest::from_bytes(data) {
         Ok(SyncRequest::Status) => SyncResponse::Status {
             genesis: genesis_hash,
@@ -43,6 +53,10 @@ pub fn answer(store: &Store, genesis_hash: Hash, data: &[u8]) -> SyncResponse {
             }
             SyncResponse::Blocks(out)
         }
+        Ok(SyncRequest::Block { hash }) => match store.block_by_hash(&hash) {
+            Ok(Some(stored)) => SyncResponse::Block(Some(Box::new(stored.block))),
+            _ => SyncResponse::Block(proposed(&hash).map(Box::new)),
+        },
         Err(e) => SyncResponse::Error(format!("malformed request: {e}")),
     }
 }
@@ -73,6 +87,6 @@ pub fn answer_locked(store: &RwLock<Store>, genesis_hash: Hash, data: &[u8]) -> 
             }
             SyncResponse::Blocks(out)
         }
-        _ => answer(&read(store), genesis_hash, data),
+        _ => answer(&read(store), genesis_hash, data, &|_| None),
     }
 }

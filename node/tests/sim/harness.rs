@@ -18,13 +18,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use pov_consensus::Message;
+use pov_consensus::{Message, SignedVote};
 use pov_crypto::{Hash, Keypair};
 use pov_node::config::ConsensusTiming;
 use pov_node::host::{Host, HostConfig, Input, Output, Timer};
 use pov_node::network::{Topic, Verdict};
 use pov_node::shared::{lock, read, Shared};
-use pov_node::wal::{ConsensusLog, MemoryLog, WalError};
+use pov_node::wal::{ConsensusLog, MemoryLog, Wal, WalError};
 use pov_node::wire::{ConsensusMessage, Envelope, SyncRequest, SyncResponse, TxEnvelope};
 use pov_protocol::genesis::{dev_validator_key, Genesis, GenesisValidator};
 use pov_protocol::test_utils::{SplitMix64, Workload};
@@ -64,6 +64,32 @@ pub struct Scenario {
     pub tx_every_ms: u64,
     /// The nodes' consensus timing (`config.toml`'s).
     pub timing: ConsensusTiming,
+    /// Crashes at chosen moments.
+    pub scripted: Vec<Scripted>,
+    /// Nodes whose consensus log is the daemon's file log (`Wal`) instead of the in-memory
+    /// one, so that a crash can damage it.
+    pub file_logs: Vec<usize>,
+}
+
+/// What a scripted crash waits for: the node sending its own message of this kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum After {
+    /// Its proposal.
+    Proposal,
+    /// Its precommit for a block (the moment it locks).
+    Precommit,
+}
+
+/// A crash at a chosen moment: `node` dies right after it sends its `after` message at
+/// `height`, and stays down `down_ms`.
+#[derive(Clone, Copy, Debug)]
+pub struct Scripted {
+    pub node: usize,
+    pub height: u64,
+    pub after: After,
+    pub down_ms: u64,
+    /// While it is down, a byte of the first record of its (file) consensus log flips.
+    pub damage_log: bool,
 }
 
 impl Scenario {
@@ -84,6 +110,8 @@ impl Scenario {
             liveness_bound_ms: 90_000,
             tx_every_ms: 700,
             timing: ConsensusTiming::default(),
+            scripted: Vec::new(),
+            file_logs: Vec::new(),
         }
     }
 }
@@ -133,25 +161,37 @@ impl Engine for Disk {
     }
 }
 
-/// A node's consensus log: the real in-memory log (which survives the node's crashes),
-/// plus the ids of everything ever appended, for the persist-before-send check (the log
-/// itself is cleared once a height is final).
+/// What a node ever wrote to its consensus log (the log itself is cleared once a height is
+/// final): ids for the persist-before-send check, own votes by height for the restart check.
 #[derive(Clone, Default)]
-struct Log {
-    log: MemoryLog,
+struct Recorder {
     ever: Arc<std::sync::Mutex<BTreeSet<Hash>>>,
+    votes: Arc<std::sync::Mutex<BTreeMap<u64, Vec<SignedVote>>>>,
 }
 
-impl ConsensusLog for Log {
+/// A node's real consensus log, recorded.
+struct Recorded {
+    inner: Box<dyn ConsensusLog>,
+    recorder: Recorder,
+}
+
+impl ConsensusLog for Recorded {
     fn append(&mut self, message: &ConsensusMessage) -> Result<(), WalError> {
-        if let Some(message) = message.to_engine() {
-            lock(&self.ever).insert(message_id(&message));
+        self.inner.append(message)?;
+        if let Some(engine) = message.to_engine() {
+            lock(&self.recorder.ever).insert(message_id(&engine));
+            if let Message::Vote(vote) = engine {
+                lock(&self.recorder.votes)
+                    .entry(vote.vote.height)
+                    .or_default()
+                    .push(vote);
+            }
         }
-        self.log.append(message)
+        Ok(())
     }
 
     fn clear(&mut self) -> Result<(), WalError> {
-        self.log.clear()
+        self.inner.clear()
     }
 }
 
@@ -170,8 +210,16 @@ struct Node {
     clock_offset_ms: i64,
     /// The database: survives crashes.
     disk: Arc<MemoryEngine>,
-    /// The consensus log: survives crashes.
-    log: Log,
+    /// The in-memory consensus log (unless `log_file`): survives crashes.
+    memory: MemoryLog,
+    /// The file consensus log, for nodes that use one.
+    log_file: Option<PathBuf>,
+    recorder: Recorder,
+    /// A scripted crash due at the end of the current step: downtime, and log damage.
+    pending_crash: Option<(u64, bool)>,
+    /// Its operator moved its damaged consensus log aside when the network had finalized
+    /// this height: what it logged up to there is gone on purpose.
+    log_discarded_at: Option<u64>,
     live: Option<Live>,
     /// Bumped on every crash, so timers and replies of a previous life are dropped.
     incarnation: u32,
@@ -210,6 +258,7 @@ enum Event {
         to: usize,
         from: usize,
         incarnation: u32,
+        request: SyncRequest,
         response: Option<SyncResponse>,
     },
     Timer {
@@ -222,6 +271,10 @@ enum Event {
         down_ms: u64,
     },
     Restart {
+        node: usize,
+    },
+    /// The operator of a node that refused to start looks again.
+    Operator {
         node: usize,
     },
     Link {
@@ -252,6 +305,13 @@ pub struct Sim {
     crashes: usize,
     /// The time the last fault ended (partitions healed, crashed nodes back).
     heal_ms: u64,
+    /// Scripted crashes that already happened (by index).
+    fired: BTreeSet<usize>,
+    /// Where file consensus logs live.
+    dir: tempfile::TempDir,
+    /// Nodes that refused to start on a damaged consensus log, with the height the operator
+    /// must wait for before moving the log aside.
+    refused: BTreeMap<usize, Option<u64>>,
 }
 
 /// Where the nodes' clocks start: ten seconds after the dev genesis.
@@ -294,7 +354,11 @@ impl Sim {
                     faulty,
                     clock_offset_ms,
                     disk: Arc::new(MemoryEngine::new()),
-                    log: Log::default(),
+                    memory: MemoryLog::new(),
+                    log_file: None,
+                    recorder: Recorder::default(),
+                    pending_crash: None,
+                    log_discarded_at: None,
                     live: None,
                     incarnation: 0,
                     crash_armed: None,
@@ -343,7 +407,13 @@ impl Sim {
             submitted: 0,
             crashes: 0,
             heal_ms: 0,
+            fired: BTreeSet::new(),
+            dir: tempfile::tempdir().unwrap_or_else(|e| panic!("a temporary directory: {e}")),
+            refused: BTreeMap::new(),
         };
+        for &i in &sim.scenario.file_logs.clone() {
+            sim.nodes[i].log_file = Some(sim.dir.path().join(format!("node{i}.wal")));
+        }
         sim.heal_ms = sim.scenario.chaos_until_ms;
         let partitions = sim.net.partitions.clone();
         for p in &partitions {
@@ -373,7 +443,8 @@ impl Sim {
     /// (which fails the run).
     pub fn run(mut self) -> Outcome {
         for i in 0..self.nodes.len() {
-            self.start(i);
+            let started = self.start(i);
+            assert!(started, "seed {}: node {i} does not start", self.seed);
         }
         let n = self.nodes.len();
         for a in 0..n {
@@ -384,9 +455,8 @@ impl Sim {
             }
         }
         let mut goal = None;
-        let deadline = self.heal_ms + self.scenario.liveness_bound_ms;
         while let Some(((at, _), event)) = self.queue.pop_first() {
-            if at > deadline {
+            if at > self.heal_ms + self.scenario.liveness_bound_ms {
                 break;
             }
             self.now = at;
@@ -409,11 +479,12 @@ impl Sim {
                 let node = &self.nodes[i];
                 match &node.live {
                     Some(live) => format!(
-                        "node {i}{}: height {} (engine at {} round {}, locked {:?})",
+                        "node {i}{}: height {} (engine at {} round {} {:?}, locked {:?})",
                         if node.honest() { "" } else { " (faulty)" },
                         self.height(i),
                         live.host.consensus().height(),
                         live.host.consensus().round(),
+                        live.host.consensus().step(),
                         live.host.consensus().locked().map(|l| l.round),
                     ),
                     None => format!("node {i}: down"),
@@ -510,35 +581,94 @@ impl Sim {
         (epoch(&self.genesis) + self.now).saturating_add_signed(self.nodes[i].clock_offset_ms)
     }
 
-    /// Starts (or restarts) node `i` from its disk and consensus log.
-    fn start(&mut self, i: usize) {
+    /// Starts (or restarts) node `i` from its disk and consensus log; false if it refused
+    /// to start (a damaged consensus log, which a scenario may expect).
+    fn start(&mut self, i: usize) -> bool {
+        let seed = self.seed;
         let node = &mut self.nodes[i];
+        let (inner, records): (Box<dyn ConsensusLog>, Vec<ConsensusMessage>) = match &node.log_file
+        {
+            None => (Box::new(node.memory.clone()), node.memory.records()),
+            Some(path) => match Wal::open(path) {
+                Ok((wal, records)) => (Box::new(wal), records),
+                Err(error) => {
+                    let damaged = self
+                        .scenario
+                        .scripted
+                        .iter()
+                        .any(|s| s.node == i && s.damage_log);
+                    assert!(damaged, "seed {seed}: node {i} refused to start: {error}");
+                    let text = error.to_string();
+                    for needed in ["damaged", "sign twice", "aside"] {
+                        assert!(
+                            text.contains(needed),
+                            "seed {seed}: the refusal does not say {needed:?}: {text}"
+                        );
+                    }
+                    let height = match error {
+                        WalError::Corrupt { height, .. } => height,
+                        WalError::Io { .. } => None,
+                    };
+                    self.record(i, "refused", &[]);
+                    self.refused.insert(i, height);
+                    self.schedule(self.now + 2_000, Event::Operator { node: i });
+                    return false;
+                }
+            },
+        };
         let store = Store::with_engine(
             Box::new(Disk(node.disk.clone())),
             self.genesis.clone(),
             &OpenOptions::default(),
         )
-        .unwrap_or_else(|e| panic!("seed {}: node {i}: store does not open: {e}", self.seed));
+        .unwrap_or_else(|e| panic!("seed {seed}: node {i}: store does not open: {e}"));
         node.checked_height = node.checked_height.max(store.height());
+        let height = store.height() + 1;
         let shared = Arc::new(
             Shared::new(store, 10_000, Some(node.key.address()))
-                .unwrap_or_else(|e| panic!("seed {}: node {i}: {e}", self.seed)),
+                .unwrap_or_else(|e| panic!("seed {seed}: node {i}: {e}")),
         );
         let config = HostConfig::from_node_config(&pov_node::config::NodeConfig {
             consensus: self.scenario.timing,
             ..Default::default()
         });
+        let log = Recorded {
+            inner,
+            recorder: node.recorder.clone(),
+        };
         let mut host = Host::new(
             shared.clone(),
             Some(node.key.clone()),
-            Box::new(node.log.clone()),
+            Box::new(log),
             config,
         );
-        let records = node.log.log.records();
+        let recorder = node.recorder.clone();
         let now = self.clock(i);
         let outputs = host
             .start(now, records)
-            .unwrap_or_else(|e| panic!("seed {}: node {i} does not start: {e}", self.seed));
+            .unwrap_or_else(|e| panic!("seed {seed}: node {i} does not start: {e}"));
+        // Everything it logged at this height is back: it can never sign a different vote.
+        // (Unless its operator discarded a damaged log: then only the double-signing check
+        // guards it.)
+        let discarded = self.nodes[i].log_discarded_at.is_some_and(|h| h >= height);
+        let logged = match discarded {
+            true => Vec::new(),
+            false => lock(&recorder.votes)
+                .get(&height)
+                .cloned()
+                .unwrap_or_default(),
+        };
+        for vote in logged {
+            let restored = host.consensus().own_vote(vote.vote.round, vote.vote.kind);
+            assert_eq!(
+                restored,
+                Some(&vote),
+                "seed {seed}: RESTART: node {i} restarted at height {height} without its own \
+                 {:?} of round {} that it had logged (its consensus log lost it)",
+                vote.vote.kind,
+                vote.vote.round
+            );
+        }
         self.nodes[i].live = Some(Live {
             host,
             shared,
@@ -546,6 +676,7 @@ impl Sim {
         });
         self.record(i, "start", &[]);
         self.carry_out(i, outputs, None);
+        true
     }
 
     fn dispatch(&mut self, event: Event) {
@@ -571,6 +702,7 @@ impl Sim {
                             to: from,
                             from: to,
                             incarnation,
+                            request,
                             response: None,
                         },
                     );
@@ -597,6 +729,7 @@ impl Sim {
                         to: from,
                         from: to,
                         incarnation,
+                        request,
                         response,
                     },
                 );
@@ -606,6 +739,7 @@ impl Sim {
                 to,
                 from,
                 incarnation,
+                request,
                 response,
             } => {
                 if self.nodes[to].incarnation == incarnation && self.nodes[to].live.is_some() {
@@ -613,6 +747,7 @@ impl Sim {
                         to,
                         Input::SyncReply {
                             peer: from,
+                            request,
                             response,
                         },
                     );
@@ -634,8 +769,31 @@ impl Sim {
                     self.nodes[node].crash_armed = Some(down_ms);
                 }
             }
+            Event::Operator { node } => {
+                // What the refusal says: wait until the others finalized that height, then
+                // move the damaged log aside and start again.
+                let wait_for = self.refused.get(&node).copied().flatten().unwrap_or(0);
+                if self.highest_honest() >= wait_for {
+                    if let Some(path) = &self.nodes[node].log_file {
+                        let aside = path.with_extension("damaged");
+                        std::fs::rename(path, aside).unwrap_or_else(|e| {
+                            panic!("seed {}: moving the log aside: {e}", self.seed)
+                        });
+                    }
+                    self.refused.remove(&node);
+                    self.nodes[node].log_discarded_at = Some(wait_for);
+                    self.schedule(self.now, Event::Restart { node });
+                } else {
+                    self.schedule(self.now + 2_000, Event::Operator { node });
+                }
+            }
             Event::Restart { node } => {
-                self.start(node);
+                if !self.start(node) {
+                    return;
+                }
+                if self.nodes[node].honest() {
+                    self.heal_ms = self.heal_ms.max(self.now);
+                }
                 for peer in 0..self.nodes.len() {
                     if peer != node
                         && self.nodes[peer].live.is_some()
@@ -853,6 +1011,7 @@ impl Sim {
                                     to: i,
                                     from: peer,
                                     incarnation,
+                                    request,
                                     response: None,
                                 },
                             );
@@ -874,7 +1033,32 @@ impl Sim {
         }
         if let Some(down_ms) = crash {
             self.crash(i, down_ms);
+        } else if let Some((down_ms, damage)) = self.nodes[i].pending_crash.take() {
+            if self.nodes[i].live.is_some() {
+                self.crash(i, down_ms);
+                if damage {
+                    self.damage_log(i);
+                }
+            }
         }
+    }
+
+    /// Flips a byte in the first record of node `i`'s file consensus log.
+    fn damage_log(&mut self, i: usize) {
+        let seed = self.seed;
+        let Some(path) = &self.nodes[i].log_file else {
+            panic!("seed {seed}: node {i} has no file log to damage");
+        };
+        let mut bytes =
+            std::fs::read(path).unwrap_or_else(|e| panic!("seed {seed}: reading the log: {e}"));
+        // Record layout: length (4) and checksum (32), then the payload.
+        assert!(
+            bytes.len() > 40,
+            "seed {seed}: node {i}'s log is too short to damage"
+        );
+        bytes[38] ^= 0x40;
+        std::fs::write(path, bytes).unwrap_or_else(|e| panic!("seed {seed}: writing the log: {e}"));
+        self.record(i, "damage", &[]);
     }
 
     fn crash(&mut self, i: usize, down_ms: u64) {
@@ -901,6 +1085,9 @@ impl Sim {
         if topic == Topic::Consensus && self.nodes[i].honest() {
             self.check_own(i, &data);
         }
+        if topic == Topic::Consensus {
+            self.trigger_scripted(i, &data);
+        }
         let now = self.clock(i);
         let sends = match self.nodes[i].faulty.as_mut() {
             Some(faulty) => faulty.rewrite(topic, data, now, &mut self.rng),
@@ -908,6 +1095,38 @@ impl Sim {
         };
         for (half, data) in sends {
             self.gossip(i, half, topic, data);
+        }
+    }
+
+    /// Arms a scripted crash when node `i` sends the message it waits for.
+    fn trigger_scripted(&mut self, i: usize, data: &[u8]) {
+        let Some(message) = Envelope::from_bytes(data)
+            .ok()
+            .and_then(|e| e.message.to_engine())
+        else {
+            return;
+        };
+        if message.signer() != self.nodes[i].key.address() {
+            return;
+        }
+        let kind = match message {
+            Message::Proposal(_) => After::Proposal,
+            Message::Vote(v)
+                if v.vote.kind == pov_consensus::VoteKind::Precommit && !v.vote.value.is_nil() =>
+            {
+                After::Precommit
+            }
+            Message::Vote(_) => return,
+        };
+        let due = self.scenario.scripted.iter().enumerate().find(|(k, s)| {
+            s.node == i
+                && s.height == message.height()
+                && s.after == kind
+                && !self.fired.contains(k)
+        });
+        if let Some((k, scripted)) = due {
+            self.nodes[i].pending_crash = Some((scripted.down_ms, scripted.damage_log));
+            self.fired.insert(k);
         }
     }
 
@@ -927,7 +1146,7 @@ impl Sim {
         }
         let id = message_id(&message);
         assert!(
-            lock(&node.log.ever).contains(&id),
+            lock(&node.recorder.ever).contains(&id),
             "seed {seed}: node {i} sent an own message it had not persisted: {message:?}"
         );
         let slot = match &message {

@@ -3,7 +3,7 @@
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 
 use super::byzantine::Byzantine;
-use super::harness::{Outcome, Scenario, Sim};
+use super::harness::{After, Outcome, Scenario, Scripted, Sim};
 
 /// Seeds per scenario when `POV_SIM_RUNS` is not set: enough to exercise every path in CI,
 /// few enough to keep CI short (`docs/consensus.md` says how to run more).
@@ -31,6 +31,12 @@ fn run(name: &str, scenario: Scenario) -> Vec<Outcome> {
 
 /// Runs the scenario `make` gives for each seed.
 fn run_each(name: &str, make: impl Fn(u64) -> Scenario) -> Vec<Outcome> {
+    if let Ok(filter) = std::env::var("POV_SIM_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_test_writer()
+            .try_init();
+    }
     let mut outcomes = Vec::new();
     for seed in seeds() {
         let result = catch_unwind(AssertUnwindSafe(|| Sim::new(make(seed), seed).run()));
@@ -163,4 +169,88 @@ fn the_same_seed_gives_the_same_trace() {
 #[test]
 fn two_proposals_for_one_round() {
     one_faulty("two_proposals_for_one_round", Byzantine::DoubleProposal);
+}
+
+/// A validator's consensus log is damaged in the middle (not a torn last record) while it is
+/// down. Before the fix the log was cut at the damage, and the validator restarted without
+/// its own votes of the height (the RESTART invariant failed): it could sign twice. Now it
+/// refuses to start with an error that says what to do; the simulated operator does it
+/// (waits for the others to finalize that height, moves the log aside) and the node rejoins.
+#[test]
+fn a_damaged_record_in_the_middle_of_a_consensus_log() {
+    run(
+        "a_damaged_record_in_the_middle_of_a_consensus_log",
+        Scenario {
+            partitions: 0,
+            crashes: 0,
+            chaos_until_ms: 3_000,
+            file_logs: vec![0],
+            scripted: vec![Scripted {
+                node: 0,
+                height: 2,
+                after: After::Precommit,
+                down_ms: 1_000,
+                damage_log: true,
+            }],
+            ..Scenario::four()
+        },
+    );
+}
+
+/// Nodes 0 and 1 lock on a block the faulty node 3 built (stamped at the edge of the
+/// allowed drift, so node 2 refused it) and crash at once; they restart locked on it
+/// without having it (only own proposals' blocks are in a consensus log).
+fn locked_without_the_block(faulty_stays_down: bool) -> Scenario {
+    let crash = |node| Scripted {
+        node,
+        height: 3,
+        after: After::Precommit,
+        down_ms: 1_500,
+        damage_log: false,
+    };
+    let mut scripted = vec![crash(0), crash(1)];
+    if faulty_stays_down {
+        scripted.push(Scripted {
+            node: 3,
+            height: 3,
+            after: After::Proposal,
+            down_ms: 1_000_000_000,
+            damage_log: false,
+        });
+    }
+    Scenario {
+        byzantine: vec![(3, Byzantine::TimeAtSkewEdge)],
+        partitions: 0,
+        crashes: 0,
+        clock_offsets_ms: Some(vec![50, 80, -1_000, 0]),
+        chaos_until_ms: 3_000,
+        min_height: 8,
+        scripted,
+        ..Scenario::four()
+    }
+}
+
+/// Before the fix, a restarted validator re-proposing the block it is locked on, without
+/// having it, could neither log nor send that proposal; when the block later arrived (the
+/// faulty node re-sends its proposal), the engine's re-broadcast sent the proposal without
+/// ever having logged it (the persist-before-send invariant failed). Now an own proposal is
+/// logged with its block before any send, and waits while the block is missing.
+#[test]
+fn an_own_proposal_is_logged_before_it_is_sent() {
+    run(
+        "an_own_proposal_is_logged_before_it_is_sent",
+        locked_without_the_block(false),
+    );
+}
+
+/// As above, but the faulty builder goes down for good after proposing: no one gossips the
+/// block again. Before the fix the two locked validators could never re-propose it, node 2
+/// alone could not outvote their locks, and the chain stopped (LIVENESS failed). Now a
+/// validator fetches the block it is locked on by hash from its peers (node 2 kept it).
+#[test]
+fn a_restarted_validator_fetches_the_block_it_is_locked_on() {
+    run(
+        "a_restarted_validator_fetches_the_block_it_is_locked_on",
+        locked_without_the_block(true),
+    );
 }
