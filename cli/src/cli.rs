@@ -397,6 +397,19 @@ pub enum GenesisCommand {
         #[arg(long)]
         dev: bool,
     },
+    /// Save the genesis a node runs (`--node`), to join its cooperative; check the printed
+    /// hash against the one the organizer announced.
+    #[command(
+        after_help = "Example:\n  pov genesis fetch --node http://10.0.0.5:7070 && povd init --home ~/.povd --genesis genesis.toml"
+    )]
+    Fetch {
+        /// The file to write.
+        #[arg(long, short = 'g', default_value = "genesis.toml", value_name = "FILE")]
+        genesis: PathBuf,
+        /// Overwrite a different genesis already in FILE.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 /// `pov show ...`

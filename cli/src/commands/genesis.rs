@@ -21,6 +21,7 @@ pub fn run(ctx: &super::Ctx, cmd: GenesisCommand) -> anyhow::Result<i32> {
     match cmd {
         GenesisCommand::Validate { file } => validate(ctx, &file),
         GenesisCommand::Show { file, dev } => show(ctx, &file, dev),
+        GenesisCommand::Fetch { genesis, force } => fetch(ctx, &genesis, force),
         GenesisCommand::New {
             chain_id,
             genesis_time,
@@ -87,6 +88,59 @@ pub fn run(ctx: &super::Ctx, cmd: GenesisCommand) -> anyhow::Result<i32> {
             commit(ctx, &genesis, g, &[field], what)
         }
     }
+}
+
+/// `pov genesis fetch`: the node's genesis, checked (valid, and hashing to what the node
+/// says), saved atomically.
+fn fetch(ctx: &super::Ctx, path: &Path, force: bool) -> anyhow::Result<i32> {
+    let client = ctx.client();
+    let answer = client.get_value("/genesis")?;
+    let text = answer
+        .get("toml")
+        .and_then(|t| t.as_str())
+        .ok_or_else(|| anyhow::anyhow!("the node at {} sent no genesis TOML", client.base()))?;
+    let g = Genesis::from_toml(text).map_err(|e| {
+        InvalidInput(format!(
+            "the genesis the node at {} sent is not valid: {e}",
+            client.base()
+        ))
+    })?;
+    let hash = g.hash().to_string();
+    if answer.get("hash").and_then(|h| h.as_str()) != Some(hash.as_str()) {
+        return Err(InvalidInput(format!(
+            "the genesis the node at {} sent does not hash to the hash it announces",
+            client.base()
+        ))
+        .into());
+    }
+    if let Ok(existing) = std::fs::read_to_string(path) {
+        let same = Genesis::parse_toml(&existing).is_ok_and(|e| e.hash() == g.hash());
+        if !same && !force {
+            return Err(InvalidInput(format!(
+                "{} already holds another genesis: pass --force to replace it, or --genesis FILE to write another",
+                path.display()
+            ))
+            .into());
+        }
+    }
+    save(path, &g)?;
+    if ctx.json() {
+        output::json(&serde_json::json!({
+            "file": path.display().to_string(),
+            "chain_id": g.chain_id,
+            "hash": hash,
+            "node": client.base(),
+        }))?;
+    } else {
+        output::line(&format!(
+            "{}: genesis of chain {:?} from {}, hash {hash}",
+            path.display(),
+            g.chain_id,
+            client.base()
+        ))?;
+        output::note("check that this is the hash the organizer announced: the hash is the chain");
+    }
+    Ok(exit::OK)
 }
 
 fn amount(what: &str, text: &str) -> anyhow::Result<Amount> {
@@ -276,12 +330,17 @@ pub fn warnings(g: &Genesis) -> Vec<Warning> {
     if n > 0 && n < 4 {
         out.push(Warning {
             field: "validators".into(),
-            message: format!(
-                "{n} validator{} tolerate no failure: if any one stops, the others hold no \
-                 more than 2/3 of the voting power and no block can be made (4 validators of \
-                 equal power tolerate one stopped)",
-                if n == 1 { "" } else { "s" }
-            ),
+            message: if n == 1 {
+                "a single validator tolerates no failure: if it stops, no block can be made \
+                 (4 validators of equal power tolerate one stopped)"
+                    .to_string()
+            } else {
+                format!(
+                    "{n} validators tolerate no failure: if any one stops, the others hold no \
+                     more than 2/3 of the voting power and no block can be made (4 validators \
+                     of equal power tolerate one stopped)"
+                )
+            },
         });
     } else {
         for (i, v) in g.validators.iter().enumerate() {
