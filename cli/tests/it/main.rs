@@ -1,10 +1,11 @@
 //! `pov`'s integration tests, one binary (one link) for all of them:
 //!
-//! - `simulate`, `genesis`, `keys`, `misc`: the binary on its own;
+//! - `simulate`, `genesis`, `keys`, `misc`, `forming`: the binary on its own;
 //! - `node`: the node commands against an API stand-in built on the state machine;
 //! - `e2e`: a real single-node devnet (`povd --dev`), driven through `pov` alone.
 
 mod e2e;
+mod forming;
 mod genesis;
 mod keys;
 mod misc;
