@@ -122,23 +122,32 @@ pub enum Command {
         #[command(flatten)]
         tx: TxArgs,
     },
-    /// Admit a new member (you become its referrer).
-    #[command(after_help = "Example:\n  pov admit carl --from alice")]
+    /// Admit a new member (you become its referrer), under a name every node shows.
+    #[command(
+        after_help = "Examples:\n  pov admit 9ed5...3a70 --name eve --from alice\n  pov admit carl --from alice"
+    )]
     Admit {
         /// The newcomer: a key name or an address.
         member: String,
+        /// The newcomer's name on the chain (at most 64 bytes, unique) [default: the key's
+        /// name when MEMBER is one; else none].
+        #[arg(long)]
+        name: Option<String>,
         /// Signing and waiting.
         #[command(flatten)]
         tx: TxArgs,
     },
-    /// Show one account, contribution, block or transaction.
+    /// Show one account, contribution, block or transaction, or the rules in force.
     #[command(
         subcommand,
         after_help = "Examples:\n  pov show account carl\n  pov show contribution 0"
     )]
     Show(ShowCommand),
-    /// List contributions.
-    #[command(subcommand, after_help = "Example:\n  pov list contributions --open")]
+    /// List contributions or members.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  pov list contributions --open\n  pov list members"
+    )]
     List(ListCommand),
     /// The node's view of the chain: height, chain id, peers, mempool.
     #[command(after_help = "Example:\n  pov status --node http://127.0.0.1:7070")]
@@ -388,6 +397,19 @@ pub enum GenesisCommand {
         #[arg(long)]
         dev: bool,
     },
+    /// Save the genesis a node runs (`--node`), to join its cooperative; check the printed
+    /// hash against the one the organizer announced.
+    #[command(
+        after_help = "Example:\n  pov genesis fetch --node http://10.0.0.5:7070 && povd init --home ~/.povd --genesis genesis.toml"
+    )]
+    Fetch {
+        /// The file to write.
+        #[arg(long, short = 'g', default_value = "genesis.toml", value_name = "FILE")]
+        genesis: PathBuf,
+        /// Overwrite a different genesis already in FILE.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 /// `pov show ...`
@@ -419,11 +441,22 @@ pub enum ShowCommand {
         /// The transaction hash.
         hash: String,
     },
+    /// The cooperative's rules in force now: contribution kinds, fees, stake, reward tables,
+    /// admission.
+    #[command(after_help = "Examples:\n  pov show params\n  pov show params --output json")]
+    Params,
 }
 
 /// `pov list ...`
 #[derive(Debug, Subcommand)]
 pub enum ListCommand {
+    /// Members, by member id, with their names, reputation and tokens.
+    #[command(after_help = "Examples:\n  pov list members\n  pov list members --output json")]
+    Members {
+        /// At most this many.
+        #[arg(long, default_value_t = 1000)]
+        limit: u64,
+    },
     /// Contributions, oldest first.
     #[command(
         after_help = "Examples:\n  pov list contributions --open\n  pov list contributions --by carl --output json"

@@ -38,6 +38,21 @@ pub enum NodeError {
         /// The node's message.
         message: String,
     },
+    /// Something answered, but not a `povd` API: a web server, a proxy's error page, another
+    /// service on that port. Its page is not shown: it says nothing about the node.
+    #[error(
+        "the server at {url} is not a povd node (it answered HTTP {status} with {what} instead \
+         of the node's JSON): check the address with --node or POV_NODE (povd's API listens \
+         on 127.0.0.1:7070 unless its api.listen says otherwise)"
+    )]
+    NotANode {
+        /// The URL asked.
+        url: String,
+        /// The HTTP status.
+        status: u16,
+        /// What came instead (`an HTML page`, `text/plain`, ...).
+        what: String,
+    },
     /// An answer that is not the JSON the API specifies.
     #[error("unexpected answer from the node at {url}: {reason}")]
     BadResponse {
@@ -52,7 +67,7 @@ impl NodeError {
     /// The process exit code this error leads to.
     pub fn exit_code(&self) -> i32 {
         match self {
-            NodeError::Unreachable { .. } => exit::NODE_UNREACHABLE,
+            NodeError::Unreachable { .. } | NodeError::NotANode { .. } => exit::NODE_UNREACHABLE,
             NodeError::Rejected(_) => exit::TX_REJECTED,
             NodeError::Api { .. } | NodeError::BadResponse { .. } => exit::FAILURE,
         }
@@ -62,6 +77,7 @@ impl NodeError {
     pub fn code(&self) -> &str {
         match self {
             NodeError::Unreachable { .. } => "node_unreachable",
+            NodeError::NotANode { .. } => "not_a_node",
             NodeError::Rejected(_) => "tx_rejected",
             NodeError::Api { code, .. } => code,
             NodeError::BadResponse { .. } => "bad_response",
@@ -116,6 +132,12 @@ impl Client {
             reason: e.to_string(),
         })?;
         let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
         let body = response
             .body_mut()
             .read_to_string()
@@ -124,32 +146,26 @@ impl Client {
                 reason: format!("reading the answer: {e}"),
             })?;
         let json: Option<serde_json::Value> = serde_json::from_str(&body).ok();
-        if (200..300).contains(&status) {
-            return json.ok_or_else(|| NodeError::BadResponse {
-                url: url.to_string(),
-                reason: format!("HTTP {status} with a body that is not JSON"),
-            });
-        }
-        let (code, message) = match json.as_ref().and_then(|j| j.get("error")) {
-            Some(e) => (
-                e.get("code")
-                    .and_then(|c| c.as_str())
-                    .unwrap_or("error")
-                    .to_string(),
-                e.get("message")
-                    .and_then(|m| m.as_str())
-                    .unwrap_or("")
-                    .to_string(),
-            ),
-            None => (
-                format!("http_{status}"),
-                body.chars()
-                    .take(200)
-                    .collect::<String>()
-                    .trim()
-                    .to_string(),
-            ),
+        let not_a_node = || NodeError::NotANode {
+            url: url.to_string(),
+            status,
+            what: describe_body(&content_type, &body),
         };
+        if (200..300).contains(&status) {
+            return json.ok_or_else(not_a_node);
+        }
+        // povd answers every error with {"error": {"code", "message"}}; anything else came
+        // from something that is not povd.
+        let error = json.as_ref().and_then(|j| j.get("error"));
+        let code = error.and_then(|e| e.get("code")).and_then(|c| c.as_str());
+        let Some(code) = code.map(str::to_string) else {
+            return Err(not_a_node());
+        };
+        let message = error
+            .and_then(|e| e.get("message"))
+            .and_then(|m| m.as_str())
+            .unwrap_or("")
+            .to_string();
         if status == 422 && code == "tx_rejected" {
             return Err(NodeError::Rejected(message));
         }
@@ -201,6 +217,30 @@ impl Client {
                 url,
                 reason: "no \"hash\" in the answer to POST /tx".into(),
             })
+    }
+}
+
+/// What a non-povd answer was, in a few words: "an HTML page", "an empty body",
+/// "text/plain content".
+fn describe_body(content_type: &str, body: &str) -> String {
+    let start = body.trim_start().get(..15).unwrap_or(body.trim_start());
+    let lower = start.to_ascii_lowercase();
+    if content_type.starts_with("text/html")
+        || lower.starts_with("<!doctype")
+        || lower.starts_with("<html")
+    {
+        "an HTML page".into()
+    } else if body.trim().is_empty() {
+        "an empty body".into()
+    } else if content_type.is_empty() {
+        "content that is not JSON".into()
+    } else {
+        let kind = content_type
+            .split(';')
+            .next()
+            .unwrap_or(content_type)
+            .trim();
+        format!("{kind} content")
     }
 }
 
@@ -406,5 +446,50 @@ mod tests {
         assert_eq!(err.exit_code(), exit::NODE_UNREACHABLE);
         assert_eq!(err.code(), "node_unreachable");
         assert!(err.to_string().contains("POV_NODE"));
+    }
+
+    /// A one-shot HTTP server answering every request with `status` and `body` as HTML.
+    fn web_server(status: &'static str, body: &'static str) -> String {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        std::thread::spawn(move || {
+            for stream in listener.incoming().take(4) {
+                let Ok(mut stream) = stream else { return };
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf);
+                let answer = format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(answer.as_bytes());
+            }
+        });
+        url
+    }
+
+    #[test]
+    fn a_server_that_is_not_povd_is_named_as_such_without_its_page() {
+        for status in ["404 Not Found", "200 OK"] {
+            let url = web_server(
+                status,
+                "<!DOCTYPE html><html><body>Welcome to nginx</body></html>",
+            );
+            let err = Client::new(&url)
+                .get_value("/status")
+                .expect_err("not povd");
+            assert!(matches!(err, NodeError::NotANode { .. }), "{err}");
+            let text = err.to_string();
+            assert!(
+                text.contains("is not a povd node") && text.contains("an HTML page"),
+                "{text}"
+            );
+            assert!(
+                !text.contains("nginx"),
+                "the page must not be printed: {text}"
+            );
+            assert_eq!(err.exit_code(), exit::NODE_UNREACHABLE);
+            assert_eq!(err.code(), "not_a_node");
+        }
     }
 }

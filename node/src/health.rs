@@ -30,9 +30,10 @@ use crate::config::ConsensusTiming;
 use crate::shared::{lock, now_ms, read, Shared};
 
 /// A validator counts as seen for this long (ms) after its last signed consensus message:
-/// five of the engine's 2 s re-broadcasts, so one lost message never makes a live validator
-/// unseen.
-pub const SEEN_WINDOW_MS: u64 = 10_000;
+/// three of the engine's 2 s re-broadcasts, so two lost messages in a row do not make a live
+/// validator unseen, and shorter than a stall (at least 10 s), so that by the time a stall
+/// is reported a stopped validator is no longer counted.
+pub const SEEN_WINDOW_MS: u64 = 6_000;
 
 /// When (ms since the epoch) the last signed consensus message of each validator arrived.
 #[derive(Debug, Default)]

@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+pub mod doc;
+
 /// Plain-HTTP JSON calls to a node's API (status codes are answers, not errors).
 pub mod http {
     use std::time::Duration;

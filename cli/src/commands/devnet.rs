@@ -107,12 +107,18 @@ pub fn init(ctx: &super::Ctx, opts: &DevnetInit) -> anyhow::Result<i32> {
         return Ok(exit::OK);
     }
     crate::output::line(&format!(
-        "devnet of {} validators in {} (genesis {}); start each with: povd --home {}/nodeI",
+        "devnet of {} validators in {} (genesis {})",
         opts.validators,
         opts.dir.display(),
         genesis.hash(),
-        opts.dir.display()
     ))?;
+    let homes: Vec<String> = (0..opts.validators)
+        .map(|i| opts.dir.join(format!("node{i}")).display().to_string())
+        .collect();
+    crate::output::line("start each node, in a terminal of its own:")?;
+    for home in homes {
+        crate::output::line(&format!("  povd --home {home}"))?;
+    }
     Ok(exit::OK)
 }
 

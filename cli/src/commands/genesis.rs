@@ -21,6 +21,7 @@ pub fn run(ctx: &super::Ctx, cmd: GenesisCommand) -> anyhow::Result<i32> {
     match cmd {
         GenesisCommand::Validate { file } => validate(ctx, &file),
         GenesisCommand::Show { file, dev } => show(ctx, &file, dev),
+        GenesisCommand::Fetch { genesis, force } => fetch(ctx, &genesis, force),
         GenesisCommand::New {
             chain_id,
             genesis_time,
@@ -34,7 +35,7 @@ pub fn run(ctx: &super::Ctx, cmd: GenesisCommand) -> anyhow::Result<i32> {
             name,
             genesis,
         } => {
-            let (address, key_name) = ctx.resolve_address(&member)?;
+            let (address, key_name) = ctx.resolve_local(&member)?;
             let name = name.or(key_name).ok_or_else(|| {
                 InvalidInput(format!("{member} is an address: give the member a --name"))
             })?;
@@ -59,7 +60,7 @@ pub fn run(ctx: &super::Ctx, cmd: GenesisCommand) -> anyhow::Result<i32> {
             addr,
             genesis,
         } => {
-            let (address, _) = ctx.resolve_address(&validator)?;
+            let (address, _) = ctx.resolve_local(&validator)?;
             let mut g = load(&genesis)?;
             let at = format!("validators[{}]", g.validators.len());
             g.validators.push(GenesisValidator {
@@ -87,6 +88,59 @@ pub fn run(ctx: &super::Ctx, cmd: GenesisCommand) -> anyhow::Result<i32> {
             commit(ctx, &genesis, g, &[field], what)
         }
     }
+}
+
+/// `pov genesis fetch`: the node's genesis, checked (valid, and hashing to what the node
+/// says), saved atomically.
+fn fetch(ctx: &super::Ctx, path: &Path, force: bool) -> anyhow::Result<i32> {
+    let client = ctx.client();
+    let answer = client.get_value("/genesis")?;
+    let text = answer
+        .get("toml")
+        .and_then(|t| t.as_str())
+        .ok_or_else(|| anyhow::anyhow!("the node at {} sent no genesis TOML", client.base()))?;
+    let g = Genesis::from_toml(text).map_err(|e| {
+        InvalidInput(format!(
+            "the genesis the node at {} sent is not valid: {e}",
+            client.base()
+        ))
+    })?;
+    let hash = g.hash().to_string();
+    if answer.get("hash").and_then(|h| h.as_str()) != Some(hash.as_str()) {
+        return Err(InvalidInput(format!(
+            "the genesis the node at {} sent does not hash to the hash it announces",
+            client.base()
+        ))
+        .into());
+    }
+    if let Ok(existing) = std::fs::read_to_string(path) {
+        let same = Genesis::parse_toml(&existing).is_ok_and(|e| e.hash() == g.hash());
+        if !same && !force {
+            return Err(InvalidInput(format!(
+                "{} already holds another genesis: pass --force to replace it, or --genesis FILE to write another",
+                path.display()
+            ))
+            .into());
+        }
+    }
+    save(path, &g)?;
+    if ctx.json() {
+        output::json(&serde_json::json!({
+            "file": path.display().to_string(),
+            "chain_id": g.chain_id,
+            "hash": hash,
+            "node": client.base(),
+        }))?;
+    } else {
+        output::line(&format!(
+            "{}: genesis of chain {:?} from {}, hash {hash}",
+            path.display(),
+            g.chain_id,
+            client.base()
+        ))?;
+        output::note("check that this is the hash the organizer announced: the hash is the chain");
+    }
+    Ok(exit::OK)
 }
 
 fn amount(what: &str, text: &str) -> anyhow::Result<Amount> {
@@ -255,11 +309,87 @@ fn new(
     Ok(exit::OK)
 }
 
+/// Something valid but probably not what the founders want; `validate` says it and passes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    /// The field it concerns, as `validate` names fields.
+    pub field: String,
+    /// What will happen, and what to do.
+    pub message: String,
+}
+
+/// The warnings of a valid genesis: validators whose single failure stops the chain (always
+/// the case with fewer than 4), and members who cannot pay for any contribution.
+pub fn warnings(g: &Genesis) -> Vec<Warning> {
+    let mut out = Vec::new();
+    let total: u128 = g.validators.iter().map(|v| u128::from(v.power)).sum();
+    // Blocks need more than 2/3 of the power: without validator v, the rest must still hold
+    // it, i.e. 3 (total - p) > 2 total.
+    let stops_alone = |p: u64| 3 * (total - u128::from(p)) <= 2 * total;
+    let n = g.validators.len();
+    if n > 0 && n < 4 {
+        out.push(Warning {
+            field: "validators".into(),
+            message: if n == 1 {
+                "a single validator tolerates no failure: if it stops, no block can be made \
+                 (4 validators of equal power tolerate one stopped)"
+                    .to_string()
+            } else {
+                format!(
+                    "{n} validators tolerate no failure: if any one stops, the others hold no \
+                     more than 2/3 of the voting power and no block can be made (4 validators \
+                     of equal power tolerate one stopped)"
+                )
+            },
+        });
+    } else {
+        for (i, v) in g.validators.iter().enumerate() {
+            if stops_alone(v.power) {
+                out.push(Warning {
+                    field: format!("validators[{i}].power"),
+                    message: format!(
+                        "{} holds {} of {total} voting power: if it stops, the others hold no \
+                         more than 2/3 and no block can be made",
+                        v.public_key, v.power
+                    ),
+                });
+            }
+        }
+    }
+    let cheapest = g
+        .params
+        .types
+        .iter()
+        .min_by_key(|(_, t)| t.fee)
+        .map(|(kind, t)| (kind.clone(), t.fee));
+    if let Some((kind, fee)) = cheapest {
+        for (i, m) in g.members.iter().enumerate() {
+            if m.tokens < fee {
+                out.push(Warning {
+                    field: format!("members[{i}].tokens"),
+                    message: format!(
+                        "{} has {} tokens and the cheapest contribution kind ({kind}) costs a \
+                         fee of {fee}: {} cannot contribute until someone transfers tokens \
+                         (give more with --tokens)",
+                        m.name, m.tokens, m.name
+                    ),
+                });
+            }
+        }
+    }
+    out
+}
+
 fn validate(ctx: &super::Ctx, file: &Path) -> anyhow::Result<i32> {
     let text = super::read_input(file)?;
     match Genesis::from_toml(&text) {
         Ok(g) => {
+            let warnings = warnings(&g);
             if ctx.json() {
+                let warnings: Vec<serde_json::Value> = warnings
+                    .iter()
+                    .map(|w| serde_json::json!({"field": w.field, "message": w.message}))
+                    .collect();
                 output::json(&serde_json::json!({
                     "file": file.display().to_string(),
                     "valid": true,
@@ -267,6 +397,7 @@ fn validate(ctx: &super::Ctx, file: &Path) -> anyhow::Result<i32> {
                     "members": g.members.len(),
                     "validators": g.validators.len(),
                     "hash": g.hash().to_string(),
+                    "warnings": warnings,
                 }))?;
             } else {
                 output::line(&format!(
@@ -277,6 +408,9 @@ fn validate(ctx: &super::Ctx, file: &Path) -> anyhow::Result<i32> {
                     g.validators.len(),
                     g.hash()
                 ))?;
+                for w in &warnings {
+                    output::note(&format!("warning: {}: {}", w.field, w.message));
+                }
             }
             Ok(exit::OK)
         }
@@ -510,6 +644,44 @@ fn unknown(field: &str) -> anyhow::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn with_validators(powers: &[u64]) -> Genesis {
+        let mut g = Genesis::dev();
+        g.validators = powers
+            .iter()
+            .enumerate()
+            .map(|(i, p)| GenesisValidator {
+                public_key: pov_protocol::genesis::dev_validator_key(i as u32).address(),
+                power: *p,
+                addr: None,
+            })
+            .collect();
+        g
+    }
+
+    #[test]
+    fn warnings_name_validators_that_stop_the_chain_alone_and_members_who_cannot_pay() {
+        let fields =
+            |g: &Genesis| -> Vec<String> { warnings(g).into_iter().map(|w| w.field).collect() };
+        assert_eq!(fields(&with_validators(&[1, 1, 1])), vec!["validators"]);
+        assert_eq!(fields(&with_validators(&[1])), vec!["validators"]);
+        assert!(fields(&with_validators(&[1, 1, 1, 1])).is_empty());
+        // Four validators, but one holds a third of the power: it alone stops the chain.
+        assert_eq!(
+            fields(&with_validators(&[3, 2, 2, 2])),
+            vec!["validators[0].power"]
+        );
+        let mut g = with_validators(&[1, 1, 1, 1]);
+        g.members[3].tokens = Amount::ZERO;
+        let w = warnings(&g);
+        assert_eq!(w.len(), 1);
+        assert_eq!(w[0].field, "members[3].tokens");
+        assert!(
+            w[0].message.contains("dave cannot contribute"),
+            "{}",
+            w[0].message
+        );
+    }
 
     #[test]
     fn set_param_reaches_every_documented_key() {

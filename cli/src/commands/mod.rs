@@ -3,14 +3,18 @@
 //! [`Ctx`] carries what every command may need: the resolved settings, the output format,
 //! the keystore, and how to reach the node. Names on the command line (`--from carl`,
 //! `pov show account carl`) are resolved here, in one place: a keystore name first, then
-//! (only with `--insecure-dev-keys`) a dev genesis name, then a hex address.
+//! (only with `--insecure-dev-keys`) a dev genesis name, then a hex address, then (for
+//! commands that talk to a node) the name of a member on the chain. Output labels addresses
+//! the same way: the keystore's name, else the member's name on the chain, else short hex.
 
 mod config;
 mod devnet;
 mod genesis;
 mod keys;
+mod members;
 mod query;
 mod simulate;
+mod status;
 mod tx;
 
 use std::collections::BTreeMap;
@@ -75,21 +79,67 @@ impl Ctx {
         Client::new(&self.settings.node.0)
     }
 
-    /// Resolves a member named on the command line: a keystore name, then a dev name (with
+    /// Resolves a member named on the command line without asking a node (the genesis
+    /// commands work offline): a keystore name, then a dev name (with
     /// `--insecure-dev-keys`), then an address. Returns the address and the name used.
-    pub fn resolve_address(&self, text: &str) -> anyhow::Result<(Address, Option<String>)> {
-        let ks = self.keystore();
-        if ks.contains(text) {
-            return Ok((ks.entry(text)?.address, Some(text.to_string())));
-        }
-        if let Some(i) = self.dev_index(text) {
-            return Ok((Keypair::dev(i).address(), Some(text.to_string())));
-        }
-        match text.parse::<Address>() {
-            Ok(a) => Ok((a, None)),
+    pub fn resolve_local(&self, text: &str) -> anyhow::Result<(Address, Option<String>)> {
+        match self.try_local(text)? {
+            Ok(found) => Ok(found),
             Err(e) => Err(InvalidInput(format!(
                 "{text:?} is neither a key in the keystore ({}) nor an address ({e})",
-                ks.dir().display()
+                self.keystore().dir().display()
+            ))
+            .into()),
+        }
+    }
+
+    /// The keystore, dev-name and address steps of resolution; the inner error is why
+    /// `text` is not an address.
+    fn try_local(&self, text: &str) -> anyhow::Result<Result<(Address, Option<String>), String>> {
+        let ks = self.keystore();
+        if ks.contains(text) {
+            return Ok(Ok((ks.entry(text)?.address, Some(text.to_string()))));
+        }
+        if let Some(i) = self.dev_index(text) {
+            return Ok(Ok((Keypair::dev(i).address(), Some(text.to_string()))));
+        }
+        Ok(text
+            .parse::<Address>()
+            .map(|a| (a, None))
+            .map_err(|e| e.to_string()))
+    }
+
+    /// Resolves a member named on the command line: a keystore name, a dev name (with
+    /// `--insecure-dev-keys`), an address, and last the name of a member on the chain (asked
+    /// of the node: `GET /members?name=`). Returns the address and the name used.
+    pub fn resolve_address(&self, text: &str) -> anyhow::Result<(Address, Option<String>)> {
+        let not_address = match self.try_local(text)? {
+            Ok(found) => return Ok(found),
+            Err(e) => e,
+        };
+        let client = self.client();
+        let query = format!("/members?name={}", query_escape(text));
+        let answer = client.get_value(&query).map_err(|e| {
+            anyhow::Error::new(e).context(format!(
+                "{text:?} is neither a key in the keystore ({}) nor an address ({not_address}); \
+                 asking the node for a member of that name failed",
+                self.keystore().dir().display()
+            ))
+        })?;
+        let found = answer
+            .get("items")
+            .and_then(|i| i.as_array())
+            .and_then(|items| items.first())
+            .and_then(|m| m.get("address"))
+            .and_then(|a| a.as_str())
+            .and_then(|a| a.parse::<Address>().ok());
+        match found {
+            Some(address) => Ok((address, Some(text.to_string()))),
+            None => Err(InvalidInput(format!(
+                "{text:?} is not a key in the keystore ({}), not an address ({not_address}), and \
+                 no member of the chain at {} has that name",
+                self.keystore().dir().display(),
+                client.base()
             ))
             .into()),
         }
@@ -204,10 +254,13 @@ pub fn run(ctx: &Ctx, command: Command) -> anyhow::Result<i32> {
             tx,
         } => tx::evaluate(ctx, contribution, value, &tx),
         Command::Transfer { to, amount, tx } => tx::transfer(ctx, &to, &amount, &tx),
-        Command::Admit { member, tx } => tx::admit(ctx, &member, &tx),
+        Command::Admit { member, name, tx } => tx::admit(ctx, &member, name, &tx),
         Command::Show(cmd) => query::show(ctx, cmd),
-        Command::List(cmd) => query::list(ctx, cmd),
-        Command::Status => query::status(ctx),
+        Command::List(crate::cli::ListCommand::Members { limit }) => members::list(ctx, limit),
+        Command::List(crate::cli::ListCommand::Contributions { open, by, limit }) => {
+            query::list_contributions(ctx, open, by, limit)
+        }
+        Command::Status => status::status(ctx),
         Command::Explain { member, since } => query::explain(ctx, &member, since),
     }
 }
@@ -234,7 +287,56 @@ pub fn read_input(path: &Path) -> anyhow::Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
 }
 
-/// A label for an address: its key name if the keystore knows it, else its short hex.
+/// `text` made safe for a URL query value (percent-encoding everything but unreserved
+/// characters).
+pub fn query_escape(text: &str) -> String {
+    let mut out = String::new();
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Adds to `names` the on-chain names a node's answer carries beside addresses (`member` and
+/// `name`, `address` and `name`, `contributor` and `contributor_name`, `referrer` and
+/// `referrer_name`, at any depth), without replacing a name the keystore gave.
+pub fn learn_names(names: &mut BTreeMap<String, String>, raw: &serde_json::Value) {
+    match raw {
+        serde_json::Value::Object(map) => {
+            for (addr_key, name_key) in [
+                ("member", "name"),
+                ("address", "name"),
+                ("contributor", "contributor_name"),
+                ("referrer", "referrer_name"),
+            ] {
+                if let (Some(a), Some(n)) = (
+                    map.get(addr_key).and_then(|v| v.as_str()),
+                    map.get(name_key).and_then(|v| v.as_str()),
+                ) {
+                    if !n.is_empty() {
+                        names.entry(a.to_string()).or_insert_with(|| n.to_string());
+                    }
+                }
+            }
+            for v in map.values() {
+                learn_names(names, v);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for v in items {
+                learn_names(names, v);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A label for an address: its name if the keystore (or the chain, through
+/// [`learn_names`]) knows it, else its short hex.
 pub fn label(names: &BTreeMap<String, String>, address: &str) -> String {
     match names.get(address) {
         Some(name) => name.clone(),

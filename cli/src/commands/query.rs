@@ -1,4 +1,4 @@
-//! Queries: `show account|contribution|block|tx`, `list contributions`, `status`, `explain`.
+//! Queries: `show account|contribution|block|tx`, `list contributions`, `explain`.
 //!
 //! With `--output json` each prints the node's own object (`docs/api.md`), extended only by
 //! the fields `docs/cli.md` lists, so scripts can rely on one documented shape.
@@ -9,7 +9,7 @@ use pov_protocol::Amount;
 
 use super::tx::{describe_rule, render_tx, tx_json};
 use super::{label, Ctx};
-use crate::cli::{ListCommand, ShowCommand};
+use crate::cli::ShowCommand;
 use crate::exit;
 use crate::node::{
     Account, Block, Contribution, ContributionPage, History, HistoryEvent, TxStatus,
@@ -25,6 +25,7 @@ pub fn show(ctx: &Ctx, cmd: ShowCommand) -> anyhow::Result<i32> {
         ShowCommand::Account { member } => account(ctx, &member),
         ShowCommand::Contribution { id } => contribution(ctx, id),
         ShowCommand::Block { height } => block(ctx, height),
+        ShowCommand::Params => super::members::params(ctx),
         ShowCommand::Tx { hash } => {
             let client = ctx.client();
             let (tx, raw) = client.get::<TxStatus>(&format!("/tx/{}", hash.trim()))?;
@@ -41,7 +42,9 @@ pub fn show(ctx: &Ctx, cmd: ShowCommand) -> anyhow::Result<i32> {
                     sender.as_deref().unwrap_or_default(),
                 ))?;
             } else {
-                output::line(&render_tx(&tx, &events, sender.as_deref(), &ctx.names()))?;
+                let mut names = ctx.names();
+                super::learn_names(&mut names, &raw);
+                output::line(&render_tx(&tx, &events, sender.as_deref(), &names))?;
             }
             Ok(exit::OK)
         }
@@ -62,7 +65,8 @@ fn account(ctx: &Ctx, member: &str) -> anyhow::Result<i32> {
         output::json(&raw)?;
         return Ok(exit::OK);
     }
-    let names = ctx.names();
+    let mut names = ctx.names();
+    super::learn_names(&mut names, &raw);
     let mut pairs = vec![("address", acc.address.clone())];
     let name = names
         .get(&acc.address)
@@ -146,7 +150,8 @@ fn contribution(ctx: &Ctx, id: u64) -> anyhow::Result<i32> {
         output::json(&raw)?;
         return Ok(exit::OK);
     }
-    let names = ctx.names();
+    let mut names = ctx.names();
+    super::learn_names(&mut names, &raw);
     let mut pairs = vec![
         ("contribution", format!("#{} {}", c.id, c.title)),
         ("kind", c.kind.clone()),
@@ -264,9 +269,13 @@ fn block(ctx: &Ctx, height: u64) -> anyhow::Result<i32> {
     Ok(exit::OK)
 }
 
-/// Runs a `pov list` subcommand.
-pub fn list(ctx: &Ctx, cmd: ListCommand) -> anyhow::Result<i32> {
-    let ListCommand::Contributions { open, by, limit } = cmd;
+/// `pov list contributions`.
+pub fn list_contributions(
+    ctx: &Ctx,
+    open: bool,
+    by: Option<String>,
+    limit: u64,
+) -> anyhow::Result<i32> {
     let by = by.map(|b| ctx.resolve_address(&b)).transpose()?;
     let client = ctx.client();
     let mut items: Vec<serde_json::Value> = Vec::new();
@@ -305,7 +314,10 @@ pub fn list(ctx: &Ctx, cmd: ListCommand) -> anyhow::Result<i32> {
         output::line("no contributions")?;
         return Ok(exit::OK);
     }
-    let names = ctx.names();
+    let mut names = ctx.names();
+    for item in &items {
+        super::learn_names(&mut names, item);
+    }
     let mut t = Table::new(&[
         ("id", Align::Right),
         ("kind", Align::Left),
@@ -337,49 +349,12 @@ pub fn list(ctx: &Ctx, cmd: ListCommand) -> anyhow::Result<i32> {
     Ok(exit::OK)
 }
 
-/// `pov status`.
-pub fn status(ctx: &Ctx) -> anyhow::Result<i32> {
-    let client = ctx.client();
-    let mut raw = client.get_value("/status")?;
-    if ctx.json() {
-        raw["node"] = client.base().into();
-        output::json(&raw)?;
-        return Ok(exit::OK);
-    }
-    let text = |k: &str| match raw.get(k) {
-        None | Some(serde_json::Value::Null) => "-".to_string(),
-        Some(serde_json::Value::String(s)) => s.clone(),
-        Some(v) => v.to_string(),
-    };
-    let mut pairs = vec![
-        ("node", client.base().to_string()),
-        ("chain id", text("chain_id")),
-        ("genesis hash", text("genesis_hash")),
-        ("height", text("height")),
-        ("head hash", text("head_hash")),
-        ("state root", text("state_root")),
-    ];
-    let time = raw
-        .get("time_ms")
-        .and_then(|t| t.as_u64())
-        .map(|ms| format!("{} ({ms} ms)", utc(ms)))
-        .unwrap_or_else(|| "-".into());
-    pairs.push(("block time", time));
-    pairs.push(("peers", text("peers")));
-    pairs.push(("syncing", text("syncing")));
-    pairs.push(("validator", text("validator")));
-    pairs.push(("mempool", format!("{} transaction(s)", text("mempool"))));
-    pairs.push(("db size", text("db_size_bytes") + " bytes"));
-    pairs.push(("version", text("version")));
-    output::line(&output::fields(&pairs))?;
-    Ok(exit::OK)
-}
-
 /// `pov explain`: every change of a member's balances since a height, with its rule.
 pub fn explain(ctx: &Ctx, member: &str, since: u64) -> anyhow::Result<i32> {
     let (address, name) = ctx.resolve_address(member)?;
     let client = ctx.client();
     let (acc, raw_acc) = client.get::<Account>(&format!("/accounts/{address}"))?;
+    let name = name.or_else(|| acc.name.clone().filter(|n| !n.is_empty()));
     let (history, raw) =
         client.get::<History>(&format!("/accounts/{address}/history?since={since}"))?;
     let mut net_rep = Amount::ZERO;

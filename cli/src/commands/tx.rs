@@ -43,6 +43,7 @@ pub fn contribute(
     file: Option<&Path>,
     args: &TxArgs,
 ) -> anyhow::Result<i32> {
+    check_kind(ctx, &kind)?;
     let content_hash = file.map(hash_file).transpose()?;
     if uri.is_none() && content_hash.is_none() {
         return Err(InvalidInput(
@@ -82,24 +83,54 @@ pub fn evaluate(
 
 /// `pov transfer`.
 pub fn transfer(ctx: &super::Ctx, to: &str, amount: &str, args: &TxArgs) -> anyhow::Result<i32> {
-    let (to, _) = ctx.resolve_address(to)?;
     let amount: Amount = amount
         .parse()
         .map_err(|e| InvalidInput(format!("AMOUNT: {e}")))?;
+    if amount <= Amount::ZERO {
+        return Err(InvalidInput(format!(
+            "AMOUNT must be more than 0, got {amount}: a transfer moves tokens from the signer \
+             to TO (nothing was signed)"
+        ))
+        .into());
+    }
+    let (to, _) = ctx.resolve_address(to)?;
     submit(ctx, args, TxBody::Transfer { to, amount })
 }
 
-/// `pov admit`.
-pub fn admit(ctx: &super::Ctx, member: &str, args: &TxArgs) -> anyhow::Result<i32> {
-    let (member, _) = ctx.resolve_address(member)?;
-    submit(
-        ctx,
-        args,
-        TxBody::Admit {
-            member,
-            name: String::new(),
-        },
-    )
+/// `pov admit`: the newcomer's name is `--name`, else its keystore name, else none.
+pub fn admit(
+    ctx: &super::Ctx,
+    member: &str,
+    name: Option<String>,
+    args: &TxArgs,
+) -> anyhow::Result<i32> {
+    let (member, key_name) = ctx.resolve_local(member)?;
+    let name = name.or(key_name).unwrap_or_default();
+    submit(ctx, args, TxBody::Admit { member, name })
+}
+
+/// Refuses, before anything is signed, a kind the cooperative does not have, listing the
+/// ones it has (`GET /params`). A node too old to serve its parameters is left to judge.
+fn check_kind(ctx: &super::Ctx, kind: &str) -> anyhow::Result<()> {
+    let params = match ctx.client().get_value("/params") {
+        Ok(p) => p,
+        Err(e) if e.is_not_found() => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    let kinds: Vec<&str> = params
+        .get("params")
+        .and_then(|p| p.get("types"))
+        .and_then(|t| t.as_object())
+        .map(|t| t.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    if kinds.is_empty() || kinds.contains(&kind) {
+        return Ok(());
+    }
+    Err(InvalidInput(format!(
+        "unknown contribution kind {kind:?}: this cooperative's kinds are {} (nothing was signed)",
+        kinds.join(", ")
+    ))
+    .into())
 }
 
 /// blake3 of a file, streamed (a contribution may be a large file).
@@ -200,7 +231,8 @@ fn submit(ctx: &super::Ctx, args: &TxArgs, body: TxBody) -> anyhow::Result<i32> 
         output::json(&v)?;
         return Ok(exit::OK);
     }
-    let names = ctx.names();
+    let mut names = ctx.names();
+    super::learn_names(&mut names, &raw);
     output::line(&render_tx(&final_tx, &events, Some(&sender_text), &names))?;
     if let Some(id) = created {
         output::line(&format!(

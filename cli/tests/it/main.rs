@@ -1,9 +1,10 @@
 //! `pov`'s integration tests, one binary (one link) for all of them:
 //!
-//! - `simulate`, `genesis`, `keys`, `misc`: the binary on its own;
+//! - `simulate`, `genesis`, `keys`, `misc`, `forming`: the binary on its own;
 //! - `node`, `e2e`: the node commands against a real `povd --dev` (a child process per test).
 
 mod e2e;
+mod forming;
 mod genesis;
 mod keys;
 mod misc;

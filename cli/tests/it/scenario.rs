@@ -88,14 +88,14 @@ pub fn devnet(pov: &Pov) -> Outcome {
     };
     let dev = |i: u32| Keypair::dev(i);
 
-    // alice admits carl.
+    // alice admits carl, who is named after the key in her keystore.
     let out = pov.json(&["admit", "carl", "--from", "alice"]);
     assert_eq!(out["status"], "final", "{out}");
     let want = mirror.apply(
         &dev(0),
         TxBody::Admit {
             member: carl_address,
-            name: String::new(),
+            name: "carl".into(),
         },
         &out,
     );

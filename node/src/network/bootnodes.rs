@@ -243,4 +243,24 @@ mod unit {
             .due(t + BOOTNODE_MAX_BACKOFF, |_| false, |_| false)
             .is_empty());
     }
+
+    #[test]
+    fn a_node_alone_can_say_what_it_dials_and_why_that_fails() {
+        let now = Instant::now();
+        let addr: Multiaddr = "/ip4/10.0.0.5/tcp/26656".parse().expect("valid multiaddr");
+        let mut nodes = Bootnodes::new(std::slice::from_ref(&addr), now);
+        assert_eq!(nodes.describe(), vec![addr.to_string()]);
+        let dials = nodes.due(now, |_| false, |_| false);
+        assert!(nodes.on_dial_failed(dials[0].connection_id(), now, false, "Connection refused"));
+        assert_eq!(
+            nodes.describe(),
+            vec![format!("{addr} (last attempt: Connection refused)")]
+        );
+        let dials = nodes.due(now + BOOTNODE_MAX_BACKOFF, |_| false, |_| false);
+        nodes.on_established(dials[0].connection_id(), PeerId::random());
+        assert!(
+            nodes.describe().is_empty(),
+            "a connected bootnode is not listed"
+        );
+    }
 }

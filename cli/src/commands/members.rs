@@ -1,0 +1,159 @@
+//! The cooperative as a whole: `pov list members` (who is in it, by name) and
+//! `pov show params` (the rules in force), both read from the node (`GET /members`,
+//! `GET /params`).
+
+use serde_json::Value;
+
+use super::{label, learn_names, Ctx};
+use crate::exit;
+use crate::output::{self, Align, Table};
+
+/// Members asked per request (the node's page limit).
+const PAGE: u64 = 500;
+
+/// `pov list members`: every member up to `limit`, by member id.
+pub fn list(ctx: &Ctx, limit: u64) -> anyhow::Result<i32> {
+    let client = ctx.client();
+    let mut items: Vec<Value> = Vec::new();
+    let mut after: Option<u64> = None;
+    while (items.len() as u64) < limit {
+        let size = (limit - items.len() as u64).min(PAGE);
+        let mut path = format!("/members?limit={size}");
+        if let Some(a) = after {
+            path.push_str(&format!("&after={a}"));
+        }
+        let page = client.get_value(&path)?;
+        let got = page
+            .get("items")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let empty = got.is_empty();
+        items.extend(got);
+        match page.get("next").and_then(Value::as_u64) {
+            Some(n) if !empty => after = Some(n),
+            _ => break,
+        }
+    }
+    items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    if ctx.json() {
+        output::json(&serde_json::json!({"count": items.len(), "items": items}))?;
+        return Ok(exit::OK);
+    }
+    if items.is_empty() {
+        output::line("no members")?;
+        return Ok(exit::OK);
+    }
+    let mut names = ctx.names();
+    for item in &items {
+        learn_names(&mut names, item);
+    }
+    let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    let mut t = Table::new(&[
+        ("id", Align::Right),
+        ("name", Align::Left),
+        ("address", Align::Left),
+        ("reputation", Align::Right),
+        ("tokens", Align::Right),
+        ("referrer", Align::Left),
+    ]);
+    for m in &items {
+        let address = text(m, "address");
+        t.row(vec![
+            m.get("member_id").map(Value::to_string).unwrap_or_default(),
+            names.get(&address).cloned().unwrap_or_else(|| "-".into()),
+            address,
+            text(m, "reputation"),
+            text(m, "tokens"),
+            m.get("referrer")
+                .and_then(Value::as_str)
+                .map(|r| label(&names, r))
+                .unwrap_or_else(|| "-".into()),
+        ]);
+    }
+    output::line(&t.render())?;
+    Ok(exit::OK)
+}
+
+/// `pov show params`: the parameters in force, one line each, in `pov genesis set-param`'s
+/// key names.
+pub fn params(ctx: &Ctx) -> anyhow::Result<i32> {
+    let raw = ctx.client().get_value("/params")?;
+    if ctx.json() {
+        output::json(&raw)?;
+        return Ok(exit::OK);
+    }
+    let params = raw.get("params").cloned().unwrap_or(Value::Null);
+    let mut lines = Vec::new();
+    flatten("", &params, &mut lines);
+    let height = raw
+        .get("height")
+        .and_then(Value::as_u64)
+        .map(|h| format!(" at height {h}"))
+        .unwrap_or_default();
+    output::line(&format!("parameters in force{height}:"))?;
+    let width = lines.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    for (k, v) in lines {
+        output::line(&format!("  {k:<width$}  {v}"))?;
+    }
+    Ok(exit::OK)
+}
+
+/// `value` as `path value` lines: nested tables joined with dots, lists comma-separated.
+fn flatten(path: &str, value: &Value, out: &mut Vec<(String, String)>) {
+    let join = |k: &str| {
+        if path.is_empty() {
+            k.to_string()
+        } else {
+            format!("{path}.{k}")
+        }
+    };
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                flatten(&join(k), v, out);
+            }
+        }
+        Value::Array(items) => {
+            let text: Vec<String> = items.iter().map(scalar).collect();
+            out.push((path.to_string(), text.join(",")));
+        }
+        other => out.push((path.to_string(), scalar(other))),
+    }
+}
+
+fn scalar(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "-".into(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_flatten_to_set_param_keys() {
+        let params = serde_json::json!({
+            "types": {"work": {"fee": "1", "evaluation_set": [0, 1, 2],
+                               "reward": {"median": {"token_value": ["0", "1", "2"]}}}},
+            "admission": "invite"
+        });
+        let mut lines = Vec::new();
+        flatten("", &params, &mut lines);
+        assert_eq!(
+            lines,
+            vec![
+                ("types.work.fee".to_string(), "1".to_string()),
+                ("types.work.evaluation_set".to_string(), "0,1,2".to_string()),
+                (
+                    "types.work.reward.median.token_value".to_string(),
+                    "0,1,2".to_string()
+                ),
+                ("admission".to_string(), "invite".to_string()),
+            ]
+        );
+    }
+}
