@@ -9,6 +9,7 @@ mod config;
 mod devnet;
 mod genesis;
 mod keys;
+mod proofs;
 mod query;
 mod simulate;
 mod tx;
@@ -205,6 +206,12 @@ pub fn run(ctx: &Ctx, command: Command) -> anyhow::Result<i32> {
         } => tx::evaluate(ctx, contribution, value, &tx),
         Command::Transfer { to, amount, tx } => tx::transfer(ctx, &to, &amount, &tx),
         Command::Admit { member, tx } => tx::admit(ctx, &member, &tx),
+        Command::Prove {
+            member,
+            height,
+            out,
+        } => proofs::prove(ctx, &member, height, out.as_deref()),
+        Command::VerifyProof { file, genesis } => proofs::verify(ctx, &file, &genesis),
         Command::Show(cmd) => query::show(ctx, cmd),
         Command::List(cmd) => query::list(ctx, cmd),
         Command::Status => query::status(ctx),
