@@ -40,6 +40,9 @@ use crate::state::{ChainEntry, Member, State};
 /// The `format` of a proof document this version writes and reads.
 pub const FORMAT: &str = "pov-proof/1";
 
+/// The domain tag of a proof's identity ([`ReputationProof::hash`]).
+pub const HASH_DOMAIN: &str = "pov/proof/v1";
+
 /// Bytes written as lowercase hex in JSON (and as a byte string in canonical bytes).
 ///
 /// Reading refuses upper case, a `0x` prefix and odd lengths: a proof document has one text
@@ -338,7 +341,7 @@ impl ReputationProof {
     /// genesis member's `provenance` names its proof by this hash.
     pub fn hash(&self) -> Hash {
         pov_crypto::hash(&codec::encode(&ProofBytes {
-            domain: "pov/proof/v1",
+            domain: HASH_DOMAIN,
             genesis_hash: &self.genesis_hash,
             header: &self.header,
             certificate: &self.certificate,
