@@ -18,7 +18,7 @@ use crate::output::Format;
     version,
     about,
     long_about = None,
-    after_help = "Examples:\n  pov keys new carl\n  pov status --node http://127.0.0.1:7070\n  pov contribute --kind work --title \"Fix the roof\" --uri https://example.org/roof --from carl\n  pov show account carl --output json\n\nExit codes: 0 ok, 1 failure, 2 usage, 3 invalid input, 4 simulate mismatch,\n5 node unreachable, 6 transaction rejected, 7 key or passphrase error (docs/cli.md)."
+    after_help = "Examples:\n  pov keys new carl\n  pov status --node http://127.0.0.1:7070\n  pov contribute --kind work --title \"Fix the roof\" --uri https://example.org/roof --from carl\n  pov show account carl --output json\n\nExit codes: 0 ok, 1 failure, 2 usage, 3 invalid input, 4 simulate mismatch,\n5 node unreachable, 6 transaction rejected, 7 key or passphrase error,\n8 proof does not verify (docs/cli.md)."
 )]
 pub struct Cli {
     /// Flags every command accepts.
@@ -136,6 +136,34 @@ pub enum Command {
         /// Signing and waiting.
         #[command(flatten)]
         tx: TxArgs,
+    },
+    /// Write a reputation proof of a member at a final height (spec section 10): a file
+    /// anyone can check offline with the cooperative's genesis (`pov verify-proof`).
+    #[command(
+        after_help = "Examples:\n  pov prove carl --out carl.proof.json\n  pov prove 5e1f...9c3d --height 1200 --out carl-1200.proof.json"
+    )]
+    Prove {
+        /// A key name, an address, or a member's name on chain.
+        member: String,
+        /// The height [default: the last final block].
+        #[arg(long)]
+        height: Option<u64>,
+        /// Write the proof to this file instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Check a reputation proof offline against a genesis, and say what it proves.
+    ///
+    /// No node and no network: the genesis hash, the header, the certificate's signatures
+    /// (more than 2/3 of the power) and both Merkle paths are checked. Exit 0 only when all
+    /// pass; exit 8 with the reason otherwise.
+    #[command(after_help = "Example:\n  pov verify-proof carl.proof.json --genesis genesis.toml")]
+    VerifyProof {
+        /// The proof file (JSON); `-` reads standard input.
+        file: PathBuf,
+        /// The cooperative's genesis TOML.
+        #[arg(long, value_name = "FILE")]
+        genesis: PathBuf,
     },
     /// Show one account, contribution, block or transaction, or the rules in force.
     #[command(
@@ -381,11 +409,51 @@ pub enum GenesisCommand {
         genesis: PathBuf,
     },
     /// Check a genesis file and list every problem, each naming its field.
-    #[command(after_help = "Example:\n  pov genesis validate genesis.toml")]
+    ///
+    /// With --proofs, also re-checks the provenance of every member founded on a reputation
+    /// proof: the proof (found in DIR by its hash) must verify against its source genesis
+    /// and show the recorded member, height and reputation.
+    #[command(
+        after_help = "Examples:\n  pov genesis validate genesis.toml\n  pov genesis validate genesis.toml --proofs proofs/ --source-genesis old-coop.toml"
+    )]
     Validate {
         /// The genesis TOML.
         #[arg(default_value = "genesis.toml")]
         file: PathBuf,
+        /// A directory of proof files (*.json) to check provenance against.
+        #[arg(long, value_name = "DIR")]
+        proofs: Option<PathBuf>,
+        /// A source cooperative's genesis (repeat for several).
+        #[arg(long, value_name = "FILE", requires = "proofs")]
+        source_genesis: Vec<PathBuf>,
+    },
+    /// Add a founding member whose reputation is carried over from another cooperative:
+    /// the proven reputation times --scale, with its provenance (spec section 10).
+    ///
+    /// The proof is checked offline against the source genesis first. The member's key is
+    /// the proven member's. Keep the proof file: `pov genesis validate --proofs DIR` checks
+    /// the provenance against it, and anyone can audit it.
+    #[command(
+        after_help = "Example:\n  pov genesis import-member carl.proof.json --source-genesis old-coop.toml --scale 0.5 --tokens 20"
+    )]
+    ImportMember {
+        /// The proof file.
+        proof: PathBuf,
+        /// The genesis of the cooperative the proof is from.
+        #[arg(long, value_name = "FILE")]
+        source_genesis: PathBuf,
+        /// The factor applied to the proven reputation (a decimal, e.g. 0.5).
+        #[arg(long)]
+        scale: String,
+        /// Display name [default: the member's name in the source cooperative].
+        #[arg(long)]
+        name: Option<String>,
+        /// Starting tokens (tokens are not carried over).
+        #[arg(long, default_value = "0")]
+        tokens: String,
+        /// The genesis file to edit.
+        #[arg(long, short = 'g', default_value = "genesis.toml", value_name = "FILE")]
+        genesis: PathBuf,
     },
     /// Print a genesis with its hash (the chain's identity).
     #[command(after_help = "Examples:\n  pov genesis show genesis.toml\n  pov genesis show --dev")]

@@ -23,6 +23,9 @@ pub const NODE_UNREACHABLE: i32 = 5;
 pub const TX_REJECTED: i32 = 6;
 /// A key problem: no such key, wrong passphrase, damaged key file, no passphrase given.
 pub const KEY_ERROR: i32 = 7;
+/// A reputation proof does not verify (`verify-proof`, `genesis import-member`): damaged,
+/// of another cooperative, without a quorum of signatures, or not of a member at its height.
+pub const PROOF_INVALID: i32 = 8;
 /// Interrupted by Ctrl-C (SIGINT): the shell reports 128 + 2; `pov` does not catch it, so
 /// an interrupted command leaves nothing half-written (files are replaced atomically).
 #[allow(dead_code)] // Documented for scripts; the shell produces it, not `pov`.
@@ -33,11 +36,19 @@ pub const INTERRUPTED: i32 = 130;
 #[error("{0}")]
 pub struct InvalidInput(pub String);
 
+/// Marks a reputation proof that does not verify, so `main` exits with [`PROOF_INVALID`].
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ProofInvalid(pub String);
+
 /// The exit code for an error that reached `main`.
 pub fn classify(err: &anyhow::Error) -> i32 {
     for cause in err.chain() {
         if cause.downcast_ref::<InvalidInput>().is_some() {
             return INVALID_INPUT;
+        }
+        if cause.downcast_ref::<ProofInvalid>().is_some() {
+            return PROOF_INVALID;
         }
         if let Some(e) = cause.downcast_ref::<NodeError>() {
             return e.exit_code();
@@ -62,6 +73,7 @@ pub fn code_name(err: &anyhow::Error) -> String {
     match classify(err) {
         INVALID_INPUT => "invalid_input",
         KEY_ERROR => "key_error",
+        PROOF_INVALID => "proof_invalid",
         _ => "failure",
     }
     .to_string()

@@ -276,6 +276,24 @@ pub struct Account {
     /// Its share of all reputation.
     #[serde(default)]
     pub share_of_reputation: Option<Amount>,
+    /// Where its founding reputation came from, if it was carried over with a proof.
+    #[serde(default)]
+    pub provenance: Option<Provenance>,
+}
+
+/// A founding member's provenance, as `GET /accounts/{address}` shows it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Provenance {
+    /// The source cooperative's genesis hash.
+    pub source_genesis: String,
+    /// The height of the proven state.
+    pub height: u64,
+    /// The proof's hash.
+    pub proof: String,
+    /// The reputation proven.
+    pub reputation: Amount,
+    /// The scale applied.
+    pub scale: Amount,
 }
 
 /// One line of `GET /accounts/{address}/history`.

@@ -71,6 +71,29 @@ pub struct Shared {
     pub verified: Arc<VerifiedTxs>,
     /// What `GET /metrics` reports.
     pub metrics: Metrics,
+    /// Bounds the work of building reputation proofs (`GET /proofs`).
+    pub proofs: ProofWork,
+}
+
+/// What bounds the work reputation proofs cost a node: one proof is built at a time (each
+/// hashes the whole state, and one of a past height replays up to a checkpoint interval of
+/// blocks), and the last rebuilt past state is kept, so asking again for the same height
+/// costs no replay.
+#[derive(Debug)]
+pub struct ProofWork {
+    /// One permit: the proof being built.
+    pub permit: std::sync::Arc<tokio::sync::Semaphore>,
+    /// The last past state rebuilt, by height.
+    pub last: Mutex<Option<(u64, std::sync::Arc<pov_protocol::State>)>>,
+}
+
+impl Default for ProofWork {
+    fn default() -> Self {
+        ProofWork {
+            permit: std::sync::Arc::new(tokio::sync::Semaphore::new(1)),
+            last: Mutex::new(None),
+        }
+    }
 }
 
 impl Shared {
@@ -99,6 +122,7 @@ impl Shared {
             liveness: Mutex::new(Liveness::default()),
             verified,
             metrics: Metrics::new(),
+            proofs: ProofWork::default(),
         })
     }
 }

@@ -29,6 +29,36 @@ pub struct GenesisMember {
     pub reputation: Amount,
     /// Starting tokens.
     pub tokens: Amount,
+    /// Where the founding reputation came from, when it was carried over from another
+    /// cooperative with a reputation proof (spec section 10). The genesis hash covers it.
+    #[serde(default)]
+    pub provenance: Option<MemberProvenance>,
+}
+
+/// A founding member's reputation, proven in another cooperative and scaled (spec section
+/// 10, portable reputation). `reputation` of the member must be `reputation × scale` of this
+/// record; [`Genesis::check_provenance`] checks the rest against the proof itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemberProvenance {
+    /// The source cooperative's genesis hash.
+    pub source_genesis: Hash,
+    /// The height of the proven state.
+    pub height: u64,
+    /// The proof's hash ([`crate::proof::ReputationProof::hash`]).
+    pub proof: Hash,
+    /// The reputation the proof shows.
+    pub reputation: Amount,
+    /// The factor applied to it.
+    pub scale: Amount,
+}
+
+impl MemberProvenance {
+    /// The founding reputation this provenance gives: `reputation × scale`, rounded as every
+    /// product (spec section 2).
+    pub fn scaled(&self) -> Result<Amount, crate::AmountError> {
+        self.reputation.checked_mul(self.scale)
+    }
 }
 
 /// A validator named in the genesis.
@@ -236,6 +266,9 @@ impl Genesis {
             }
             non_negative(&mut out, format!("{at}.reputation"), m.reputation);
             non_negative(&mut out, format!("{at}.tokens"), m.tokens);
+            if let Some(p) = &m.provenance {
+                check_provenance_record(&mut out, &at, m, p);
+            }
             match (
                 total_rep.checked_add(m.reputation),
                 total_tokens.checked_add(m.tokens),
@@ -299,6 +332,7 @@ impl Genesis {
                 name: (*name).to_string(),
                 reputation: Amount::from_int(*rep),
                 tokens: Amount::from_int(100),
+                provenance: None,
             })
             .collect();
         Genesis {
@@ -319,6 +353,119 @@ impl Genesis {
 /// The dev validator key number `i` (distinct from the dev member keys).
 pub fn dev_validator_key(i: u32) -> Keypair {
     Keypair::dev(1000 + i)
+}
+
+/// What a provenance record must satisfy without its proof: a positive height, a
+/// non-negative scale and proven reputation, and a founding reputation that is exactly the
+/// proven one times the scale.
+fn check_provenance_record(
+    out: &mut Vec<Problem>,
+    at: &str,
+    m: &GenesisMember,
+    p: &MemberProvenance,
+) {
+    if p.height == 0 {
+        problem(
+            out,
+            format!("{at}.provenance.height"),
+            "must be at least 1 (proofs are of finalized blocks)",
+        );
+    }
+    non_negative(out, format!("{at}.provenance.scale"), p.scale);
+    non_negative(out, format!("{at}.provenance.reputation"), p.reputation);
+    match p.scaled() {
+        Ok(scaled) if scaled == m.reputation => {}
+        Ok(scaled) => problem(
+            out,
+            format!("{at}.reputation"),
+            format!(
+                "{} is not the proven reputation times the scale ({} × {} = {scaled})",
+                m.reputation, p.reputation, p.scale
+            ),
+        ),
+        Err(e) => problem(out, format!("{at}.provenance"), e.to_string()),
+    }
+}
+
+impl Genesis {
+    /// Checks every member's provenance against the proofs and the source cooperatives'
+    /// genesis files (spec section 10): the proof named by hash is among `proofs`, verifies
+    /// against the source genesis named by hash, is of this member's key, and shows the
+    /// recorded height and reputation. Every mismatch is reported by field; members without
+    /// provenance are not concerned.
+    pub fn check_provenance(
+        &self,
+        proofs: &[crate::proof::ReputationProof],
+        sources: &[Genesis],
+    ) -> Vec<Problem> {
+        let mut out = Vec::new();
+        let by_hash: std::collections::BTreeMap<Hash, &crate::proof::ReputationProof> =
+            proofs.iter().map(|p| (p.hash(), p)).collect();
+        for (i, m) in self.members.iter().enumerate() {
+            let Some(p) = &m.provenance else {
+                continue;
+            };
+            let at = format!("members[{i}]");
+            let Some(source) = sources.iter().find(|g| g.hash() == p.source_genesis) else {
+                problem(
+                    &mut out,
+                    format!("{at}.provenance.source_genesis"),
+                    format!(
+                        "no source genesis given has hash {} (pass it with --source-genesis)",
+                        p.source_genesis
+                    ),
+                );
+                continue;
+            };
+            let Some(proof) = by_hash.get(&p.proof) else {
+                problem(
+                    &mut out,
+                    format!("{at}.provenance.proof"),
+                    format!("no proof given has hash {}", p.proof),
+                );
+                continue;
+            };
+            let proven = match proof.verify(source) {
+                Ok(s) => s,
+                Err(e) => {
+                    problem(
+                        &mut out,
+                        format!("{at}.provenance.proof"),
+                        format!("the proof does not verify: {e}"),
+                    );
+                    continue;
+                }
+            };
+            if proven.member != m.public_key {
+                problem(
+                    &mut out,
+                    format!("{at}.public_key"),
+                    format!("the proof is of member {}, not of this key", proven.member),
+                );
+            }
+            if proven.height != p.height {
+                problem(
+                    &mut out,
+                    format!("{at}.provenance.height"),
+                    format!(
+                        "{} recorded, the proof is of height {}",
+                        p.height, proven.height
+                    ),
+                );
+            }
+            if proven.reputation != p.reputation {
+                problem(
+                    &mut out,
+                    format!("{at}.provenance.reputation"),
+                    format!(
+                        "{} recorded, the proof shows {}",
+                        p.reputation, proven.reputation
+                    ),
+                );
+            }
+        }
+        out
+    }
 }
 
 fn validate_chain_id(id: &str, out: &mut Vec<Problem>) {

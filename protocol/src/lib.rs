@@ -28,6 +28,7 @@ pub mod governance;
 mod lint_canary;
 pub mod merkle;
 pub mod params;
+pub mod proof;
 pub mod state;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod test_utils;

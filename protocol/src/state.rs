@@ -735,6 +735,20 @@ impl State {
         crate::merkle::prove(&self.leaf_hashes(), 0)
     }
 
+    /// The state root with the proofs of one member's entry and of the chain-wide entry,
+    /// from one pass over the entries (what a reputation proof needs).
+    pub fn prove_standing(
+        &self,
+        address: &Address,
+    ) -> Option<(Hash, crate::merkle::Proof, crate::merkle::Proof)> {
+        self.index.get(address)?;
+        let rank = self.index.range(..*address).count();
+        let leaves = self.leaf_hashes();
+        let member = crate::merkle::prove(&leaves, 1 + rank)?;
+        let chain = crate::merkle::prove(&leaves, 0)?;
+        Some((crate::merkle::root(&leaves), member, chain))
+    }
+
     /// The leaf hash a member proof is checked against.
     pub fn member_leaf(member: &Member) -> Hash {
         Self::member_leaf_bytes(member.address, &crate::codec::encode(member))

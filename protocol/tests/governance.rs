@@ -44,6 +44,7 @@ impl Chain {
                 name: format!("m{i}"),
                 reputation: Amount::from_int(*r),
                 tokens: Amount::from_int(100),
+                provenance: None,
             })
             .collect();
         edit(&mut genesis);

@@ -303,11 +303,11 @@ fn header_hash_validator_set_and_certificate() {
         "bc5951d11bb316e797d865954d9ccd9ad62db056313d23a752a9515896916f3a",
     );
     let header = header();
-    a.bytes("header canonical bytes", &codec::encode(&header), "0a706f762d6465766e65740117d2b2e3458d8dd09e09960f34f3240e0b94ed2961f30a5d53c4fae9c872a117e8d7eab6b733be69e4ffa61f51419537fa398f252169efa3b7ff5f24757414840cb16a38339d004912bedee14ba0de7f410644fefd01888393770224ed5346f383949b8bc8a991bbc552a06f36b86a561c63ce63ae6dd84beda2990742f8e4f51d5a296e2060bc5951d11bb316e797d865954d9ccd9ad62db056313d23a752a9515896916f3a");
+    a.bytes("header canonical bytes", &codec::encode(&header), "0a706f762d6465766e65740151baf11aa6d536f1cf3a015bc7e5e8927f345dc29d7fb402983e05f641284af2e8d7eab6b733be69e4ffa61f51419537fa398f252169efa3b7ff5f24757414840cb16a38339d004912bedee14ba0de7f410644fefd01888393770224ed5346f383949b8bc8a991bbc552a06f36b86a561c63ce63ae6dd84beda2990742f8e4f51d5a296e2060bc5951d11bb316e797d865954d9ccd9ad62db056313d23a752a9515896916f3a");
     a.hash(
         "header hash",
         header.hash(),
-        "87a3ffbef400399936800290f3ace3df4619b0b6c1b043460ae4b1daf35be78c",
+        "6db7c33d056cfa00ab7d1830ef41bb860e87c0d6b21bd710b257fa5e90561492",
     );
     let key = dev_validator_key(0);
     let certificate = Certificate {
@@ -329,7 +329,7 @@ fn header_hash_validator_set_and_certificate() {
     a.bytes(
         "certificate canonical bytes",
         &codec::encode(&certificate),
-        "010287a3ffbef400399936800290f3ace3df4619b0b6c1b043460ae4b1daf35be78c01be69e4ffa61f51419537fa398f252169efa3b7ff5f24757414840cb16a38339d0e01bd39fa206db13d7c09f446457ef4a88b096eac5bbc72a366950e3249858dff5fd0482945eb515b2637f0b4e8d37ceccb2fcf4ed554b0d5ed32a526f7aa0e",
+        "01026db7c33d056cfa00ab7d1830ef41bb860e87c0d6b21bd710b257fa5e9056149201be69e4ffa61f51419537fa398f252169efa3b7ff5f24757414840cb16a38339d0ae234b8d1ccab5a309ccaa9efa004f9e697f7873049bcf05527b700af62f53ed6bc4e23760776c66a16bf69172cca1af55aaddb69d2081c0284eb9490cd330a",
     );
     a.done();
 }
@@ -411,12 +411,12 @@ fn genesis_hashes() {
     a.hash(
         "dev genesis hash",
         Genesis::dev().hash(),
-        "17d2b2e3458d8dd09e09960f34f3240e0b94ed2961f30a5d53c4fae9c872a117",
+        "51baf11aa6d536f1cf3a015bc7e5e8927f345dc29d7fb402983e05f641284af2",
     );
     a.hash(
         "second genesis hash",
         other_genesis().hash(),
-        "7e35c75cf7b9995a5213f8c2bcb3298ff3bfb77f40e18143c2bb45ee017568ef",
+        "05424ee46df3654fc46b42c4d75c69610f9a5d91d40e853c227e382ae234d0f3",
     );
     a.hash(
         "dev genesis state root",

@@ -140,6 +140,7 @@ fn cooperative(reps: &[i64], revote: Revote, keys: &[Keypair]) -> State {
             name: format!("m{i}"),
             reputation: Amount::from_int(*r),
             tokens: Amount::from_int(30),
+            provenance: None,
         })
         .collect();
     genesis.state().expect("valid genesis")

@@ -97,6 +97,14 @@ pub enum StoreError {
     /// An earlier write failed, so what is on disk is unknown until the store is reopened.
     #[error("the store refuses writes since an earlier write failed ({0}); reopen it to see what is on disk")]
     Poisoned(String),
+    /// The state after a past block cannot be rebuilt within the bound.
+    #[error("the state at height {height} is not available: {reason}")]
+    PastState {
+        /// The height asked for.
+        height: u64,
+        /// Why.
+        reason: String,
+    },
     /// A consistency check inside this crate failed: a bug, never a property of the data.
     #[error("internal error in pov-storage (a bug, please report it): {0}")]
     Internal(String),

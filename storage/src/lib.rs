@@ -47,5 +47,6 @@ pub use replay::{ReplayOptions, ReplayReport};
 pub use schema::{Action, ContributionActivity, Head, MemberActivity};
 pub use store::{
     verify_dir, Account, CommitReceipt, CommitTimings, ContributionInfo, HistoryEntry,
-    HistoryQuery, OpenOptions, OpenReport, Position, Store, StoreStatus, TxInfo, Verification,
+    HistoryQuery, OpenOptions, OpenReport, Position, Rebuild, Store, StoreStatus, TxInfo,
+    Verification,
 };

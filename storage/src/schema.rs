@@ -13,6 +13,7 @@
 //! | `chain` | `h ‖ height` | [`BlockHeader`] |
 //! | `chain` | `c ‖ height` | [`Certificate`] |
 //! | `chain` | `s ‖ height` | what the block's start did, `Vec<`[`BlockEvent`]`>` (absent when nothing) |
+//! | `chain` | `k ‖ height` | a checkpoint: the whole [`State`] after that block, every [`CHECKPOINT_INTERVAL`] blocks by default |
 //! | `chain` | `t ‖ height ‖ index (u32)` | [`Transaction`] |
 //! | `chain` | `n ‖ block hash` | height (u64, big-endian) |
 //! | `chain` | `x ‖ tx hash` | [`TxRecord`] (where it is, and its events) |
@@ -36,6 +37,7 @@
 //! [`Certificate`]: pov_protocol::block::Certificate
 //! [`Transaction`]: pov_protocol::Transaction
 //! [`BlockEvent`]: pov_protocol::BlockEvent
+//! [`State`]: pov_protocol::State
 
 use pov_crypto::{Address, Hash};
 use pov_protocol::governance::GovernanceState;
@@ -46,6 +48,12 @@ use serde::{Deserialize, Serialize};
 /// Version of this layout. Bumped on any incompatible change, so an old binary refuses a
 /// newer database instead of misreading it.
 pub const FORMAT_VERSION: u32 = 2;
+
+/// By default a checkpoint of the whole state is written with every block whose height is a
+/// multiple of this, so the state after any past block is rebuilt by replaying fewer blocks
+/// than this from the nearest checkpoint (reputation proofs of past heights:
+/// `docs/reputation-proofs.md`). [`crate::OpenOptions::checkpoint_interval`] changes it.
+pub const CHECKPOINT_INTERVAL: u64 = 1000;
 
 /// Keys of the `meta` tree.
 pub mod meta {
@@ -67,6 +75,8 @@ pub mod chain {
     pub const CERTIFICATE: u8 = b'c';
     /// What the start of a block did, by height.
     pub const START: u8 = b's';
+    /// State checkpoints by height.
+    pub const CHECKPOINT: u8 = b'k';
     /// Transactions by height and position.
     pub const TX: u8 = b't';
     /// Block hash to height.
@@ -84,6 +94,11 @@ pub mod chain {
     /// `c ‖ height`.
     pub fn certificate(height: u64) -> Vec<u8> {
         super::key(CERTIFICATE, &[&height.to_be_bytes()])
+    }
+
+    /// `k ‖ height`.
+    pub fn checkpoint(height: u64) -> Vec<u8> {
+        super::key(CHECKPOINT, &[&height.to_be_bytes()])
     }
 
     /// `s ‖ height`.

@@ -9,7 +9,10 @@
 
 use std::path::Path;
 
-use pov_protocol::genesis::{Genesis, GenesisError, GenesisMember, GenesisValidator, Problem};
+use pov_protocol::genesis::{
+    Genesis, GenesisError, GenesisMember, GenesisValidator, MemberProvenance, Problem,
+};
+use pov_protocol::proof::ReputationProof;
 use pov_protocol::{Admission, Amount, Params, Revote, RewardRule, TypeParams};
 
 use crate::cli::GenesisCommand;
@@ -19,7 +22,70 @@ use crate::output;
 /// Runs a `pov genesis` subcommand.
 pub fn run(ctx: &super::Ctx, cmd: GenesisCommand) -> anyhow::Result<i32> {
     match cmd {
-        GenesisCommand::Validate { file } => validate(ctx, &file),
+        GenesisCommand::Validate {
+            file,
+            proofs,
+            source_genesis,
+        } => validate(ctx, &file, proofs.as_deref(), &source_genesis),
+        GenesisCommand::ImportMember {
+            proof,
+            source_genesis,
+            scale,
+            name,
+            tokens,
+            genesis,
+        } => {
+            let source = super::proofs::read_genesis(&source_genesis)?;
+            let (proof_doc, proven) = super::proofs::read_and_verify(&proof, &source)?;
+            let scale = amount("--scale", &scale)?;
+            if scale.is_negative() {
+                return Err(InvalidInput(format!("--scale {scale}: must not be negative")).into());
+            }
+            let tokens = amount("--tokens", &tokens)?;
+            let provenance = MemberProvenance {
+                source_genesis: proven.genesis_hash,
+                height: proven.height,
+                proof: proof_doc.hash(),
+                reputation: proven.reputation,
+                scale,
+            };
+            let reputation = provenance
+                .scaled()
+                .map_err(|e| InvalidInput(format!("--scale: {e}")))?;
+            let name = match name {
+                Some(n) => n,
+                None if !proven.name.is_empty() => proven.name.clone(),
+                None => {
+                    return Err(InvalidInput(format!(
+                        "member {} has no name in {}: give it a --name",
+                        proven.member, proven.chain_id
+                    ))
+                    .into())
+                }
+            };
+            let mut g = load(&genesis)?;
+            let at = format!("members[{}]", g.members.len());
+            g.members.push(GenesisMember {
+                public_key: proven.member,
+                name: name.clone(),
+                reputation,
+                tokens,
+                provenance: Some(provenance),
+            });
+            let what = format!(
+                "added member {name} ({}) with {reputation} reputation ({} proven in {} at height {}, times {scale}) and {tokens} tokens",
+                proven.member, proven.reputation, proven.chain_id, proven.height
+            );
+            let code = commit(ctx, &genesis, g, &[at], what)?;
+            if !ctx.json() {
+                output::note(&format!(
+                    "keep {} with the genesis: `pov genesis validate --proofs DIR --source-genesis {}` re-checks the provenance against it",
+                    proof.display(),
+                    source_genesis.display()
+                ));
+            }
+            Ok(code)
+        }
         GenesisCommand::Show { file, dev } => show(ctx, &file, dev),
         GenesisCommand::Fetch { genesis, force } => fetch(ctx, &genesis, force),
         GenesisCommand::New {
@@ -48,6 +114,7 @@ pub fn run(ctx: &super::Ctx, cmd: GenesisCommand) -> anyhow::Result<i32> {
                 name: name.clone(),
                 reputation,
                 tokens,
+                provenance: None,
             });
             let what = format!(
                 "added member {name} ({address}) with {reputation} reputation and {tokens} tokens"
@@ -380,11 +447,72 @@ pub fn warnings(g: &Genesis) -> Vec<Warning> {
     out
 }
 
-fn validate(ctx: &super::Ctx, file: &Path) -> anyhow::Result<i32> {
+/// Most files `--proofs DIR` reads (a bound on what one command loads).
+const MAX_PROOF_FILES: usize = 10_000;
+
+/// Every `*.json` file of `dir`, read as a reputation proof (a file that is not one is bad
+/// input, named).
+fn read_proofs(dir: &Path) -> anyhow::Result<Vec<ReputationProof>> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| InvalidInput(format!("--proofs {}: {e}", dir.display())))?;
+    let mut paths = Vec::new();
+    for entry in entries {
+        let path = entry
+            .map_err(|e| InvalidInput(format!("--proofs {}: {e}", dir.display())))?
+            .path();
+        if path.extension().is_some_and(|x| x == "json") {
+            paths.push(path);
+        }
+    }
+    if paths.len() > MAX_PROOF_FILES {
+        return Err(InvalidInput(format!(
+            "--proofs {}: {} proof files, at most {MAX_PROOF_FILES} are read",
+            dir.display(),
+            paths.len()
+        ))
+        .into());
+    }
+    paths.sort();
+    paths
+        .iter()
+        .map(|p| {
+            let text = super::read_input(p)?;
+            ReputationProof::from_json(&text)
+                .map_err(|e| InvalidInput(format!("{}: {e}", p.display())).into())
+        })
+        .collect()
+}
+
+fn validate(
+    ctx: &super::Ctx,
+    file: &Path,
+    proofs: Option<&Path>,
+    sources: &[std::path::PathBuf],
+) -> anyhow::Result<i32> {
     let text = super::read_input(file)?;
-    match Genesis::from_toml(&text) {
+    let checked = match proofs {
+        None => Genesis::from_toml(&text),
+        Some(dir) => {
+            let proofs = read_proofs(dir)?;
+            let sources = sources
+                .iter()
+                .map(|s| super::proofs::read_genesis(s))
+                .collect::<anyhow::Result<Vec<Genesis>>>()?;
+            Genesis::parse_toml(&text).and_then(|g| {
+                let mut problems = g.validate();
+                problems.extend(g.check_provenance(&proofs, &sources));
+                if problems.is_empty() {
+                    Ok(g)
+                } else {
+                    Err(GenesisError::Invalid(problems))
+                }
+            })
+        }
+    };
+    match checked {
         Ok(g) => {
             let warnings = warnings(&g);
+            let founded = g.members.iter().filter(|m| m.provenance.is_some()).count();
             if ctx.json() {
                 let warnings: Vec<serde_json::Value> = warnings
                     .iter()
@@ -398,6 +526,8 @@ fn validate(ctx: &super::Ctx, file: &Path) -> anyhow::Result<i32> {
                     "validators": g.validators.len(),
                     "hash": g.hash().to_string(),
                     "warnings": warnings,
+                    "members_with_provenance": founded,
+                    "provenance_checked": proofs.is_some(),
                 }))?;
             } else {
                 output::line(&format!(
@@ -410,6 +540,16 @@ fn validate(ctx: &super::Ctx, file: &Path) -> anyhow::Result<i32> {
                 ))?;
                 for w in &warnings {
                     output::note(&format!("warning: {}: {}", w.field, w.message));
+                }
+                if founded > 0 {
+                    output::line(&match proofs {
+                        Some(_) => format!(
+                            "provenance of {founded} member(s) checked against their proofs and source genesis"
+                        ),
+                        None => format!(
+                            "{founded} member(s) founded on reputation proofs: add --proofs DIR --source-genesis FILE to check them"
+                        ),
+                    })?;
                 }
             }
             Ok(exit::OK)

@@ -12,6 +12,7 @@ mod devnet;
 mod genesis;
 mod keys;
 mod members;
+mod proofs;
 mod query;
 mod simulate;
 mod status;
@@ -255,6 +256,12 @@ pub fn run(ctx: &Ctx, command: Command) -> anyhow::Result<i32> {
         } => tx::evaluate(ctx, contribution, value, &tx),
         Command::Transfer { to, amount, tx } => tx::transfer(ctx, &to, &amount, &tx),
         Command::Admit { member, name, tx } => tx::admit(ctx, &member, name, &tx),
+        Command::Prove {
+            member,
+            height,
+            out,
+        } => proofs::prove(ctx, &member, height, out.as_deref()),
+        Command::VerifyProof { file, genesis } => proofs::verify(ctx, &file, &genesis),
         Command::Show(cmd) => query::show(ctx, cmd),
         Command::List(crate::cli::ListCommand::Members { limit }) => members::list(ctx, limit),
         Command::List(crate::cli::ListCommand::Contributions { open, by, limit }) => {

@@ -94,6 +94,19 @@ fn account(ctx: &Ctx, member: &str) -> anyhow::Result<i32> {
             .map(|r| label(&names, r))
             .unwrap_or_else(|| "-".into()),
     ));
+    if let Some(p) = &acc.provenance {
+        pairs.push((
+            "founded on",
+            format!(
+                "{} reputation proven at height {} of cooperative {} (proof {}), times {}",
+                p.reputation,
+                p.height,
+                output::short(&p.source_genesis),
+                output::short(&p.proof),
+                p.scale
+            ),
+        ));
+    }
     output::line(&output::fields(&pairs))?;
     let events = &history.events;
     if events.is_empty() {

@@ -1,6 +1,6 @@
 //! `pov`'s integration tests, one binary (one link) for all of them:
 //!
-//! - `simulate`, `genesis`, `keys`, `misc`, `forming`: the binary on its own;
+//! - `simulate`, `genesis`, `keys`, `misc`, `forming`, `proofs`: the binary on its own;
 //! - `node`, `e2e`: the node commands against a real `povd --dev` (a child process per test).
 
 mod e2e;
@@ -9,6 +9,7 @@ mod genesis;
 mod keys;
 mod misc;
 mod node;
+mod proofs;
 mod scenario;
 mod simulate;
 mod support;

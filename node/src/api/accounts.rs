@@ -10,7 +10,9 @@ use serde_json::{json, Value};
 use super::{event_json, name_of, param, parse_address, ApiError, ApiResult, ApiState, Params};
 use crate::shared::{lock, read};
 
-/// A member's balances, nonce (and the next one to use) and share of reputation.
+/// A member's balances, nonce (and the next one to use), share of reputation, and for a
+/// founding member whose reputation was carried over from another cooperative, its
+/// provenance (spec section 10).
 pub(crate) async fn account(
     AxState(api): AxState<ApiState>,
     Path(address): Path<String>,
@@ -34,9 +36,25 @@ pub(crate) async fn account(
     } else {
         "0".into()
     };
+    let provenance = store
+        .genesis()
+        .members
+        .iter()
+        .find(|g| g.public_key == address)
+        .and_then(|g| g.provenance.as_ref())
+        .map(|p| {
+            json!({
+                "source_genesis": p.source_genesis.to_string(),
+                "height": p.height,
+                "proof": p.proof.to_string(),
+                "reputation": p.reputation.to_string(),
+                "scale": p.scale.to_string(),
+            })
+        });
     Ok(Json(json!({
         "address": address.to_string(),
         "member_id": id,
+        "provenance": provenance,
         "name": m.name,
         "reputation": m.reputation.to_string(),
         "tokens": m.tokens.to_string(),

@@ -15,6 +15,7 @@ mod events;
 mod evidence;
 mod members;
 mod metrics;
+mod proofs;
 mod serve;
 mod status;
 #[cfg(test)]
@@ -107,6 +108,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/members", get(members::members))
         .route("/evidence", get(evidence::evidence))
         .route("/metrics", get(metrics::metrics))
+        .route("/proofs/{member}", get(proofs::proof))
         .fallback(|| async { ApiError::not_found("no such route (see docs/api.md)") })
         .method_not_allowed_fallback(
             |method: axum::http::Method, uri: axum::http::Uri| async move {

@@ -82,6 +82,7 @@ pub fn genesis_with_members(n: u32) -> Genesis {
             name: format!("m{i}"),
             reputation: Amount::from_int(1 + i64::from(i % 100)),
             tokens: Amount::from_int(1000),
+            provenance: None,
         })
         .collect();
     genesis

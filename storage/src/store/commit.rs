@@ -168,6 +168,14 @@ impl Store {
                 codec::encode(&outcome.start),
             );
         }
+        if height.is_multiple_of(self.checkpoint_interval) {
+            // `self.state` already holds the block (see `commit_with`).
+            batch.put(
+                Tree::Chain,
+                schema::chain::checkpoint(height),
+                codec::encode(&self.state),
+            );
+        }
         batch.put(
             Tree::Chain,
             schema::chain::header(height),

@@ -10,6 +10,7 @@
 mod commit;
 mod evidence;
 mod open;
+mod past;
 mod query;
 mod types;
 mod verify;
@@ -24,6 +25,7 @@ use crate::marker::Marker;
 use crate::schema::Head;
 use crate::state_io::Persisted;
 
+pub use past::Rebuild;
 pub use types::{
     Account, CommitReceipt, CommitTimings, ContributionInfo, HistoryEntry, HistoryQuery,
     OpenOptions, OpenReport, Position, StoreStatus, TxInfo, Verification,
@@ -48,6 +50,8 @@ pub struct Store {
     marker: Option<Marker>,
     poisoned: Option<String>,
     opened: OpenReport,
+    /// Blocks between state checkpoints (see [`past`]).
+    checkpoint_interval: u64,
 }
 
 impl std::fmt::Debug for Store {

@@ -180,6 +180,7 @@ impl Store {
             persisted,
             marker,
             poisoned: None,
+            checkpoint_interval: options.checkpoint_interval.max(1),
             opened: OpenReport {
                 height,
                 rebuilt,

@@ -12,13 +12,26 @@ use crate::replay::ReplayReport;
 use crate::schema::{ContributionActivity, Head};
 
 /// How to open a store.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenOptions {
     /// Rebuild the state by replaying every block from genesis even when the stored state
     /// checks out (`povd --verify`).
     pub verify: bool,
     /// sled tuning (ignored by other engines).
     pub sled: SledOptions,
+    /// Write a state checkpoint every this many blocks (at least 1): the most blocks
+    /// [`Store::rebuild`](super::Store::rebuild) replays to rebuild a past state, less one.
+    pub checkpoint_interval: u64,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions {
+            verify: false,
+            sled: SledOptions::default(),
+            checkpoint_interval: crate::schema::CHECKPOINT_INTERVAL,
+        }
+    }
 }
 
 /// How the store came up: whether the stored state was used as is, or rebuilt.

@@ -1,0 +1,167 @@
+//! The state after a past block, rebuilt with bounded work (reputation proofs of past
+//! heights, spec section 10).
+//!
+//! The store keeps only the head's state. Every `checkpoint_interval` blocks
+//! ([`CHECKPOINT_INTERVAL`], 1,000, by default), the commit also writes the whole state
+//! (`chain: k ‖ height`), so the state after block `h` is the nearest checkpoint at or below
+//! `h` (or the genesis state) with fewer than `checkpoint_interval` finalized blocks
+//! replayed on it. [`Store::rebuild`] reads what that needs under the caller's lock (one
+//! checkpoint, at most 999 blocks by default); [`Rebuild::run`] does the replay without the
+//! store, so a node runs it off its store lock.
+//!
+//! A checkpoint costs one state's bytes per `checkpoint_interval` blocks on disk. Each
+//! replayed block's state root is checked against its header, so a damaged checkpoint or
+//! block is reported, never served.
+
+use pov_protocol::block::{Block, Parent, ValidatorSet};
+use pov_protocol::{codec, State};
+
+use super::Store;
+use crate::engine::{Scan, Tree};
+use crate::error::StoreError;
+#[cfg(doc)]
+use crate::schema::CHECKPOINT_INTERVAL;
+use crate::schema::{self};
+
+/// What rebuilding the state after a past block takes: a base state and the finalized
+/// blocks after it. Holds no reference to the store.
+#[derive(Debug, Clone)]
+pub struct Rebuild {
+    /// The state the blocks apply to (a checkpoint, or the genesis state).
+    pub base: State,
+    /// What the first block builds on.
+    pub parent: Parent,
+    /// The blocks to replay, in order (fewer than the checkpoint interval).
+    pub blocks: Vec<Block>,
+    /// The validator set (headers commit to its hash).
+    pub validators: ValidatorSet,
+    /// The height the result is at.
+    pub height: u64,
+    /// The state root the result must have (its header's, or the genesis state's).
+    pub root: pov_crypto::Hash,
+}
+
+impl Rebuild {
+    /// Replays the blocks on the base state. Their transactions' signatures are not checked
+    /// again (the blocks are final: their certificates were checked when committed); every
+    /// block's header and state root are, and the result's root against the block at
+    /// `height` (so a damaged checkpoint is reported even when nothing is replayed).
+    pub fn run(self) -> Result<State, StoreError> {
+        let mut state = self.base;
+        let mut parent = self.parent;
+        for block in &self.blocks {
+            state
+                .apply_block(block, &parent, &self.validators, &|_| true)
+                .map_err(|e| StoreError::PastState {
+                    height: self.height,
+                    reason: format!("replaying block {} failed: {e}", block.header.height),
+                })?;
+            parent = Parent {
+                height: block.header.height,
+                hash: block.hash(),
+                time_ms: block.header.time_ms,
+            };
+        }
+        let root = state.state_root();
+        if root != self.root || state.height() != self.height {
+            return Err(StoreError::PastState {
+                height: self.height,
+                reason: format!(
+                    "the rebuilt state (height {}, root {root}) is not the one block {} commits to ({}); the checkpoint may be damaged",
+                    state.height(),
+                    self.height,
+                    self.root
+                ),
+            });
+        }
+        Ok(state)
+    }
+}
+
+impl Store {
+    /// What rebuilding the state after block `height` takes (see the module docs). At the
+    /// head, or for a height above it, there is nothing to rebuild: the caller uses
+    /// [`Store::state`] or reports that the block is not final.
+    pub fn rebuild(&self, height: u64) -> Result<Rebuild, StoreError> {
+        let unavailable = |reason: String| StoreError::PastState { height, reason };
+        if height > self.height() {
+            return Err(unavailable(format!(
+                "it is above the last final block ({})",
+                self.height()
+            )));
+        }
+        let engine = self.engine.as_ref();
+        let start = schema::chain::checkpoint(0);
+        let end = schema::chain::checkpoint(height.saturating_add(1));
+        let found = engine.scan(Scan {
+            tree: Tree::Chain,
+            start: &start,
+            end: Some(&end),
+            reverse: true,
+            limit: 1,
+        })?;
+        let (base, base_height) = match found.into_iter().next() {
+            Some((key, bytes)) => {
+                let at = schema::history::height(&key).unwrap_or(0);
+                let state: State = codec::decode_canonical(&bytes).map_err(|e| {
+                    StoreError::corrupt(
+                        &engine.location(),
+                        format!("the state checkpoint at height {at} does not decode: {e}"),
+                    )
+                })?;
+                (state, at)
+            }
+            None => (self.genesis.state()?, 0),
+        };
+        let gap = height - base_height;
+        if gap >= self.checkpoint_interval {
+            return Err(unavailable(format!(
+                "the nearest state checkpoint is at height {base_height}, and replaying {gap} blocks is more than the {} allowed (no checkpoint was written in between)",
+                self.checkpoint_interval - 1
+            )));
+        }
+        let parent = if base_height == 0 {
+            self.genesis.parent()
+        } else {
+            let header = self.header(base_height)?.ok_or_else(|| {
+                StoreError::corrupt(
+                    &engine.location(),
+                    format!("the header of block {base_height} is missing below the head"),
+                )
+            })?;
+            Parent {
+                height: base_height,
+                hash: header.hash(),
+                time_ms: header.time_ms,
+            }
+        };
+        let root = if height == 0 {
+            self.genesis_root
+        } else {
+            self.header(height)?
+                .ok_or_else(|| {
+                    StoreError::corrupt(
+                        &engine.location(),
+                        format!("the header of block {height} is missing below the head"),
+                    )
+                })?
+                .state_root
+        };
+        let blocks = if gap == 0 {
+            Vec::new()
+        } else {
+            self.blocks(base_height + 1..=height, gap as usize)?
+                .into_iter()
+                .map(|b| b.block)
+                .collect()
+        };
+        Ok(Rebuild {
+            base,
+            parent,
+            blocks,
+            validators: self.validators.clone(),
+            height,
+            root,
+        })
+    }
+}
