@@ -46,6 +46,7 @@ pub use read::StoredBlock;
 pub use replay::{ReplayOptions, ReplayReport};
 pub use schema::{Action, ContributionActivity, Head, MemberActivity};
 pub use store::{
-    verify_dir, Account, CommitReceipt, CommitTimings, ContributionInfo, HistoryEntry,
-    HistoryQuery, OpenOptions, OpenReport, Position, Store, StoreStatus, TxInfo, Verification,
+    verify_dir, Account, CommitReceipt, CommitTimings, ContributionInfo, ExecutedBlock,
+    HistoryEntry, HistoryQuery, OpenOptions, OpenReport, Position, Store, StoreStatus, TxInfo,
+    Verification,
 };

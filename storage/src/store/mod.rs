@@ -25,8 +25,8 @@ use crate::schema::Head;
 use crate::state_io::Persisted;
 
 pub use types::{
-    Account, CommitReceipt, CommitTimings, ContributionInfo, HistoryEntry, HistoryQuery,
-    OpenOptions, OpenReport, Position, StoreStatus, TxInfo, Verification,
+    Account, CommitReceipt, CommitTimings, ContributionInfo, ExecutedBlock, HistoryEntry,
+    HistoryQuery, OpenOptions, OpenReport, Position, StoreStatus, TxInfo, Verification,
 };
 pub use verify::verify_dir;
 
