@@ -105,15 +105,17 @@ impl Report {
                 first_final.is_some_and(|f| b.at >= f) && last_final.is_some_and(|l| b.at <= l)
             })
             .collect();
+        let end_to_end = match (first_submit, last_final) {
+            (Some(a), Some(b)) if b > a => n as f64 / (b - a).as_secs_f64(),
+            _ => 0.0,
+        };
         let sustained = match (window.first(), window.last()) {
+            // Too few blocks for a steady state: the end-to-end rate is all there is.
+            _ if window.len() < 3 => end_to_end,
             (Some(a), Some(b)) if b.at > a.at => {
                 let txs: usize = window.iter().skip(1).map(|b| b.txs).sum();
                 txs as f64 / (b.at - a.at).as_secs_f64()
             }
-            _ => 0.0,
-        };
-        let end_to_end = match (first_submit, last_final) {
-            (Some(a), Some(b)) if b > a => n as f64 / (b - a).as_secs_f64(),
             _ => 0.0,
         };
         let accepted_rate = match (submitted.first, submitted.last) {
