@@ -28,6 +28,25 @@ pub struct NodeConfig {
     /// Mempool limits.
     #[serde(default)]
     pub mempool: MempoolConfig,
+    /// The chain store.
+    #[serde(default)]
+    pub storage: StorageConfig,
+}
+
+/// Chain store settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    /// Upper bound of the database's page cache, in MiB: most of a node's memory beyond the
+    /// state itself. sled's own default is 1 GiB; 64 MiB keeps a node of a 1,000-member
+    /// cooperative well under 256 MiB, and reads of old blocks and history go to disk.
+    pub cache_mb: u64,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig { cache_mb: 64 }
+    }
 }
 
 /// Peer-to-peer settings.

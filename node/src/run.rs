@@ -327,7 +327,9 @@ pub async fn run(
 
     let options = OpenOptions {
         verify: overrides.verify,
-        ..OpenOptions::default()
+        sled: pov_storage::engine::SledOptions {
+            cache_capacity: config.storage.cache_mb.saturating_mul(1024 * 1024),
+        },
     };
     let store = Store::open(&home.data(), genesis.clone(), &options)?;
     let report = store.open_report().clone();

@@ -160,12 +160,18 @@ impl Envelope {
     }
 }
 
-/// A transaction as gossiped, with a sender-chosen nonce so that re-gossip of a pending
-/// transaction is not swallowed by gossipsub's duplicate cache.
+/// Most transactions one gossip message carries (a `POST /txs` batch is gossiped as one
+/// message; re-gossip sends pending transactions in messages of this size).
+pub const MAX_GOSSIP_TXS: usize = 2_000;
+
+/// Transactions as gossiped: many per message (one message per API batch, not one per
+/// transaction), with a sender-chosen nonce so that re-gossip of pending transactions is not
+/// swallowed by gossipsub's duplicate cache.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TxEnvelope {
-    /// The signed transaction.
-    pub tx: pov_protocol::Transaction,
+    /// The signed transactions, in the order the sender admitted them (a sender's nonces
+    /// ascending).
+    pub txs: Vec<pov_protocol::Transaction>,
     /// Distinguishes re-sends.
     pub nonce: u64,
 }

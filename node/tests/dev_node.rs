@@ -69,7 +69,9 @@ fn dev_node_finalizes_transactions_and_restarts_where_it_stopped() {
     // One signature check for the one transaction: the mempool's, which the proposal and
     // the commit reuse through the verified-transaction cache.
     assert_eq!(value("pov_tx_signature_checks_total"), 1.0);
-    assert!(value("pov_tx_executions_total") >= 2.0);
+    // Two executions: the mempool's check and the proposal's; the commit reuses the
+    // proposal's state instead of executing the block again.
+    assert_eq!(value("pov_tx_executions_total"), 2.0);
     assert!(value("pov_storage_bytes_written_total") > 0.0);
     assert_eq!(
         value("pov_api_txs_submitted_total{result=\"accepted\"}"),
@@ -155,4 +157,93 @@ fn dev_node_finalizes_transactions_and_restarts_where_it_stopped() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("matches"));
+}
+
+/// `POST /txs`: a batch is answered transaction by transaction, in order, in both encodings;
+/// a sender's consecutive nonces may share a batch; what is refused says why.
+#[test]
+fn a_batch_is_answered_per_transaction_in_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = NodeProcess::start_dev(&dir.path().join("dev"), free_ports(1));
+    assert!(
+        node.wait_height(1, Duration::from_secs(30)),
+        "dev node up: {}",
+        node.log_tail()
+    );
+    let contribute = |key: u32, nonce: u64| {
+        Transaction::sign(
+            &Keypair::dev(key),
+            "pov-devnet",
+            nonce,
+            TxBody::Contribute {
+                kind: "work".into(),
+                title: format!("batch {key}.{nonce}"),
+                uri: "https://example.org/work".into(),
+                content_hash: None,
+            },
+        )
+    };
+    let url = format!("{}/txs", node.api);
+
+    // JSON: two of alice's nonces in order, a gap, an element that is no transaction.
+    let (a1, a2, gap) = (contribute(0, 1), contribute(0, 2), contribute(1, 5));
+    let body = serde_json::json!([a1, a2, gap, {"not": "a transaction"}]).to_string();
+    let (status, answer) = pov_tests::http::post_json(&url, &body).expect("answer");
+    assert_eq!(status, 200, "{answer}");
+    let results = answer["results"].as_array().expect("results");
+    assert_eq!(results.len(), 4, "{answer}");
+    assert_eq!(results[0]["hash"], a1.hash().to_string());
+    assert_eq!(results[0]["status"], "accepted");
+    assert_eq!(results[1]["hash"], a2.hash().to_string());
+    assert_eq!(results[1]["status"], "accepted");
+    assert_eq!(results[2]["error"]["code"], "tx_rejected", "{answer}");
+    assert!(results[2]["error"]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("nonce")));
+    assert_eq!(results[3]["error"]["code"], "bad_request", "{answer}");
+
+    // Postcard bytes of a Vec<Transaction>: one already pending, one new.
+    let b1 = contribute(1, 1);
+    let bytes = pov_protocol::codec::encode(&vec![a1.clone(), b1.clone()]);
+    let (status, _, text) =
+        pov_tests::http::raw("POST", &url, Some("application/octet-stream"), &bytes)
+            .expect("answer");
+    assert_eq!(status, 200, "{text}");
+    let answer: serde_json::Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(answer["results"][0]["status"], "known", "{answer}");
+    assert_eq!(answer["results"][1]["status"], "accepted", "{answer}");
+
+    // Bytes that are no list, and too many transactions, are refused whole.
+    let (status, _, _) =
+        pov_tests::http::raw("POST", &url, Some("application/octet-stream"), b"\xff\xff")
+            .expect("answer");
+    assert_eq!(status, 400);
+    let many = vec![b1.clone(); 2_001];
+    let (status, _, text) = pov_tests::http::raw(
+        "POST",
+        &url,
+        Some("application/octet-stream"),
+        &pov_protocol::codec::encode(&many),
+    )
+    .expect("answer");
+    assert_eq!(status, 413, "{text}");
+
+    // All three accepted ones become final, each checked once.
+    let start = Instant::now();
+    for tx in [&a1, &a2, &b1] {
+        while node.get(&format!("/tx/{}", tx.hash())).expect("known")["status"] != "final" {
+            assert!(start.elapsed() < Duration::from_secs(30), "not final");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+    let metrics = pov_tests::http::get_text(&format!("{}/metrics", node.api)).expect("metrics");
+    assert_eq!(
+        pov_tests::http::metric(&metrics, "pov_txs_committed_total"),
+        Some(3.0)
+    );
+    // The gap's signature was checked too (it was refused for its nonce after).
+    assert_eq!(
+        pov_tests::http::metric(&metrics, "pov_tx_signature_checks_total"),
+        Some(4.0)
+    );
 }

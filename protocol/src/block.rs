@@ -494,6 +494,21 @@ impl State {
         validators: &ValidatorSet,
         verified: &dyn Fn(&Transaction) -> bool,
     ) -> Result<BlockOutcome, BlockError> {
+        let (next, outcome) = self.after_block(block, parent, validators, verified)?;
+        *self = next;
+        Ok(outcome)
+    }
+
+    /// [`State::apply_block`] on a copy: the state after the block and what it did, with this
+    /// state unchanged either way. A node checking a proposal keeps the result, so that the
+    /// block is executed once whether it is then committed or not.
+    pub fn after_block(
+        &self,
+        block: &Block,
+        parent: &Parent,
+        validators: &ValidatorSet,
+        verified: &dyn Fn(&Transaction) -> bool,
+    ) -> Result<(State, BlockOutcome), BlockError> {
         check_header(
             &block.header,
             &block.txs,
@@ -501,22 +516,14 @@ impl State {
             parent,
             validators,
         )?;
-        let backup = self.clone();
-        let result = self
-            .execute_unguarded(block.header.height, &block.txs, verified)
-            .and_then(|outcome| {
-                if outcome.state_root == block.header.state_root {
-                    Ok(outcome)
-                } else {
-                    Err(BlockError::StateRoot {
-                        computed: outcome.state_root,
-                        header: block.header.state_root,
-                    })
-                }
+        let mut next = self.clone();
+        let outcome = next.execute_unguarded(block.header.height, &block.txs, verified)?;
+        if outcome.state_root != block.header.state_root {
+            return Err(BlockError::StateRoot {
+                computed: outcome.state_root,
+                header: block.header.state_root,
             });
-        if result.is_err() {
-            *self = backup;
         }
-        result
+        Ok((next, outcome))
     }
 }

@@ -46,7 +46,8 @@ pub use read::StoredBlock;
 pub use replay::{ReplayOptions, ReplayReport};
 pub use schema::{Action, ContributionActivity, Head, MemberActivity};
 pub use store::{
-    verify_dir, Account, CommitReceipt, CommitTimings, ContributionInfo, HistoryEntry,
-    HistoryQuery, OpenOptions, OpenReport, Position, Rebuild, Store, StoreStatus, TxInfo,
+    verify_dir, Account, CommitReceipt, CommitTimings, ContributionInfo, ExecutedBlock,
+    HistoryEntry, HistoryQuery, OpenOptions, OpenReport, Position, Rebuild, Store, StoreStatus,
+    TxInfo,
     Verification,
 };

@@ -595,3 +595,71 @@ fn a_failed_flush_is_not_reported_final_and_stops_further_commits() {
         "says what failed: {err}"
     );
 }
+
+/// A block built or checked once (`build_block`, `execute`) and committed with that
+/// execution ends exactly where committing it from scratch does, executing nothing more; an
+/// execution that no longer fits the head is set aside and the block executed afresh.
+#[test]
+fn a_prepared_block_commits_without_executing_again() {
+    let genesis = Genesis::dev();
+    let key = dev_validator_key(0);
+    let workload = Workload::dev(4);
+    let mut prepared = Store::in_memory(genesis.clone()).expect("store");
+    let mut plain = Store::in_memory(genesis).expect("store");
+    for height in 1..=4u64 {
+        let parent = prepared.parent();
+        let txs = workload.next_txs(prepared.state(), height, 20);
+        let (block, executed) = prepared
+            .build_block(txs, key.address(), parent.time_ms + 1000, &|_| false)
+            .expect("build");
+        assert_eq!(executed.hash(), block.hash());
+        assert_eq!(executed.outcome().state_root, block.header.state_root);
+        // What a validator that did not build it does: check it, keep the result.
+        let checked = plain.execute(&block, &|_| false).expect("valid");
+        assert_eq!(checked.state(), executed.state());
+        let certificate = certify(&block, 0, &[&key]);
+        // Committing reuses the execution: no transaction is looked at again.
+        let looked_at = std::cell::Cell::new(0);
+        let receipt = prepared
+            .commit_prepared(&block, &certificate, Some(executed), &|_| {
+                looked_at.set(looked_at.get() + 1);
+                true
+            })
+            .expect("commit");
+        assert_eq!(looked_at.get(), 0);
+        plain
+            .commit_with(&block, &certificate, &|_| false)
+            .expect("commit");
+        assert_eq!(receipt.state_root, plain.state_root());
+        assert_eq!(prepared.state(), plain.state());
+        assert_eq!(prepared.head(), plain.head());
+        // The stored history is the same either way.
+        let first = block.txs[0].hash();
+        assert_eq!(
+            prepared.tx(&first).expect("read"),
+            plain.tx(&first).expect("read")
+        );
+    }
+    // An execution on an older head is not installed: the block is executed on the current
+    // one (and here, no longer building on it, refused).
+    let parent = prepared.parent();
+    let txs = workload.next_txs(prepared.state(), parent.height + 1, 5);
+    let (block, stale) = prepared
+        .build_block(txs, key.address(), parent.time_ms + 1000, &|_| false)
+        .expect("build");
+    let certificate = certify(&block, 0, &[&key]);
+    prepared
+        .commit_prepared(&block, &certificate, Some(stale.clone()), &|_| false)
+        .expect("commit");
+    let again = prepared.commit_prepared(&block, &certificate, Some(stale), &|_| false);
+    assert!(
+        matches!(again, Err(StoreError::InvalidBlock { .. })),
+        "{again:?}"
+    );
+    assert_eq!(prepared.state(), &{
+        let mut s = plain.state().clone();
+        s.apply_block(&block, &plain.parent(), plain.validators(), &|_| false)
+            .expect("apply");
+        s
+    });
+}

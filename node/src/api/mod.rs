@@ -96,6 +96,10 @@ pub fn router(state: ApiState) -> Router {
     Router::new()
         .route("/status", get(status::status))
         .route("/tx", post(tx::submit))
+        .route(
+            "/txs",
+            post(tx::submit_batch).layer(axum::extract::DefaultBodyLimit::max(tx::MAX_BATCH_BYTES)),
+        )
         .route("/tx/{hash}", get(tx::tx))
         .route("/accounts/{address}", get(accounts::account))
         .route("/accounts/{address}/history", get(accounts::history))

@@ -1,4 +1,5 @@
-//! `POST /tx` (submit a signed transaction) and `GET /tx/{hash}` (pending or final).
+//! `POST /tx` (submit a signed transaction), `POST /txs` (many at once, answered one by
+//! one) and `GET /tx/{hash}` (pending or final).
 
 use std::sync::atomic::Ordering;
 
@@ -56,7 +57,7 @@ pub(crate) async fn submit(
         .into_response();
     }
     let envelope = crate::wire::TxEnvelope {
-        tx: tx.clone(),
+        txs: vec![tx.clone()],
         nonce: crate::shared::now_ms(),
     };
     let bytes = envelope.to_bytes();
@@ -99,6 +100,152 @@ pub(crate) async fn submit(
         )
         .into_response(),
     }
+}
+
+/// Most transactions one `POST /txs` may carry.
+pub(crate) const MAX_BATCH_TXS: usize = crate::wire::MAX_GOSSIP_TXS;
+/// Most bytes one `POST /txs` body may have (a batch of large contributions fits).
+pub(crate) const MAX_BATCH_BYTES: usize = 4 * 1024 * 1024;
+
+/// A batch element after its signature check: the transaction and its hash, or the code and
+/// message it is refused with.
+type Checked = Result<(Transaction, pov_crypto::Hash), (&'static str, String)>;
+
+/// One answer of a batch: accepted (new or already known) with its hash, or refused.
+fn batch_answer(result: Result<(Admitted, &'static str), (&'static str, String)>) -> Value {
+    match result {
+        Ok((Admitted::New(hash) | Admitted::Known(hash), status)) => {
+            json!({"hash": hash.to_string(), "status": status})
+        }
+        Err((code, message)) => json!({"error": {"code": code, "message": message}}),
+    }
+}
+
+/// Admits many transactions at once: the body is the canonical postcard bytes of a
+/// `Vec<Transaction>`, or (with `Content-Type: application/json`) a JSON array of
+/// transactions. Answers `{"results": [...]}`, one per transaction in order: `{"hash",
+/// "status": "accepted" | "known"}` or `{"error": {"code", "message"}}`. Signatures are
+/// checked before the mempool is locked, and the admitted ones are gossiped as one message.
+pub(crate) async fn submit_batch(
+    AxState(api): AxState<ApiState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    // Each element is parsed on its own, so one malformed JSON transaction is answered in
+    // its place rather than failing the batch; postcard bytes parse whole or not at all.
+    let parsed: Result<Vec<Result<Transaction, String>>, String> = if is_json {
+        serde_json::from_slice::<Vec<Value>>(&body)
+            .map_err(|e| format!("malformed JSON: expected an array of transactions: {e}"))
+            .map(|items| {
+                items
+                    .into_iter()
+                    .map(|v| {
+                        serde_json::from_value::<Transaction>(v)
+                            .map_err(|e| format!("malformed transaction JSON: {e}"))
+                    })
+                    .collect()
+            })
+    } else {
+        pov_protocol::codec::decode_canonical::<Vec<Transaction>>(&body)
+            .map(|txs| txs.into_iter().map(Ok).collect())
+            .map_err(|e| format!("malformed transaction list bytes: {e}"))
+    };
+    let items = match parsed {
+        Ok(items) if items.len() > MAX_BATCH_TXS => {
+            return ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_many_transactions",
+                format!(
+                    "{} transactions in one request; at most {MAX_BATCH_TXS}",
+                    items.len()
+                ),
+            )
+            .into_response()
+        }
+        Ok(items) => items,
+        Err(message) => {
+            api.shared.metrics.submitted("malformed");
+            return ApiError::bad_request(message).into_response();
+        }
+    };
+    if api.shared.stopping.load(Ordering::Relaxed) {
+        return ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the node is stopping",
+        )
+        .into_response();
+    }
+    let shared = api.shared.clone();
+    let admitted = tokio::task::spawn_blocking(move || {
+        // Verify outside the mempool's lock (the costly part), then admit in order.
+        let checked: Vec<Checked> = items
+            .into_iter()
+            .map(|item| {
+                let tx = item.map_err(|m| ("bad_request", m))?;
+                let hash = tx.hash();
+                shared
+                    .verified
+                    .check(&tx, hash)
+                    .map_err(|e| ("tx_rejected", pov_protocol::TxError::from(e).to_string()))?;
+                Ok((tx, hash))
+            })
+            .collect();
+        let mut gossip = Vec::new();
+        let mut pool = lock(&shared.mempool);
+        let answers: Vec<Value> = checked
+            .into_iter()
+            .map(|item| {
+                let result = item.and_then(|(tx, hash)| {
+                    let copy = tx.clone();
+                    match pool.insert_hashed(tx, hash) {
+                        Ok(Admitted::New(h)) => {
+                            gossip.push(copy);
+                            Ok((Admitted::New(h), "accepted"))
+                        }
+                        Ok(known) => Ok((known, "known")),
+                        Err(MempoolError::Full(n)) => Err((
+                            "mempool_full",
+                            format!(
+                                "mempool full ({n} transactions): try again after the next block"
+                            ),
+                        )),
+                        Err(MempoolError::Rejected(e)) => Err(("tx_rejected", e.to_string())),
+                    }
+                });
+                shared.metrics.submitted(match &result {
+                    Ok((_, status)) => status,
+                    Err(("mempool_full", _)) => "full",
+                    Err(("bad_request", _)) => "malformed",
+                    Err(_) => "rejected",
+                });
+                batch_answer(result)
+            })
+            .collect();
+        (answers, gossip)
+    })
+    .await;
+    let Ok((answers, gossip)) = admitted else {
+        return ApiError::internal("the batch could not be processed").into_response();
+    };
+    if !gossip.is_empty() {
+        let envelope = crate::wire::TxEnvelope {
+            txs: gossip,
+            nonce: crate::shared::now_ms(),
+        };
+        if let Err(e) = api
+            .net
+            .publish(Topic::Transactions, envelope.to_bytes())
+            .await
+        {
+            tracing::debug!(error = %e, "transaction gossip not sent");
+        }
+    }
+    (StatusCode::OK, Json(json!({"results": answers}))).into_response()
 }
 
 /// A transaction by hash: pending in the mempool, or final with its events.

@@ -120,7 +120,7 @@ enum ConfigCommand {
     /// Keys: p2p.listen, p2p.bootnodes, p2p.mdns, p2p.discovery, api.listen, log.level,
     /// consensus.block_time_ms, consensus.timeout_propose_ms, consensus.timeout_prevote_ms,
     /// consensus.timeout_precommit_ms, consensus.timeout_delta_ms, mempool.max_txs,
-    /// mempool.max_block_txs (docs/running-a-node.md explains each).
+    /// mempool.max_block_txs, storage.cache_mb (docs/running-a-node.md explains each).
     ///
     /// Example: povd config set --home ~/.povd p2p.bootnodes /ip4/10.0.0.5/tcp/26656
     Set {

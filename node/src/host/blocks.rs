@@ -20,6 +20,7 @@ use pov_consensus::{SignedProposal, Validity};
 use pov_crypto::Hash;
 use pov_protocol::block::{check_header, Block, Certificate};
 use pov_protocol::{Rule, Transaction};
+use pov_storage::ExecutedBlock;
 
 use super::{Host, NodeError, Timer};
 use crate::shared::{lock, read, write, NodeEvent};
@@ -28,6 +29,9 @@ use crate::shared::{lock, read, write, NodeEvent};
 pub const MAX_CLOCK_DRIFT_MS: u64 = 5_000;
 /// Most blocks kept per height (proposals of every round, from honest proposers only).
 pub const MAX_BLOCKS_KEPT: usize = 64;
+/// Most executions of valid blocks kept for their commit (each holds a copy of the state;
+/// a height normally has one block, a failed round adds one).
+pub const MAX_EXECUTED_KEPT: usize = 4;
 
 /// Blocks of the current and next height, with the verdicts on them.
 #[derive(Debug, Default)]
@@ -44,6 +48,9 @@ pub(super) struct BlockHost {
     pub(super) unlogged: Vec<SignedProposal>,
     /// Blocks to fetch by hash from peers.
     pub(super) wanted: BTreeSet<Hash>,
+    /// The state after each valid block of the height, as checking or building it produced
+    /// it: the decided one is committed without executing it again.
+    executed: BTreeMap<Hash, ExecutedBlock>,
 }
 
 impl BlockHost {
@@ -100,35 +107,58 @@ impl BlockHost {
         if self.unlogged.is_empty() && self.awaiting.is_none() {
             self.wanted.clear();
         }
+        self.executed.retain(|hash, _| blocks.contains_key(hash));
+    }
+
+    /// Keeps the execution of a valid block for its commit, within the quota.
+    pub(super) fn keep_executed(&mut self, executed: ExecutedBlock) {
+        if self.executed.len() < MAX_EXECUTED_KEPT {
+            self.executed.insert(executed.hash(), executed);
+        }
+    }
+
+    /// The kept execution of a block, taken for its commit.
+    fn take_executed(&mut self, hash: &Hash) -> Option<ExecutedBlock> {
+        self.executed.remove(hash)
     }
 }
 
 impl<P: Clone + Ord + Debug> Host<P> {
     /// The block this node proposes at `height` (the head's next): pending transactions
     /// that still apply, in order, stamped with the current time (never below the parent's).
-    pub(super) fn build_block(&self, height: u64) -> Block {
-        let store = read(&self.shared.store);
-        let parent = store.parent();
-        let mut state = store.state().clone();
-        if let Err(e) = state.begin_block(height) {
-            tracing::error!(error = %e, height, "cannot start the block to propose");
-        }
-        let candidates = lock(&self.shared.mempool).reap(self.config.max_block_txs);
-        let mut txs = Vec::with_capacity(candidates.len());
-        for tx in candidates {
-            // Admitted transactions were verified; the pending order keeps nonces in sequence.
-            if state.apply_verified(&tx).is_ok() {
-                txs.push(tx);
+    pub(super) fn build_block(&mut self, height: u64) -> Block {
+        let built = {
+            let store = read(&self.shared.store);
+            let candidates = lock(&self.shared.mempool).reap(self.config.max_block_txs);
+            // Admitted transactions were verified (the cache says so); the pending order keeps
+            // each sender's nonces in sequence.
+            let verified = &self.shared.verified;
+            store.build_block(
+                candidates,
+                self.validator.unwrap_or_default(),
+                self.now_ms,
+                &|tx| verified.contains(&tx.hash()),
+            )
+        };
+        let block = match built {
+            Ok((block, executed)) => {
+                self.blocks.keep_executed(executed);
+                block
             }
-        }
-        let block = Block::assemble(
-            &state,
-            &parent,
-            store.validators(),
-            self.validator.unwrap_or_default(),
-            self.now_ms,
-            txs,
-        );
+            Err(e) => {
+                // Only a head at height u64::MAX could fail to begin a block.
+                tracing::error!(error = %e, height, "cannot build a block; proposing it empty");
+                let store = read(&self.shared.store);
+                Block::assemble(
+                    store.state(),
+                    &store.parent(),
+                    store.validators(),
+                    self.validator.unwrap_or_default(),
+                    self.now_ms,
+                    Vec::new(),
+                )
+            }
+        };
         debug_assert_eq!(block.header.height, height, "the engine builds on the head");
         block
     }
@@ -138,7 +168,7 @@ impl<P: Clone + Ord + Debug> Host<P> {
     /// block re-proposed in a later round may be valid by then, so that verdict is not
     /// cached (caching it kept an honest node from ever accepting a block the others were
     /// locked on; the simulation found it).
-    pub(super) fn validate_block(&self, block: &Block) -> (Validity, bool) {
+    pub(super) fn validate_block(&mut self, block: &Block) -> (Validity, bool) {
         if block.header.time_ms > self.now_ms.saturating_add(MAX_CLOCK_DRIFT_MS) {
             tracing::warn!(
                 height = block.header.height,
@@ -149,8 +179,9 @@ impl<P: Clone + Ord + Debug> Host<P> {
         (self.check_block(block), true)
     }
 
-    /// Header and execution checks of a proposed block (everything but its time).
-    fn check_block(&self, block: &Block) -> Validity {
+    /// Header and execution checks of a proposed block (everything but its time); a valid
+    /// block's execution is kept for its commit.
+    fn check_block(&mut self, block: &Block) -> Validity {
         let store = read(&self.shared.store);
         let genesis = store.genesis();
         let parent = store.parent();
@@ -164,20 +195,17 @@ impl<P: Clone + Ord + Debug> Host<P> {
             tracing::warn!(error = %e, "invalid proposed block");
             return Validity::Invalid;
         }
-        let mut state = store.state().clone();
         let cache = &self.shared.verified;
         let verified = |tx: &pov_protocol::Transaction| cache.contains(&tx.hash());
-        match state.execute_txs(block.header.height, &block.txs, &verified) {
-            Ok(outcome) if outcome.state_root == block.header.state_root => Validity::Valid,
-            Ok(_) => {
-                tracing::warn!(
-                    height = block.header.height,
-                    "proposed block's state root is wrong"
-                );
-                Validity::Invalid
+        let executed = store.execute(block, &verified);
+        drop(store);
+        match executed {
+            Ok(executed) => {
+                self.blocks.keep_executed(executed);
+                Validity::Valid
             }
             Err(e) => {
-                tracing::warn!(error = %e, "proposed block holds an invalid transaction");
+                tracing::warn!(error = %e, "invalid proposed block");
                 Validity::Invalid
             }
         }
@@ -202,7 +230,10 @@ impl<P: Clone + Ord + Debug> Host<P> {
                 return Ok(());
             }
             let verified = &self.shared.verified;
-            store.commit_with(block, certificate, &|tx| verified.contains(&tx.hash()))?
+            let executed = self.blocks.take_executed(&block.hash());
+            store.commit_prepared(block, certificate, executed, &|tx| {
+                verified.contains(&tx.hash())
+            })?
         };
         self.shared.metrics.committed(&receipt, false);
         self.shared

@@ -11,29 +11,47 @@ use std::fmt::Debug;
 use pov_consensus::{Effect, Input};
 
 use super::{Host, NodeError};
-use crate::mempool::{Admitted, MempoolError};
+use crate::mempool::Admitted;
 use crate::network::Verdict;
 use crate::shared::{lock, read};
-use crate::wire::{ConsensusMessage, Envelope, TxEnvelope};
+use crate::wire::{ConsensusMessage, Envelope, TxEnvelope, MAX_GOSSIP_TXS};
 
 /// Most pending transactions gossiped again at once.
 pub(super) const REGOSSIP_MAX: usize = 500;
 
 impl<P: Clone + Ord + Debug> Host<P> {
-    /// A gossiped transaction: admitted to the mempool (accept), already known or not
-    /// applicable now (ignore), or badly signed or malformed (reject).
+    /// Gossiped transactions: admitted to the mempool in order (accept when any is new),
+    /// all already known or not applicable now (ignore), or any badly signed, too many or
+    /// malformed (reject: a node relays only what it checked).
+    ///
+    /// Signatures are checked through the verified cache before the mempool's lock is taken,
+    /// so the API is not held up while a batch is verified.
     pub(super) fn on_gossip_tx(&self, data: &[u8]) -> Verdict {
-        let Ok(TxEnvelope { tx, .. }) = TxEnvelope::from_bytes(data) else {
+        let Ok(TxEnvelope { txs, .. }) = TxEnvelope::from_bytes(data) else {
             return Verdict::Reject;
         };
-        match lock(&self.shared.mempool).insert(tx) {
-            Ok(Admitted::New(_)) => Verdict::Accept,
-            Ok(Admitted::Known(_)) => Verdict::Ignore,
-            // A bad signature is the sender's fault; anything else (a nonce race, a full
-            // pool, a transaction already in a block) is not.
-            Err(MempoolError::Rejected(pov_protocol::TxError::Signature(_))) => Verdict::Reject,
-            Err(_) => Verdict::Ignore,
+        if txs.is_empty() || txs.len() > MAX_GOSSIP_TXS {
+            return Verdict::Reject;
         }
+        let mut checked = Vec::with_capacity(txs.len());
+        for tx in txs {
+            let hash = tx.hash();
+            if self.shared.verified.check(&tx, hash).is_err() {
+                // A bad signature is the sender's fault.
+                return Verdict::Reject;
+            }
+            checked.push((tx, hash));
+        }
+        let mut pool = lock(&self.shared.mempool);
+        let mut verdict = Verdict::Ignore;
+        for (tx, hash) in checked {
+            // Anything but a bad signature (a nonce race, a full pool, a transaction already
+            // in a block) is no fault of the relaying peer.
+            if let Ok(Admitted::New(_)) = pool.insert_hashed(tx, hash) {
+                verdict = Verdict::Accept;
+            }
+        }
+        verdict
     }
 
     /// A gossiped consensus message: its verdict, and the engine's effects of it.

@@ -437,10 +437,10 @@ impl<P: Clone + Ord + Debug> Host<P> {
     /// peer after a later nonce of the same sender).
     fn regossip(&mut self) {
         let txs = crate::shared::lock(&self.shared.mempool).reap(gossip::REGOSSIP_MAX);
-        for tx in txs {
+        for chunk in txs.chunks(crate::wire::MAX_GOSSIP_TXS) {
             self.gossip_nonce += 1;
             let envelope = crate::wire::TxEnvelope {
-                tx,
+                txs: chunk.to_vec(),
                 nonce: self.gossip_nonce,
             };
             self.out.push(Output::Publish {

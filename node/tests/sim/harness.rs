@@ -850,7 +850,7 @@ impl Sim {
         let mut published = Vec::new();
         for tx in txs {
             let envelope = TxEnvelope {
-                tx: tx.clone(),
+                txs: vec![tx.clone()],
                 nonce: self.submitted,
             };
             if lock(&node.shared.mempool).insert(tx).is_ok() {

@@ -11,7 +11,7 @@ use pov_protocol::{
     codec, Amount, Asset, ContributionId, Event, MemberId, State, Transaction, TxBody,
 };
 
-use super::{CommitReceipt, CommitTimings, Store};
+use super::{CommitReceipt, CommitTimings, ExecutedBlock, Store};
 use crate::engine::{Tree, WriteBatch};
 use crate::error::StoreError;
 use crate::schema::{
@@ -48,6 +48,92 @@ impl Store {
         certificate: &Certificate,
         verified: &dyn Fn(&Transaction) -> bool,
     ) -> Result<CommitReceipt, StoreError> {
+        self.commit_prepared(block, certificate, None, verified)
+    }
+
+    /// Executes `block` on the head state without changing the store: the state after it and
+    /// what it did (an invalid block, or one that does not build on the head, is an error).
+    /// Handing the result to [`Store::commit_prepared`] commits the block without executing
+    /// it again: a node checks a proposal this way and keeps the result for the decision.
+    pub fn execute(
+        &self,
+        block: &Block,
+        verified: &dyn Fn(&Transaction) -> bool,
+    ) -> Result<ExecutedBlock, StoreError> {
+        let height = block.header.height;
+        let parent = self.parent();
+        let (state, outcome) = self
+            .state
+            .after_block(block, &parent, &self.validators, verified)
+            .map_err(|error| StoreError::InvalidBlock { height, error })?;
+        Ok(ExecutedBlock {
+            parent: parent.hash,
+            hash: block.hash(),
+            members_before: self.state.members().len(),
+            contributions_before: self.state.contributions().len() as u64,
+            state,
+            outcome,
+        })
+    }
+
+    /// Builds the block this node proposes at the head's next height: `candidates` in order,
+    /// those that do not apply left out, stamped `time_ms` (raised to the parent's), with the
+    /// state root computed once; returns the block and its execution for
+    /// [`Store::commit_prepared`]. `verified` says which candidates' signatures were checked.
+    pub fn build_block(
+        &self,
+        candidates: Vec<Transaction>,
+        proposer: pov_crypto::Address,
+        time_ms: u64,
+        verified: &dyn Fn(&Transaction) -> bool,
+    ) -> Result<(Block, ExecutedBlock), StoreError> {
+        let parent = self.parent();
+        let height = parent.height + 1;
+        let mut state = self.state.clone();
+        let start = state
+            .begin_block(height)
+            .map_err(|error| StoreError::InvalidBlock { height, error })?;
+        let mut txs = Vec::with_capacity(candidates.len());
+        let mut events = Vec::with_capacity(candidates.len());
+        for tx in candidates {
+            let applied = if verified(&tx) {
+                state.apply_verified(&tx)
+            } else {
+                state.apply(&tx)
+            };
+            if let Ok(e) = applied {
+                events.push(e);
+                txs.push(tx);
+            }
+        }
+        let block = Block::assemble(&state, &parent, &self.validators, proposer, time_ms, txs);
+        let outcome = BlockOutcome {
+            start,
+            events,
+            state_root: block.header.state_root,
+        };
+        let executed = ExecutedBlock {
+            parent: parent.hash,
+            hash: block.hash(),
+            members_before: self.state.members().len(),
+            contributions_before: self.state.contributions().len() as u64,
+            state,
+            outcome,
+        };
+        Ok((block, executed))
+    }
+
+    /// [`Store::commit_with`], reusing `executed` (from [`Store::execute`] or
+    /// [`Store::build_block`] of this block on the current head) instead of executing the
+    /// block again. An execution of another block, or on an older head, is ignored and the
+    /// block executed here.
+    pub fn commit_prepared(
+        &mut self,
+        block: &Block,
+        certificate: &Certificate,
+        executed: Option<ExecutedBlock>,
+        verified: &dyn Fn(&Transaction) -> bool,
+    ) -> Result<CommitReceipt, StoreError> {
         self.check_writable()?;
         let started = Instant::now();
         let height = block.header.height;
@@ -55,13 +141,19 @@ impl Store {
         certificate
             .verify(&self.validators, height, &hash)
             .map_err(|error| StoreError::Certificate { height, error })?;
-        let parent = self.parent();
-        let members_before = self.state.members().len();
-        let contributions_before = self.state.contributions().len() as u64;
-        let outcome = self
-            .state
-            .apply_block(block, &parent, &self.validators, verified)
-            .map_err(|error| StoreError::InvalidBlock { height, error })?;
+        let head_hash = self.parent().hash;
+        let executed = match executed {
+            Some(e) if e.hash == hash && e.parent == head_hash => e,
+            _ => self.execute(block, verified)?,
+        };
+        let ExecutedBlock {
+            state,
+            outcome,
+            members_before,
+            contributions_before,
+            ..
+        } = executed;
+        self.state = state;
 
         // The state now holds the block. From here on a failure leaves memory ahead of disk.
         let executed = Instant::now();

@@ -27,8 +27,8 @@ use crate::state_io::Persisted;
 
 pub use past::Rebuild;
 pub use types::{
-    Account, CommitReceipt, CommitTimings, ContributionInfo, HistoryEntry, HistoryQuery,
-    OpenOptions, OpenReport, Position, StoreStatus, TxInfo, Verification,
+    Account, CommitReceipt, CommitTimings, ContributionInfo, ExecutedBlock, HistoryEntry,
+    HistoryQuery, OpenOptions, OpenReport, Position, StoreStatus, TxInfo, Verification,
 };
 pub use verify::verify_dir;
 

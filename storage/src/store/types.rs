@@ -202,3 +202,42 @@ impl Verification {
             && self.stored_state_root.as_ref() == Ok(&self.replay.state_root)
     }
 }
+
+/// A block executed on the store's head state and not committed: what
+/// [`crate::Store::execute`] and [`crate::Store::build_block`] return, and
+/// [`crate::Store::commit_prepared`] takes, so that a node executes each block once.
+///
+/// It can only be made by the store, from its own head state, so committing it cannot
+/// install a state that did not come from executing the block; it remembers which head it
+/// was executed on, and is ignored (the block executed again) if the head moved since.
+#[derive(Debug, Clone)]
+pub struct ExecutedBlock {
+    pub(crate) parent: Hash,
+    pub(crate) hash: Hash,
+    pub(crate) members_before: usize,
+    pub(crate) contributions_before: u64,
+    pub(crate) state: pov_protocol::State,
+    pub(crate) outcome: pov_protocol::block::BlockOutcome,
+}
+
+impl ExecutedBlock {
+    /// The executed block's hash.
+    pub fn hash(&self) -> Hash {
+        self.hash
+    }
+
+    /// The hash of the head it was executed on (the block's parent).
+    pub fn parent(&self) -> Hash {
+        self.parent
+    }
+
+    /// The state after the block.
+    pub fn state(&self) -> &pov_protocol::State {
+        &self.state
+    }
+
+    /// What the block did: events per transaction and the state root.
+    pub fn outcome(&self) -> &pov_protocol::block::BlockOutcome {
+        &self.outcome
+    }
+}
