@@ -96,6 +96,7 @@ impl Workload {
                 name: format!("m{i}"),
                 reputation: Amount::from_int(100),
                 tokens: Amount::from_int(1_000),
+                provenance: None,
             })
             .collect();
         genesis.validators = vec![GenesisValidator {

@@ -330,6 +330,7 @@ pub async fn run(
         sled: pov_storage::engine::SledOptions {
             cache_capacity: config.storage.cache_mb.saturating_mul(1024 * 1024),
         },
+        ..OpenOptions::default()
     };
     let store = Store::open(&home.data(), genesis.clone(), &options)?;
     let report = store.open_report().clone();

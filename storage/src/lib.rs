@@ -48,6 +48,5 @@ pub use schema::{Action, ContributionActivity, Head, MemberActivity};
 pub use store::{
     verify_dir, Account, CommitReceipt, CommitTimings, ContributionInfo, ExecutedBlock,
     HistoryEntry, HistoryQuery, OpenOptions, OpenReport, Position, Rebuild, Store, StoreStatus,
-    TxInfo,
-    Verification,
+    TxInfo, Verification,
 };

@@ -30,6 +30,7 @@ fn a_stopping_node_refuses_transactions_with_503_and_keeps_answering_reads() {
         shared: shared.clone(),
         net: NetworkHandle::new(commands, PeerId::random()),
         stall: StallPolicy::from_timing(&ConsensusTiming::default()),
+        event_streams: Arc::new(tokio::sync::Semaphore::new(4)),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
