@@ -501,8 +501,12 @@ fn the_config_file_of_docs_running_a_node_md_is_every_default() {
 fn every_route_of_the_api_is_documented_in_docs_api_md_and_nothing_else() {
     let source = std::fs::read_to_string(root().join("node/src/api/mod.rs")).expect("api");
     let mut routes = BTreeSet::new();
-    for (at, _) in source.match_indices(".route(\"") {
-        let rest = &source[at + 8..];
+    for (at, _) in source.match_indices(".route(") {
+        // rustfmt may put the path on the next line.
+        let rest = source[at + 7..].trim_start();
+        let Some(rest) = rest.strip_prefix('"') else {
+            continue;
+        };
         let path = &rest[..rest.find('"').expect("closing quote")];
         let handlers = &rest[..rest.find(")\n").unwrap_or(rest.len())];
         for method in ["get", "post", "put", "delete", "patch"] {

@@ -41,8 +41,9 @@ fn rejected_transactions_exit_6_with_the_nodes_reason() {
         .as_str()
         .expect("message")
         .contains("same-value re-vote"));
+    // Refused before signing: a kind the cooperative does not have.
     let (_, err) = pov.fails(
-        6,
+        3,
         &[
             "contribute",
             "--kind",
@@ -56,6 +57,7 @@ fn rejected_transactions_exit_6_with_the_nodes_reason() {
         ],
     );
     assert!(err.contains("unknown contribution kind"), "{err}");
+    assert!(err.contains("nothing was signed"), "{err}");
     // Refused before signing: a contribution needs a URI or a file.
     pov.fails(
         3,
@@ -216,28 +218,26 @@ fn stand_in(response: &'static str) -> String {
 }
 
 #[test]
-fn answers_that_are_not_the_api_fail_with_what_came_back() {
+fn answers_that_are_not_the_api_fail_as_not_a_node_without_their_page() {
     let proxy = stand_in(
         "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\nContent-Length: 22\r\nConnection: close\r\n\r\n<h1>bad gateway</h1>\r\n",
     );
     let pov = Pov::with_node(&proxy);
-    let (out, _) = pov.fails(1, &["status", "--output", "json"]);
+    let (out, _) = pov.fails(5, &["status", "--output", "json"]);
     let v: serde_json::Value = serde_json::from_str(&out).expect("one JSON error");
-    assert_eq!(v["error"]["code"], "http_502", "{v}");
-    assert!(
-        v["error"]["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("bad gateway")),
-        "{v}"
-    );
+    assert_eq!(v["error"]["code"], "not_a_node", "{v}");
+    let message = v["error"]["message"].as_str().expect("message");
+    assert!(message.contains("HTTP 502"), "{v}");
+    assert!(!message.contains("<h1>"), "the page is not printed: {v}");
 
     let html = stand_in(
         "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 13\r\nConnection: close\r\n\r\n<html></html>",
     );
     let pov = Pov::with_node(&html);
-    let (out, _) = pov.fails(1, &["status", "--output", "json"]);
+    let (out, _) = pov.fails(5, &["status", "--output", "json"]);
     let v: serde_json::Value = serde_json::from_str(&out).expect("one JSON error");
-    assert_eq!(v["error"]["code"], "bad_response", "{v}");
-    let (_, err) = pov.fails(1, &["status"]);
-    assert!(err.contains("not JSON"), "{err}");
+    assert_eq!(v["error"]["code"], "not_a_node", "{v}");
+    let (_, err) = pov.fails(5, &["status"]);
+    assert!(err.contains("is not a povd node"), "{err}");
+    assert!(!err.contains("<html>"), "{err}");
 }
