@@ -327,7 +327,7 @@ pub async fn run(
 
     let options = OpenOptions {
         verify: overrides.verify,
-        sled: pov_storage::engine::SledOptions {
+        sled: pov_storage::SledOptions {
             cache_capacity: config.storage.cache_mb.saturating_mul(1024 * 1024),
         },
         ..OpenOptions::default()
