@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use pov_crypto::{Address, Hash};
-use pov_protocol::Event;
+use pov_protocol::{BlockEvent, Event};
 use pov_storage::Store;
 use tokio::sync::broadcast;
 
@@ -38,6 +38,15 @@ pub enum NodeEvent {
         event: Event,
         /// The member's address.
         member: Address,
+    },
+    /// The start of a block did something before its transactions (spec section 11): a
+    /// passed proposal's parameter took effect (`param-change`), or a passed proposal was
+    /// void.
+    Start {
+        /// The block's height.
+        height: u64,
+        /// What it did.
+        event: BlockEvent,
     },
 }
 

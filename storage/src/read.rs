@@ -122,18 +122,23 @@ pub(crate) fn block(engine: &dyn Engine, height: u64) -> Result<Option<StoredBlo
             format!("the transactions of block {height} do not match its header's tx_root"),
         ));
     }
-    let start = get(
-        engine,
-        Tree::Chain,
-        &schema::chain::start(height),
-        &format!("the start events of block {height}"),
-    )?
-    .unwrap_or_default();
+    let start = start(engine, height)?;
     Ok(Some(StoredBlock {
         block,
         certificate,
         start,
     }))
+}
+
+/// What the start of block `height` did (empty when nothing, or no such block).
+pub(crate) fn start(engine: &dyn Engine, height: u64) -> Result<Vec<BlockEvent>, StoreError> {
+    Ok(get(
+        engine,
+        Tree::Chain,
+        &schema::chain::start(height),
+        &format!("the start events of block {height}"),
+    )?
+    .unwrap_or_default())
 }
 
 /// The height of the block with this hash, if stored.

@@ -1,8 +1,10 @@
-//! `GET /blocks/{height}`: a final block's header, transactions and certificate.
+//! `GET /blocks/{height}`: a final block's header, what its start did, its transactions and
+//! certificate.
 
 use axum::extract::{Path, State as AxState};
 use axum::Json;
-use serde_json::json;
+use pov_protocol::BlockEvent;
+use serde_json::{json, Value};
 
 use super::{ApiError, ApiResult, ApiState};
 use crate::shared::read;
@@ -31,9 +33,22 @@ pub(crate) async fn block(
         "hash": b.hash().to_string(),
         "header": b.header,
         "txs": b.txs.iter().map(|t| t.hash().to_string()).collect::<Vec<_>>(),
+        "start": stored.start.iter().map(start_json).collect::<Vec<_>>(),
         "certificate": {
             "round": stored.certificate.round,
             "signatures": stored.certificate.signatures,
         },
     })))
+}
+
+/// What a block's start did, as JSON: a `param-change` with the proposal, path, old and new
+/// value, or a `proposal-void` with its reason.
+fn start_json(event: &BlockEvent) -> Value {
+    match event {
+        BlockEvent::ParamChange(e) => json!({"event": "param-change", "proposal": e.proposal,
+            "path": e.change.path, "old": e.change.old.as_ref().map(|v| v.to_json()),
+            "new": e.change.new.to_json()}),
+        BlockEvent::ProposalVoid(e) => json!({"event": "proposal-void", "proposal": e.proposal,
+            "reason": e.reason}),
+    }
 }

@@ -1,4 +1,5 @@
-//! `GET /events`: final blocks and minted rewards as a server-sent event stream.
+//! `GET /events`: final blocks, minted rewards and parameter changes as a server-sent event
+//! stream.
 
 use std::convert::Infallible;
 
@@ -11,6 +12,7 @@ use axum::http::StatusCode;
 
 use super::{ApiError, ApiState};
 use crate::shared::NodeEvent;
+use pov_protocol::BlockEvent;
 
 /// Streams [`NodeEvent`]s to one subscriber; a slow one skips what it missed. Each open
 /// stream holds one of `api.max_event_streams` slots until it is closed.
@@ -47,6 +49,7 @@ pub(crate) async fn events(
                                    "asset": event.asset, "amount": event.amount.to_string()})
                             .to_string(),
                         ),
+                        NodeEvent::Start { height, event } => start_event(height, &event),
                     };
                     return Some((Ok(sse), (rx, slot)));
                 }
@@ -57,4 +60,19 @@ pub(crate) async fn events(
         }
     });
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+/// A block-start event as SSE: `param-change` (spec section 11) or `proposal-void`.
+fn start_event(height: u64, event: &BlockEvent) -> SseEvent {
+    match event {
+        BlockEvent::ParamChange(e) => SseEvent::default().event("param-change").data(
+            json!({"height": height, "proposal": e.proposal, "path": e.change.path,
+                   "old": e.change.old.as_ref().map(|v| v.to_json()),
+                   "new": e.change.new.to_json()})
+            .to_string(),
+        ),
+        BlockEvent::ProposalVoid(e) => SseEvent::default().event("proposal-void").data(
+            json!({"height": height, "proposal": e.proposal, "reason": e.reason}).to_string(),
+        ),
+    }
 }

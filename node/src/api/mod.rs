@@ -1,8 +1,8 @@
 //! The HTTP JSON API (`docs/api.md` is its contract): status, transaction submission and
 //! lookup, accounts with their history, contributions, blocks, and an SSE event stream.
 //!
-//! One file per resource group (`status`, `tx`, `accounts`, `contributions`, `blocks`,
-//! `events`, `evidence`); this one holds what they share: the state handlers reach, errors, parameter
+//! One file per resource group (`status`, `tx`, `accounts`, `contributions`, `proposals`,
+//! `blocks`, `events`, `evidence`, ...); this one holds what they share: the state handlers reach, errors, parameter
 //! parsing and the routes. Handlers read the shared store under a short read lock and never
 //! hold it across an `.await`. Amounts are strings (exact); addresses and hashes lowercase
 //! hex. Every error is `{"error": {"code", "message"}}` with a fitting status.
@@ -16,6 +16,7 @@ mod evidence;
 mod members;
 mod metrics;
 mod proofs;
+mod proposals;
 mod serve;
 mod status;
 #[cfg(test)]
@@ -113,6 +114,8 @@ pub fn router(state: ApiState) -> Router {
         .route("/evidence", get(evidence::evidence))
         .route("/metrics", get(metrics::metrics))
         .route("/proofs/{member}", get(proofs::proof))
+        .route("/proposals", get(proposals::proposals))
+        .route("/proposals/{id}", get(proposals::proposal))
         .fallback(|| async { ApiError::not_found("no such route (see docs/api.md)") })
         .method_not_allowed_fallback(
             |method: axum::http::Method, uri: axum::http::Uri| async move {

@@ -319,6 +319,15 @@ impl<P: Clone + Ord + Debug> Host<P> {
         let dropped = lock(&self.shared.mempool).after_block(store.state(), &hashes);
         tracing::debug!(dropped, "mempool re-checked");
         // No subscriber is not an error.
+        let height = block.header.height;
+        match store.start_events(height) {
+            Ok(events) => {
+                for event in events {
+                    let _ = self.shared.events.send(NodeEvent::Start { height, event });
+                }
+            }
+            Err(e) => tracing::warn!(height, error = %e, "start events not read for subscribers"),
+        }
         let _ = self.shared.events.send(NodeEvent::Block {
             height: block.header.height,
             hash: block.hash(),

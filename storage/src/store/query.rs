@@ -7,7 +7,7 @@ use std::ops::RangeInclusive;
 use pov_crypto::{Address, Hash};
 use pov_protocol::block::{BlockHeader, Parent, ValidatorSet};
 use pov_protocol::genesis::Genesis;
-use pov_protocol::{ContributionId, MemberId, State, Transaction};
+use pov_protocol::{BlockEvent, ContributionId, MemberId, State, Transaction};
 
 use super::{
     Account, ContributionInfo, HistoryEntry, HistoryQuery, OpenReport, Position, Store,
@@ -76,6 +76,13 @@ impl Store {
     /// The header at `height` (cheaper than the whole block).
     pub fn header(&self, height: u64) -> Result<Option<BlockHeader>, StoreError> {
         read::header(self.engine.as_ref(), height)
+    }
+
+    /// What the start of block `height` did before its transactions (parameter changes
+    /// taking effect, spec section 11): empty when nothing, or when there is no such block.
+    /// Cheaper than [`Store::block`] when only these are wanted.
+    pub fn start_events(&self, height: u64) -> Result<Vec<BlockEvent>, StoreError> {
+        read::start(self.engine.as_ref(), height)
     }
 
     /// The block with this hash, with its certificate.
