@@ -137,6 +137,35 @@ pub enum Command {
         #[command(flatten)]
         tx: TxArgs,
     },
+    /// Propose parameter changes, decided by evaluation (spec section 11): members evaluate
+    /// the proposal with `pov evaluate ID 1` (accept) or `0` (reject), staking reputation as
+    /// for any contribution; it passes when members holding half of all reputation accept
+    /// it, and its changes rule every block after the one in which it passed.
+    ///
+    /// Each --set names a parameter by its path and a full new value: the keys of `pov
+    /// genesis set-param` (types.KIND.FIELD, revote, referral_fraction, admission,
+    /// initial_grant.reputation, ...), plus governance.FIELD (fee, stake, distribution,
+    /// fee_exponent, expiry_blocks, enabled) and whole tables as JSON (types.KIND,
+    /// initial_grant, governance). The changes are checked against the rules in force
+    /// before anything is signed. Pays governance.fee (burned).
+    #[command(
+        verbatim_doc_comment,
+        after_help = "Examples:\n  pov propose --set types.work.fee=2 --title \"Raise the work fee\" --from carol\n  pov propose --set types.work.stake=0.03 --set referral_fraction=0.1 --title \"Stakes up, referrals down\" --uri https://example.org/why --from carol"
+    )]
+    Propose {
+        /// A change: PATH=VALUE (repeat for several; they apply together, in this order).
+        #[arg(long = "set", value_name = "PATH=VALUE", required = true)]
+        set: Vec<String>,
+        /// A short title (at most 200 bytes).
+        #[arg(long)]
+        title: String,
+        /// Where the reasoning lives.
+        #[arg(long)]
+        uri: Option<String>,
+        /// Signing and waiting.
+        #[command(flatten)]
+        tx: TxArgs,
+    },
     /// Write a reputation proof of a member at a final height (spec section 10): a file
     /// anyone can check offline with the cooperative's genesis (`pov verify-proof`).
     #[command(
@@ -171,7 +200,7 @@ pub enum Command {
         after_help = "Examples:\n  pov show account carl\n  pov show contribution 0"
     )]
     Show(ShowCommand),
-    /// List contributions or members.
+    /// List contributions, proposals or members.
     #[command(
         subcommand,
         after_help = "Examples:\n  pov list contributions --open\n  pov list members"
@@ -497,6 +526,13 @@ pub enum ShowCommand {
         /// The contribution's id.
         id: u64,
     },
+    /// A parameter proposal: its changes, the share of reputation that accepts it against
+    /// the half that passes it, and whether it passed, when, and what it changed.
+    #[command(after_help = "Example:\n  pov show proposal 3")]
+    Proposal {
+        /// The proposal's id (a contribution id).
+        id: u64,
+    },
     /// A final block: header, transactions, certificate.
     #[command(after_help = "Example:\n  pov show block 12")]
     Block {
@@ -510,7 +546,7 @@ pub enum ShowCommand {
         hash: String,
     },
     /// The cooperative's rules in force now: contribution kinds, fees, stake, reward tables,
-    /// admission.
+    /// admission, governance; and for each, the proposal that set it (blank: the genesis).
     #[command(after_help = "Examples:\n  pov show params\n  pov show params --output json")]
     Params,
 }
@@ -523,6 +559,18 @@ pub enum ListCommand {
     Members {
         /// At most this many.
         #[arg(long, default_value_t = 1000)]
+        limit: u64,
+    },
+    /// Parameter proposals, oldest first, with where each stands.
+    #[command(
+        after_help = "Examples:\n  pov list proposals\n  pov list proposals --status open --output json"
+    )]
+    Proposals {
+        /// Only those in this state.
+        #[arg(long, value_parser = ["open", "passed", "applied", "void", "expired"])]
+        status: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 100)]
         limit: u64,
     },
     /// Contributions, oldest first.

@@ -371,6 +371,101 @@ pub struct Evaluation {
     pub seq: Option<u64>,
 }
 
+/// One change of a parameter proposal in `GET /proposals/{id}`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ProposalChange {
+    /// The parameter path.
+    pub path: String,
+    /// The value it proposes (JSON: amounts are strings).
+    pub value: serde_json::Value,
+    /// The value in force now.
+    #[serde(default)]
+    pub now: Option<serde_json::Value>,
+}
+
+/// One parameter a passed proposal changed, with the value it replaced.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AppliedChange {
+    /// The parameter path.
+    pub path: String,
+    /// The value before (`null` when a contribution type was added).
+    #[serde(default)]
+    pub old: Option<serde_json::Value>,
+    /// The value after.
+    pub new: serde_json::Value,
+}
+
+/// What a passed proposal did at the start of the block after it passed.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Applied {
+    /// The first block ruled by the new values.
+    pub height: u64,
+    /// Each change with its old value.
+    pub changes: Vec<AppliedChange>,
+}
+
+/// A passed proposal that could not take effect.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Void {
+    /// The block at whose start it was due.
+    pub height: u64,
+    /// Why none of its changes applied.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// `GET /proposals/{id}` (and the items of the list): a parameter proposal (spec section 11).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Proposal {
+    /// Its id (a contribution id).
+    pub id: u64,
+    /// The proposer's address.
+    pub proposer: String,
+    /// Its title.
+    pub title: String,
+    /// Where the reasoning lives.
+    #[serde(default)]
+    pub uri: String,
+    /// The block that included it.
+    pub height: u64,
+    /// The last height at which evaluations are accepted.
+    pub expires_at: u64,
+    /// `open`, `passed`, `applied`, `void` or `expired`.
+    pub status: String,
+    /// What it changes.
+    pub changes: Vec<ProposalChange>,
+    /// The share of all reputation whose live evaluation accepts it (1).
+    pub accepted_share: Amount,
+    /// That reputation.
+    pub accepted_reputation: Amount,
+    /// The share of all reputation whose live evaluation rejects it (0).
+    pub rejected_share: Amount,
+    /// The share at which it passes (one half).
+    pub pass_share: Amount,
+    /// Live evaluations.
+    #[serde(default)]
+    pub evaluations: Vec<Evaluation>,
+    /// The block in which it passed.
+    #[serde(default)]
+    pub passed_at: Option<u64>,
+    /// What it changed, once in force.
+    #[serde(default)]
+    pub applied: Option<Applied>,
+    /// Why it did not take effect, if it was void.
+    #[serde(default)]
+    pub void: Option<Void>,
+}
+
+/// `GET /proposals`: one page.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ProposalPage {
+    /// This page.
+    pub items: Vec<Proposal>,
+    /// The `after` of the next page, if there is one.
+    #[serde(default)]
+    pub next: Option<u64>,
+}
+
 /// `GET /contributions/{id}` (and the items of the list).
 #[derive(Debug, Clone, Deserialize)]
 pub struct Contribution {

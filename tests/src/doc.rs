@@ -22,7 +22,8 @@
 //!   the run's, the pair is learned, and the doc's value in a later command is replaced by the
 //!   run's (so `pov genesis add-member <address cleo sent>` uses cleo's real address). A doc
 //!   value met again with another run value fails the test.
-//! - Heights, block times and sizes, peer counts and libp2p peer ids are not compared; `...`
+//! - Heights (a number after "block " or "height "), block times and sizes, peer counts and
+//!   libp2p peer ids are not compared; `...`
 //!   on a line of its own skips any lines, and inside a line any text. Runs of spaces count as
 //!   one (table columns widen with their contents).
 //!
@@ -165,6 +166,7 @@ fn canon(line: &str, in_height_table: bool) -> (String, Vec<HexToken>) {
             .map_or(line.len(), |e| start + e);
         line.replace_range(start..end, "N");
     }
+    line = blank_heights(&line);
     if in_height_table {
         let trimmed = line.trim_start();
         let digits = trimmed.chars().take_while(char::is_ascii_digit).count();
@@ -216,6 +218,34 @@ fn canon(line: &str, in_height_table: bool) -> (String, Vec<HexToken>) {
     }
     let collapsed = out.split_whitespace().collect::<Vec<_>>().join(" ");
     (collapsed, tokens)
+}
+
+/// `line` with the number after every "block " and "height " replaced by `N` (a height;
+/// not a hash that starts with digits).
+fn blank_heights(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    loop {
+        let next = ["block ", "height "]
+            .iter()
+            .filter_map(|w| rest.find(w).map(|at| at + w.len()))
+            .min();
+        let Some(start) = next else {
+            out.push_str(rest);
+            return out;
+        };
+        out.push_str(&rest[..start]);
+        rest = &rest[start..];
+        let digits = rest.chars().take_while(char::is_ascii_digit).count();
+        let boundary = rest[digits..]
+            .chars()
+            .next()
+            .is_none_or(|c| !c.is_ascii_alphanumeric());
+        if digits > 0 && boundary {
+            out.push('N');
+            rest = &rest[digits..];
+        }
+    }
 }
 
 /// Canonical forms of an output's lines, knowing which follow a `HEIGHT` table header.
@@ -841,6 +871,20 @@ mod tests {
             "... povd started chain_id=y ...",
             "INFO povd started chain_id=x"
         ));
+        assert_eq!(
+            canon(
+                "passed in block 17, in force from block 18; height 12",
+                false
+            )
+            .0,
+            "passed in block N, in force from block N; height N"
+        );
+        let (c, t) = canon(&format!("height 3, block {hex}"), false);
+        assert_eq!(
+            (c.as_str(), t.len()),
+            ("height N, block <hex>", 1),
+            "a hash after block is not a height"
+        );
         assert_eq!(
             replace_number("a:7171 b/7171/c 17171", 7171, 5),
             "a:5 b/5/c 17171"

@@ -76,7 +76,7 @@ pub fn list(ctx: &Ctx, limit: u64) -> anyhow::Result<i32> {
 }
 
 /// `pov show params`: the parameters in force, one line each, in `pov genesis set-param`'s
-/// key names.
+/// key names, each with the proposal that set it when one did (spec section 11).
 pub fn params(ctx: &Ctx) -> anyhow::Result<i32> {
     let raw = ctx.client().get_value("/params")?;
     if ctx.json() {
@@ -92,11 +92,55 @@ pub fn params(ctx: &Ctx) -> anyhow::Result<i32> {
         .map(|h| format!(" at height {h}"))
         .unwrap_or_default();
     output::line(&format!("parameters in force{height}:"))?;
+    let set_by = provenance(&raw);
     let width = lines.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    let value_width = lines.iter().map(|(_, v)| v.len()).max().unwrap_or(0);
     for (k, v) in lines {
-        output::line(&format!("  {k:<width$}  {v}"))?;
+        match source_of(&set_by, &k) {
+            Some(source) => output::line(&format!("  {k:<width$}  {v:<value_width$}  {source}"))?,
+            None => output::line(&format!("  {k:<width$}  {v}"))?,
+        }
+    }
+    if set_by.is_empty() {
+        output::line("every value is the genesis's: no proposal has changed one")?;
     }
     Ok(exit::OK)
+}
+
+/// From `GET /params`'s `paths`: each path a proposal set, with `set by proposal #N, from
+/// block H`.
+fn provenance(raw: &Value) -> Vec<(String, String)> {
+    raw.get("paths")
+        .and_then(Value::as_array)
+        .map(|paths| {
+            paths
+                .iter()
+                .filter_map(|p| {
+                    let proposal = p.get("proposal")?.as_u64()?;
+                    let since = p.get("since").and_then(Value::as_u64).unwrap_or_default();
+                    let path = p.get("path")?.as_str()?;
+                    Some((
+                        path.to_string(),
+                        format!("set by proposal #{proposal}, from block {since}"),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Where the value of a flattened key came from: the entry of its path, or of the path that
+/// holds it (`types.work.reward` for `types.work.reward.median.token_value`).
+fn source_of<'a>(set_by: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    set_by
+        .iter()
+        .find(|(path, _)| {
+            key == path
+                || key
+                    .strip_prefix(path.as_str())
+                    .is_some_and(|rest| rest.starts_with('.'))
+        })
+        .map(|(_, source)| source.as_str())
 }
 
 /// `value` as `path value` lines: nested tables joined with dots, lists comma-separated.
@@ -133,6 +177,31 @@ fn scalar(v: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_flattened_key_takes_the_provenance_of_its_path() {
+        let raw = serde_json::json!({"paths": [
+            {"path": "types.work.fee", "proposal": null, "since": 0},
+            {"path": "types.work.reward", "proposal": 3, "since": 18},
+            {"path": "revote", "proposal": 5, "since": 40},
+        ]});
+        let set_by = provenance(&raw);
+        assert_eq!(set_by.len(), 2, "genesis values carry no provenance");
+        assert_eq!(
+            source_of(&set_by, "types.work.reward.median.token_value"),
+            Some("set by proposal #3, from block 18")
+        );
+        assert_eq!(
+            source_of(&set_by, "revote"),
+            Some("set by proposal #5, from block 40")
+        );
+        assert_eq!(source_of(&set_by, "types.work.fee"), None);
+        assert_eq!(
+            source_of(&set_by, "types.work.rewards"),
+            None,
+            "a prefix is not a path"
+        );
+    }
 
     #[test]
     fn parameters_flatten_to_set_param_keys() {

@@ -10,6 +10,7 @@
 mod config;
 mod devnet;
 mod genesis;
+mod governance;
 mod keys;
 mod members;
 mod proofs;
@@ -256,6 +257,12 @@ pub fn run(ctx: &Ctx, command: Command) -> anyhow::Result<i32> {
         } => tx::evaluate(ctx, contribution, value, &tx),
         Command::Transfer { to, amount, tx } => tx::transfer(ctx, &to, &amount, &tx),
         Command::Admit { member, name, tx } => tx::admit(ctx, &member, name, &tx),
+        Command::Propose {
+            set,
+            title,
+            uri,
+            tx,
+        } => governance::propose(ctx, &set, title, uri, &tx),
         Command::Prove {
             member,
             height,
@@ -266,6 +273,9 @@ pub fn run(ctx: &Ctx, command: Command) -> anyhow::Result<i32> {
         Command::List(crate::cli::ListCommand::Members { limit }) => members::list(ctx, limit),
         Command::List(crate::cli::ListCommand::Contributions { open, by, limit }) => {
             query::list_contributions(ctx, open, by, limit)
+        }
+        Command::List(crate::cli::ListCommand::Proposals { status, limit }) => {
+            governance::list(ctx, status.as_deref(), limit)
         }
         Command::Status => status::status(ctx),
         Command::Explain { member, since } => query::explain(ctx, &member, since),

@@ -26,6 +26,7 @@ pub fn show(ctx: &Ctx, cmd: ShowCommand) -> anyhow::Result<i32> {
         ShowCommand::Contribution { id } => contribution(ctx, id),
         ShowCommand::Block { height } => block(ctx, height),
         ShowCommand::Params => super::members::params(ctx),
+        ShowCommand::Proposal { id } => super::governance::show(ctx, id),
         ShowCommand::Tx { hash } => {
             let client = ctx.client();
             let (tx, raw) = client.get::<TxStatus>(&format!("/tx/{}", hash.trim()))?;

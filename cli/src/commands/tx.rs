@@ -1,4 +1,5 @@
-//! Transactions: `contribute`, `evaluate`, `transfer`, `admit`.
+//! Transactions: `contribute`, `evaluate`, `transfer`, `admit` (and `propose`, whose
+//! checks live in `governance`).
 //!
 //! Every one takes the same path: ask the node which chain it serves (`GET /status`), unlock
 //! the signing key, fetch the sender's next nonce (`GET /accounts/{address}`), sign, submit
@@ -16,7 +17,7 @@ use pov_protocol::{Amount, Transaction, TxBody};
 
 use crate::cli::TxArgs;
 use crate::exit::{self, InvalidInput};
-use crate::node::{Account, Client, Contribution, Status, TxEvent, TxStatus};
+use crate::node::{Account, Client, Contribution, Proposal, Status, TxEvent, TxStatus};
 use crate::output::{self, Align, Table};
 
 /// What a rule does, in a few words (for the result table and `pov explain`).
@@ -152,7 +153,7 @@ fn hash_file(path: &Path) -> anyhow::Result<Hash> {
 }
 
 /// Signs, submits and (by default) follows one transaction.
-fn submit(ctx: &super::Ctx, args: &TxArgs, body: TxBody) -> anyhow::Result<i32> {
+pub(super) fn submit(ctx: &super::Ctx, args: &TxArgs, body: TxBody) -> anyhow::Result<i32> {
     let client = ctx.client();
     let (status, _) = client.get::<Status>("/status")?;
     if let Some(expected) = &ctx.settings.chain_id.0 {
@@ -173,7 +174,11 @@ fn submit(ctx: &super::Ctx, args: &TxArgs, body: TxBody) -> anyhow::Result<i32> 
         Err(e) if e.is_not_found() => 1,
         Err(e) => return Err(e.into()),
     };
-    let contribution_wanted = matches!(body, TxBody::Contribute { .. });
+    let contribution_wanted = matches!(
+        body,
+        TxBody::Contribute { .. } | TxBody::ProposeParams { .. }
+    );
+    let proposing = matches!(body, TxBody::ProposeParams { .. });
     let evaluated = match &body {
         TxBody::Evaluate { contribution, .. } => Some(*contribution),
         _ => None,
@@ -216,6 +221,11 @@ fn submit(ctx: &super::Ctx, args: &TxArgs, body: TxBody) -> anyhow::Result<i32> 
             .get::<Contribution>(&format!("/contributions/{id}"))
             .ok()
     });
+    // A parameter proposal (one proposed, or one evaluated) is shown as a proposal.
+    let proposal = contribution
+        .as_ref()
+        .filter(|(c, _)| c.kind == pov_protocol::params::GOVERNANCE_KIND)
+        .and_then(|(c, _)| client.get::<Proposal>(&format!("/proposals/{}", c.id)).ok());
     let sender_text = sender.to_string();
     if ctx.json() {
         let mut v = tx_json(&raw, &events, &sender_text);
@@ -228,13 +238,26 @@ fn submit(ctx: &super::Ctx, args: &TxArgs, body: TxBody) -> anyhow::Result<i32> 
         if let Some((_, raw_c)) = contribution {
             v["contribution"] = raw_c;
         }
+        if let Some((_, raw_p)) = &proposal {
+            v["proposal"] = raw_p.clone();
+        }
         output::json(&v)?;
         return Ok(exit::OK);
     }
     let mut names = ctx.names();
     super::learn_names(&mut names, &raw);
     output::line(&render_tx(&final_tx, &events, Some(&sender_text), &names))?;
-    if let Some(id) = created {
+    if let Some((p, _)) = &proposal {
+        if proposing {
+            output::line(&format!(
+                "proposal #{} submitted: it passes when members holding half of all reputation \
+                 accept it (`pov evaluate {} 1`; 0 rejects), until block {}",
+                p.id, p.id, p.expires_at
+            ))?;
+        } else {
+            output::line(&super::governance::progress_line(p))?;
+        }
+    } else if let Some(id) = created {
         output::line(&format!(
             "contribution #{id} submitted; members evaluate it with `pov evaluate {id} VALUE`"
         ))?;
