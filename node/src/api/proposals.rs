@@ -21,6 +21,10 @@ use pov_protocol::BlockEvent;
 const DEFAULT_LIMIT: usize = 50;
 const MAX_LIMIT: usize = 500;
 
+/// The most contributions one page looks at (under the store's read lock, which commits
+/// wait for): a page may end with fewer than `limit` proposals and a `next`.
+pub(crate) const MAX_SCAN: usize = 10_000;
+
 /// The words `status` takes, in a proposal's life order.
 const STATUSES: [&str; 5] = ["open", "passed", "applied", "void", "expired"];
 
@@ -141,7 +145,8 @@ pub(crate) async fn proposal(AxState(api): AxState<ApiState>, Path(id): Path<Str
 }
 
 /// `?status=open|passed|applied|void|expired&after=ID&limit=N`: proposals by id, ascending;
-/// `next` is the `after` of the next page, or `null`.
+/// `next` is the `after` of the next page, or `null`. At most [`MAX_SCAN`] contributions
+/// are looked at per page, so a hostile client cannot hold the store for long.
 pub(crate) async fn proposals(
     AxState(api): AxState<ApiState>,
     Query(params): Query<Params>,
@@ -163,23 +168,100 @@ pub(crate) async fn proposals(
     let store = read(&api.shared.store);
     let head = store.height();
     let start = after.map_or(0, |a| a.saturating_add(1));
-    let mut items: Vec<Value> = Vec::new();
-    let mut next = None;
-    for c in store
-        .state()
-        .contributions()
-        .iter()
-        .skip(usize::try_from(start).unwrap_or(usize::MAX))
-    {
+    let (page, next) = page(store.state().contributions(), start, limit, MAX_SCAN, |p| {
+        wanted.is_none_or(|w| w == status(p, head))
+    });
+    let items: Vec<Value> = page
+        .into_iter()
+        .map(|(c, p)| proposal_json(&store, c, p))
+        .collect();
+    Ok(Json(json!({"items": items, "next": next})))
+}
+
+/// One page of proposals among `contributions`: those `keep` accepts, from id `start` on, at
+/// most `limit`, looking at no more than `max_scan` contributions. Returns them and the
+/// `after` of the next page (`None` at the end).
+fn page(
+    contributions: &[Contribution],
+    start: u64,
+    limit: usize,
+    max_scan: usize,
+    keep: impl Fn(&Proposal) -> bool,
+) -> (Vec<(&Contribution, &Proposal)>, Option<u64>) {
+    let rest = contributions
+        .get(usize::try_from(start).unwrap_or(usize::MAX)..)
+        .unwrap_or_default();
+    let mut items = Vec::new();
+    for (scanned, c) in rest.iter().enumerate() {
+        if scanned == max_scan {
+            // The page ends here; the next one goes on after the last contribution looked at.
+            return (items, c.id.checked_sub(1));
+        }
         let Some(p) = &c.proposal else { continue };
-        if wanted.is_some_and(|w| w != status(p, head)) {
+        if !keep(p) {
             continue;
         }
         if items.len() == limit {
-            next = items.last().and_then(|v| v.get("id").cloned());
-            break;
+            return (items, c.id.checked_sub(1));
         }
-        items.push(proposal_json(&store, c, p));
+        items.push((c, p));
     }
-    Ok(Json(json!({"items": items, "next": next})))
+    (items, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pov_protocol::genesis::Genesis;
+    use pov_protocol::ParamChange;
+
+    #[test]
+    fn a_page_stops_at_the_limit_or_the_scan_bound_and_says_where_to_go_on() {
+        let mut state = Genesis::dev().state().expect("state");
+        // Ids 0..=9 contributions, 10 and 11 proposals, 12..=20 contributions, 21 a proposal.
+        let propose = |state: &mut State| {
+            let fee = ParamChange::parse("types.work.fee", "2").expect("change");
+            state.propose(2, "t", "", vec![fee]).expect("proposal");
+        };
+        for _ in 0..10 {
+            state
+                .contribute(1, "work", "t", "u", None)
+                .expect("contribution");
+        }
+        propose(&mut state);
+        propose(&mut state);
+        for _ in 0..9 {
+            state
+                .contribute(1, "work", "t", "u", None)
+                .expect("contribution");
+        }
+        propose(&mut state);
+        let all = state.contributions();
+        let ids = |items: &[(&Contribution, &Proposal)]| -> Vec<u64> {
+            items.iter().map(|(c, _)| c.id).collect()
+        };
+
+        let (items, next) = page(all, 0, 50, 1000, |_| true);
+        assert_eq!((ids(&items), next), (vec![10, 11, 21], None));
+        // The limit: the next page starts right after the last proposal given.
+        let (items, next) = page(all, 0, 1, 1000, |_| true);
+        assert_eq!((ids(&items), next), (vec![10], Some(10)));
+        let (items, next) = page(all, 11, 1, 1000, |_| true);
+        assert_eq!((ids(&items), next), (vec![11], Some(20)));
+        // The scan bound: 12 contributions looked at (ids 0..=11), then a next page.
+        let (items, next) = page(all, 0, 50, 12, |_| true);
+        assert_eq!((ids(&items), next), (vec![10, 11], Some(11)));
+        let (items, next) = page(all, 12, 50, 5, |_| true);
+        assert_eq!(
+            (ids(&items), next),
+            (vec![], Some(16)),
+            "a page may be empty"
+        );
+        let (items, next) = page(all, 17, 50, 5, |_| true);
+        assert_eq!((ids(&items), next), (vec![21], None));
+        // The filter, and a start past the end.
+        let (items, _) = page(all, 0, 50, 1000, |p| p.expires_at == 0);
+        assert!(items.is_empty());
+        assert_eq!(page(all, 99, 50, 1000, |_| true).1, None);
+    }
 }
