@@ -45,6 +45,19 @@ pub enum Byzantine {
 }
 
 impl Byzantine {
+    /// Every behaviour, for scenarios that draw them from the seed.
+    pub const ALL: [Byzantine; 9] = [
+        Byzantine::EquivocatingVotes,
+        Byzantine::DoubleProposal,
+        Byzantine::InvalidBlocks,
+        Byzantine::TimeAtSkewEdge,
+        Byzantine::TimePastSkew,
+        Byzantine::WithholdingVotes,
+        Byzantine::ReplayingOld,
+        Byzantine::FreshEnvelopes,
+        Byzantine::SilentAfterProposing,
+    ];
+
     /// Whether honest nodes must end up holding evidence against this behaviour.
     pub fn leaves_evidence(self) -> bool {
         matches!(

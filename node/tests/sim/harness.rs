@@ -88,7 +88,9 @@ pub struct Scripted {
     pub height: u64,
     pub after: After,
     pub down_ms: u64,
-    /// While it is down, a byte of the first record of its (file) consensus log flips.
+    /// While it is down, a byte of the first record of its (file) consensus log flips. The
+    /// crash then happens at `height` or the first later one where the log holds a record
+    /// after the damaged one when the node sends its `after` message.
     pub damage_log: bool,
 }
 
@@ -505,6 +507,14 @@ impl Sim {
         let finished = self.now.saturating_sub(self.heal_ms);
         let mut evidence = 0;
         let seed = self.seed;
+        for s in self.scenario.scripted.iter().filter(|s| s.damage_log) {
+            assert!(
+                self.nodes[s.node].log_discarded_at.is_some(),
+                "seed {seed}: node {}'s consensus log was never damaged, or the node never \
+                 refused it: the run did not test what it is for",
+                s.node
+            );
+        }
         let faulty: BTreeSet<pov_crypto::Address> = self
             .nodes
             .iter()
@@ -1043,6 +1053,28 @@ impl Sim {
         }
     }
 
+    /// How many records node `i`'s file consensus log holds (by their length prefixes:
+    /// record layout is length (4, little-endian) and checksum (32), then the payload).
+    fn file_log_records(&self, i: usize) -> usize {
+        let Some(bytes) = self.nodes[i]
+            .log_file
+            .as_ref()
+            .and_then(|path| std::fs::read(path).ok())
+        else {
+            return 0;
+        };
+        let (mut at, mut count) = (0usize, 0);
+        while let Some(len) = bytes.get(at..at + 4) {
+            let len = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize;
+            at += 36 + len;
+            if at > bytes.len() {
+                break;
+            }
+            count += 1;
+        }
+        count
+    }
+
     /// Flips a byte in the first record of node `i`'s file consensus log.
     fn damage_log(&mut self, i: usize) {
         let seed = self.seed;
@@ -1118,11 +1150,19 @@ impl Sim {
             }
             Message::Vote(_) => return,
         };
+        // A crash that damages the log needs a record after the damaged one (a damaged last
+        // record is a torn write, which is cut): when the node's own precommit decided the
+        // height, its log was cleared in the same step, so the damage waits for a later
+        // height.
+        let records = self.file_log_records(i);
         let due = self.scenario.scripted.iter().enumerate().find(|(k, s)| {
             s.node == i
-                && s.height == message.height()
                 && s.after == kind
                 && !self.fired.contains(k)
+                && match s.damage_log {
+                    false => s.height == message.height(),
+                    true => s.height <= message.height() && records >= 2,
+                }
         });
         if let Some((k, scripted)) = due {
             self.nodes[i].pending_crash = Some((scripted.down_ms, scripted.damage_log));

@@ -166,6 +166,26 @@ fn the_same_seed_gives_the_same_trace() {
         seed + 1
     );
 }
+/// Seven validators, two of them faulty at once (2/7 of the power, below the 1/3 the
+/// protocol tolerates), each in its own way: which two nodes and which two behaviours
+/// depends on the seed, so that many seeds try every pair.
+#[test]
+fn two_faulty_of_seven_validators() {
+    run_each("two_faulty_of_seven_validators", |seed| {
+        let all = Byzantine::ALL;
+        let n = all.len() as u64;
+        let first = all[(seed % n) as usize];
+        let second = all[((seed + 1 + (seed / n) % (n - 1)) % n) as usize];
+        let a = (seed % 7) as usize;
+        let b = (a + 1 + (seed / 7 % 6) as usize) % 7;
+        Scenario {
+            powers: vec![1; 7],
+            byzantine: vec![(a, first), (b, second)],
+            ..Scenario::four()
+        }
+    });
+}
+
 #[test]
 fn two_proposals_for_one_round() {
     one_faulty("two_proposals_for_one_round", Byzantine::DoubleProposal);
