@@ -288,6 +288,22 @@ impl Consensus {
         self.own_votes.get(&(round, kind))
     }
 
+    /// The prevotes this node holds for `value` in `round` at the current height, its own
+    /// included. Once they reach a quorum they are the proof of lock change (POL) behind a
+    /// lock or a valid value: the host logs those behind each own precommit for a value, so
+    /// that a restarted node can still show why it is locked.
+    pub fn prevotes_for(&self, round: u32, value: Hash) -> Vec<SignedVote> {
+        self.votes
+            .round(round)
+            .map(|r| r.prevotes.votes_for(NilOrVal::Val(value)))
+            .unwrap_or_default()
+    }
+
+    /// The proposal of `value` in `round` at the current height, if this node holds it.
+    pub fn held_proposal(&self, round: u32, value: Hash) -> Option<SignedProposal> {
+        self.proposal_for(round, value).map(|e| e.proposal)
+    }
+
     // ----- restore ------------------------------------------------------------------
 
     /// Checks the persisted messages before anything is changed, and dedups them.

@@ -1,6 +1,9 @@
 //! The consensus log: every vote and proposal this validator signs is written here and
 //! flushed to disk *before* it is sent (spec section 6), so that after a crash the validator
 //! replays its own messages instead of signing different ones at the same height and round.
+//! With an own precommit for a block go the others' prevotes behind it and, if another
+//! validator proposed it, that proposal with the block, so that a restarted validator can
+//! still show why it is locked (`host/effects.rs`).
 //!
 //! Format: a sequence of records `len (u32 LE) ‖ blake3(payload) ‖ payload`, payload being
 //! the postcard bytes of a [`ConsensusMessage`]. A crash can leave a torn record at the end
@@ -18,7 +21,8 @@ use thiserror::Error;
 
 use crate::wire::ConsensusMessage;
 
-/// Where the consensus host writes this validator's own messages before sending them.
+/// Where the consensus host writes this validator's own messages before sending them, and,
+/// with a precommit for a block, the block and the others' prevotes behind it.
 ///
 /// Synchronous on purpose: `append` returns only once the record is durable, and the host
 /// sends nothing until it has returned. The daemon uses the file [`Wal`]; simulations use a
@@ -26,6 +30,10 @@ use crate::wire::ConsensusMessage;
 pub trait ConsensusLog: Send {
     /// Appends a record; durable when this returns.
     fn append(&mut self, message: &ConsensusMessage) -> Result<(), WalError>;
+    /// Appends several records; all durable when this returns (a log may flush once).
+    fn append_all(&mut self, messages: &[ConsensusMessage]) -> Result<(), WalError> {
+        messages.iter().try_for_each(|m| self.append(m))
+    }
     /// Empties the log (the height's block is final on disk).
     fn clear(&mut self) -> Result<(), WalError>;
 }
@@ -195,13 +203,20 @@ impl Wal {
 impl ConsensusLog for Wal {
     /// Appends a record and flushes it to disk before returning.
     fn append(&mut self, message: &ConsensusMessage) -> Result<(), WalError> {
-        let payload = message.to_bytes();
-        let mut record = Vec::with_capacity(HEADER + payload.len());
-        record.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-        record.extend_from_slice(pov_crypto::hash(&payload).as_bytes());
-        record.extend_from_slice(&payload);
+        self.append_all(std::slice::from_ref(message))
+    }
+
+    /// Appends the records and flushes them to disk once, before returning.
+    fn append_all(&mut self, messages: &[ConsensusMessage]) -> Result<(), WalError> {
+        let mut records = Vec::new();
+        for message in messages {
+            let payload = message.to_bytes();
+            records.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+            records.extend_from_slice(pov_crypto::hash(&payload).as_bytes());
+            records.extend_from_slice(&payload);
+        }
         self.file
-            .write_all(&record)
+            .write_all(&records)
             .and_then(|()| self.file.sync_data())
             .map_err(|source| WalError::Io {
                 path: self.path.clone(),

@@ -328,3 +328,99 @@ fn a_restarted_validator_asks_its_peers_for_the_block_it_is_locked_on() {
         "{asked:?}"
     );
 }
+
+/// Validator 0 locks on validator 1's block (validator 1's proposal, the prevotes of 1 and 2
+/// and its own), then restarts from its consensus log. The log used to hold only its own
+/// messages: the restarted validator had neither the block nor the prevotes behind its
+/// lock, and when no one else held them all (a validator of the POL down for good, the
+/// others restarted too), no one could show the POL that a re-proposal of the block needs,
+/// and the chain stopped (seed 51 of the simulation's
+/// `a_restarted_validator_fetches_the_block_it_is_locked_on`, 300 seeds).
+#[test]
+fn a_restarted_validator_still_holds_the_block_and_the_votes_behind_its_lock() {
+    let genesis = four_validators();
+    let store = Store::in_memory(genesis.clone()).expect("store");
+    let builder = dev_validator_key(1);
+    let (b, _) = store
+        .build_block(Vec::new(), builder.address(), NOW, &|_| true)
+        .expect("a block");
+    let me = dev_validator_key(0);
+    let log = MemoryLog::new();
+    let config = HostConfig::from_node_config(&NodeConfig::default());
+    let shared = Arc::new(Shared::new(store, 100, Some(me.address())).expect("shared"));
+    let mut host: Host<usize> = Host::new(shared, Some(me.clone()), Box::new(log.clone()), config);
+    let _ = host.start(NOW, Vec::new()).expect("start");
+    let proposal = pov_consensus::Proposal {
+        height: 1,
+        round: 0,
+        value: b.hash(),
+        pol_round: None,
+        proposer: builder.address(),
+    }
+    .sign(&builder)
+    .expect("own key");
+    let message = ConsensusMessage::Proposal(Box::new(pov_node::wire::ProposalMessage {
+        proposal,
+        block: b.clone(),
+    }));
+    assert_eq!(
+        verdict(&gossip(&mut host, message, 1)),
+        Some(Verdict::Accept)
+    );
+    for who in [1, 2] {
+        let vote = prevote(&dev_validator_key(who), NilOrVal::Val(b.hash()));
+        gossip(&mut host, ConsensusMessage::Vote(vote), 10 + u64::from(who));
+    }
+    assert_eq!(host.consensus().locked().map(|l| l.value), Some(b.hash()));
+    drop(host);
+
+    // The restart: a new host over the same consensus log (nothing was final: a new store).
+    let store = Store::in_memory(genesis).expect("store");
+    let shared = Arc::new(Shared::new(store, 100, Some(me.address())).expect("shared"));
+    let mut host: Host<usize> = Host::new(shared, Some(me.clone()), Box::new(log.clone()), config);
+    let _ = host.start(NOW + 1_000, log.records()).expect("restart");
+    assert_eq!(host.consensus().locked().map(|l| l.value), Some(b.hash()));
+
+    // It still has the block: a peer that asks for it by hash gets it.
+    let request = pov_node::wire::SyncRequest::Block { hash: b.hash() }.to_bytes();
+    let outputs = host
+        .handle(NOW + 1_000, Input::SyncRequest { data: request })
+        .expect("answered");
+    let served = outputs.iter().any(|o| {
+        matches!(o, Output::Reply(pov_node::wire::SyncResponse::Block(Some(block)))
+            if block.hash() == b.hash())
+    });
+    assert!(served, "the block it is locked on is gone: {outputs:?}");
+
+    // Its re-broadcast shows the POL: the prevotes of validators 1 and 2 beside its own.
+    let outputs = host
+        .handle(
+            NOW + 3_000,
+            Input::Timer(pov_node::host::Timer::Rebroadcast),
+        )
+        .expect("rebroadcast");
+    let prevoters: std::collections::BTreeSet<u32> = outputs
+        .iter()
+        .filter_map(|o| match o {
+            Output::Publish {
+                topic: Topic::Consensus,
+                data,
+            } => match Envelope::from_bytes(data).ok()?.message {
+                ConsensusMessage::Vote(v)
+                    if v.vote.kind == VoteKind::Prevote
+                        && v.vote.round == 0
+                        && v.vote.value == NilOrVal::Val(b.hash()) =>
+                {
+                    (0..4).find(|i| dev_validator_key(*i).address() == v.vote.validator)
+                }
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        prevoters,
+        [0, 1, 2].into_iter().collect(),
+        "the votes behind its lock are gone"
+    );
+}

@@ -4,7 +4,8 @@
 use std::collections::VecDeque;
 use std::fmt::Debug;
 
-use pov_consensus::{Effect, Input, Message, SignedProposal};
+use pov_consensus::{Effect, Input, Message, NilOrVal, SignedProposal, VoteKind};
+use pov_crypto::Hash;
 
 use super::{Host, NodeError, Output, Timer};
 use crate::wire::ConsensusMessage;
@@ -17,6 +18,11 @@ impl<P: Clone + Ord + Debug> Host<P> {
         while let Some(effect) = queue.pop_front() {
             match effect {
                 Effect::PersistVote(vote) => {
+                    if let (VoteKind::Precommit, NilOrVal::Val(value)) =
+                        (vote.vote.kind, vote.vote.value)
+                    {
+                        self.log_lock(vote.vote.round, value)?;
+                    }
                     self.log.append(&ConsensusMessage::Vote(vote))?;
                 }
                 Effect::PersistProposal(proposal) => {
@@ -86,6 +92,35 @@ impl<P: Clone + Ord + Debug> Host<P> {
             self.last_round = now;
             self.shared.metrics.round_entered();
         }
+        Ok(())
+    }
+
+    /// Writes what justifies a lock to the consensus log, before the precommit that takes
+    /// it is sent: the others' prevotes for `value` in `round` (the POL) and, when another
+    /// validator proposed it, that proposal with its block. After a restart the engine keeps
+    /// its lock (from its own precommit) but would hold neither: if no one else still held
+    /// the whole POL (a validator in it down, the others restarted too), no one could show
+    /// the POL that a re-proposal of the block needs, and the chain stopped for good (the
+    /// simulation found it). Restored by [`Host::start`].
+    fn log_lock(&mut self, round: u32, value: Hash) -> Result<(), NodeError> {
+        let me = self.validator;
+        let mut records: Vec<ConsensusMessage> = self
+            .consensus
+            .prevotes_for(round, value)
+            .into_iter()
+            .filter(|v| Some(v.vote.validator) != me)
+            .map(ConsensusMessage::Vote)
+            .collect();
+        if let Some(proposal) = self.consensus.held_proposal(round, value) {
+            let block = self.blocks.get(&value);
+            if Some(proposal.proposal.proposer) != me {
+                records.extend(ConsensusMessage::from_engine(
+                    &Message::Proposal(proposal),
+                    block,
+                ));
+            }
+        }
+        self.log.append_all(&records)?;
         Ok(())
     }
 

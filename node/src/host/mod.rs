@@ -256,17 +256,23 @@ impl<P: Clone + Ord + Debug> Host<P> {
         self.gossip_nonce = now_ms;
         let height = read(&self.shared.store).height() + 1;
         // Only this validator's own messages restore its votes; a home whose key changed
-        // (or a validator turned full node) must not feed foreign ones to the engine.
+        // (or a validator turned full node) must not feed foreign ones to the engine as its
+        // own. Others' prevotes in the log are the POL behind a lock (see `log_lock`): they
+        // go to the engine as if they had just arrived.
         let mut own = Vec::new();
+        let mut others = Vec::new();
         for record in &records {
             if let ConsensusMessage::Proposal(p) = record {
                 self.blocks.remember(p.block.clone());
-                self.blocks.mark_logged(&p.proposal);
-            }
-            if let Some(message) = record.to_engine() {
-                if message.height() == height && Some(message.signer()) == self.validator {
-                    own.push(message);
+                if Some(p.proposal.proposal.proposer) == self.validator {
+                    self.blocks.mark_logged(&p.proposal);
                 }
+            }
+            match record.to_engine() {
+                Some(message) if message.height() != height => {}
+                Some(message) if Some(message.signer()) == self.validator => own.push(message),
+                Some(pov_consensus::Message::Vote(vote)) => others.push(vote),
+                _ => {}
             }
         }
         let effects = if own.is_empty() {
@@ -287,6 +293,12 @@ impl<P: Clone + Ord + Debug> Host<P> {
             self.schedule(timer, after_ms);
         }
         self.carry_out(effects)?;
+        for vote in others {
+            if self.consensus.validators().contains(&vote.vote.validator) && vote.verify().is_ok() {
+                let effects = self.consensus.handle(pov_consensus::Input::Vote(vote));
+                self.carry_out(effects)?;
+            }
+        }
         // A validator that restarted locked on a block someone else built does not have it
         // (only its own proposals' blocks are in its log): fetch it, so that it can
         // re-propose it and commit it.

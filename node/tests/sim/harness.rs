@@ -164,7 +164,8 @@ impl Engine for Disk {
 }
 
 /// What a node ever wrote to its consensus log (the log itself is cleared once a height is
-/// final): ids for the persist-before-send check, own votes by height for the restart check.
+/// final): ids for the persist-before-send check, votes by height (its own, and the others'
+/// behind its locks) for the restart check.
 #[derive(Clone, Default)]
 struct Recorder {
     ever: Arc<std::sync::Mutex<BTreeSet<Hash>>>,
@@ -661,12 +662,16 @@ impl Sim {
         // (Unless its operator discarded a damaged log: then only the double-signing check
         // guards it.)
         let discarded = self.nodes[i].log_discarded_at.is_some_and(|h| h >= height);
-        let logged = match discarded {
+        let me = self.nodes[i].key.address();
+        let logged: Vec<SignedVote> = match discarded {
             true => Vec::new(),
             false => lock(&recorder.votes)
                 .get(&height)
-                .cloned()
-                .unwrap_or_default(),
+                .into_iter()
+                .flatten()
+                .filter(|v| v.vote.validator == me)
+                .copied()
+                .collect(),
         };
         for vote in logged {
             let restored = host.consensus().own_vote(vote.vote.round, vote.vote.kind);
