@@ -344,6 +344,8 @@ pub async fn run(
         ),
     }
     let (wal, wal_records) = Wal::open(&home.wal())?;
+    // A damaged log its operator moved aside: the own votes of its height are lost.
+    let silent_through = crate::wal::damaged_height(&crate::wal::aside_path(&home.wal()))?;
 
     let network_config = crate::network::NetworkConfig {
         listen,
@@ -411,12 +413,13 @@ pub async fn run(
     ));
     let mut shutdown = shutdown;
     let result = if crate::genesis_wait::until(genesis.genesis_time_ms, &mut shutdown).await {
-        let host = Host::new(
+        let mut host = Host::new(
             shared.clone(),
             validator,
             Box::new(wal),
             HostConfig::from_node_config(&config),
         );
+        host.sign_nothing_through(silent_through.unwrap_or(0));
         let service = Service::new(host, shared.clone(), net.clone(), net_rx);
         service.run(wal_records, shutdown).await
     } else {

@@ -89,10 +89,11 @@ pub enum WalError {
     #[error(
         "consensus log {path}: the record at byte {offset} is damaged, and readable records \
          follow it, so this validator's own votes{at_height} may be lost: starting now could \
-         make it sign twice (and be slashed for it). Keep the node stopped until the other \
-         validators have finalized {height_text} (see `pov status` against another node), \
-         then move {path} aside and start the node again",
+         make it sign twice (and be slashed for it). To start again, move it aside, renamed to \
+         {aside}: the node then signs nothing at {height_text} or below, and catches up from \
+         its peers (keep {aside} until the chain is past that height)",
         path = .path.display(),
+        aside = aside_path(.path).display(),
         at_height = .height.map(|h| format!(" at height {h}")).unwrap_or_default(),
         height_text = .height.map(|h| format!("height {h}")).unwrap_or_else(|| "the height it was at".into()),
     )]
@@ -104,6 +105,45 @@ pub enum WalError {
         /// The height of the log's readable records, if any is readable.
         height: Option<u64>,
     },
+}
+
+/// Where an operator moves a damaged consensus log at `path` (what the refusal to start
+/// says): the same name with `.damaged` after it.
+pub fn aside_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".damaged");
+    PathBuf::from(name)
+}
+
+/// The highest height of a readable record in the damaged consensus log moved aside to
+/// `aside` ([`aside_path`]), or `None` when there is no such file. The validator must sign
+/// nothing at that height or below (`Host::sign_nothing_through`): its own votes there are
+/// lost with the damage. A file with no readable record at all names height `u64::MAX`
+/// (nothing is known, so nothing is signed until it is removed); a log is refused only
+/// when a readable record follows the damage, so that takes an operator's mistake.
+pub fn damaged_height(aside: &Path) -> Result<Option<u64>, WalError> {
+    let bytes = match std::fs::read(aside) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(WalError::Io {
+                path: aside.to_path_buf(),
+                source,
+            })
+        }
+    };
+    let mut highest = None;
+    let mut at = 0;
+    while at < bytes.len() {
+        match record_at(&bytes, at) {
+            Some((end, message)) => {
+                highest = highest.max(record_height(&message));
+                at = end;
+            }
+            None => at += 1,
+        }
+    }
+    Ok(Some(highest.unwrap_or(u64::MAX)))
 }
 
 /// A record that checks out at `at`: its payload's end and its message.
@@ -382,6 +422,13 @@ mod tests {
                 bytes,
                 "the damaged log is left as it was, for the operator"
             );
+            // What the operator does: the log moved aside names the height to stay silent at.
+            let aside = aside_path(&path);
+            assert!(text.contains(&aside.display().to_string()), "{text}");
+            assert_eq!(damaged_height(&aside).expect("readable"), None);
+            std::fs::rename(&path, &aside).expect("rename");
+            assert_eq!(damaged_height(&aside).expect("readable"), Some(7));
+            std::fs::remove_file(&aside).expect("remove");
         }
     }
 }

@@ -424,3 +424,83 @@ fn a_restarted_validator_still_holds_the_block_and_the_votes_behind_its_lock() {
         "the votes behind its lock are gone"
     );
 }
+
+/// A validator whose damaged consensus log was moved aside (its own votes of height 1 are
+/// lost) restarts with `sign_nothing_through(1)`: it follows height 1 to its decision but
+/// signs nothing there, neither logged nor sent, since any vote could contradict a lost one.
+/// (The simulation's `a_damaged_record_in_the_middle_of_a_consensus_log` signed twice on
+/// seed 60 of 300 without it.)
+#[test]
+fn a_validator_whose_damaged_log_was_moved_aside_signs_nothing_at_its_height() {
+    let genesis = four_validators();
+    let store = Store::in_memory(genesis).expect("store");
+    let builder = dev_validator_key(1);
+    let (b, _) = store
+        .build_block(Vec::new(), builder.address(), NOW, &|_| true)
+        .expect("a block");
+    let me = dev_validator_key(0);
+    let log = MemoryLog::new();
+    let config = HostConfig::from_node_config(&NodeConfig::default());
+    let shared = Arc::new(Shared::new(store, 100, Some(me.address())).expect("shared"));
+    let mut host: Host<usize> = Host::new(
+        shared.clone(),
+        Some(me.clone()),
+        Box::new(log.clone()),
+        config,
+    );
+    host.sign_nothing_through(1);
+    let mut outputs = host.start(NOW, Vec::new()).expect("start");
+    let proposal = pov_consensus::Proposal {
+        height: 1,
+        round: 0,
+        value: b.hash(),
+        pol_round: None,
+        proposer: builder.address(),
+    }
+    .sign(&builder)
+    .expect("own key");
+    let message = ConsensusMessage::Proposal(Box::new(pov_node::wire::ProposalMessage {
+        proposal,
+        block: b.clone(),
+    }));
+    outputs.extend(gossip(&mut host, message, 1));
+    let mut nonce = 10;
+    for kind in [VoteKind::Prevote, VoteKind::Precommit] {
+        for who in [1, 2, 3] {
+            let key = dev_validator_key(who);
+            let vote = Vote {
+                kind,
+                height: 1,
+                round: 0,
+                value: NilOrVal::Val(b.hash()),
+                validator: key.address(),
+            }
+            .sign(&key)
+            .expect("own key");
+            nonce += 1;
+            outputs.extend(gossip(&mut host, ConsensusMessage::Vote(vote), nonce));
+        }
+    }
+    assert_eq!(
+        read(&shared.store).height(),
+        1,
+        "height 1 is decided without it"
+    );
+    let own: Vec<ConsensusMessage> = outputs
+        .iter()
+        .filter_map(|o| match o {
+            Output::Publish {
+                topic: Topic::Consensus,
+                data,
+            } => Some(Envelope::from_bytes(data).ok()?.message),
+            _ => None,
+        })
+        .filter(|m| m.to_engine().is_some_and(|m| m.signer() == me.address()))
+        .collect();
+    assert!(own.is_empty(), "it signed at height 1: {own:?}");
+    assert!(
+        log.records().is_empty(),
+        "it logged at height 1: {:?}",
+        log.records()
+    );
+}

@@ -16,6 +16,9 @@ impl<P: Clone + Ord + Debug> Host<P> {
     pub(super) fn carry_out(&mut self, effects: Vec<Effect>) -> Result<(), NodeError> {
         let mut queue: VecDeque<Effect> = effects.into();
         while let Some(effect) = queue.pop_front() {
+            if self.held_back(&effect) {
+                continue;
+            }
             match effect {
                 Effect::PersistVote(vote) => {
                     if let (VoteKind::Precommit, NilOrVal::Val(value)) =
@@ -93,6 +96,20 @@ impl<P: Clone + Ord + Debug> Host<P> {
             self.shared.metrics.round_entered();
         }
         Ok(())
+    }
+
+    /// Whether `effect` would let out (log, send, or build a block for) a message this
+    /// validator signs at a height it must stay silent at ([`Host::sign_nothing_through`]).
+    /// Dropping them is as if the node had crashed before logging them: nothing left it.
+    fn held_back(&self, effect: &Effect) -> bool {
+        let height = match effect {
+            Effect::PersistVote(v) => v.vote.height,
+            Effect::PersistProposal(p) => p.proposal.height,
+            Effect::Broadcast(m) if Some(m.signer()) == self.validator => m.height(),
+            Effect::GetValue { height, .. } => *height,
+            _ => return false,
+        };
+        height <= self.silent_through
     }
 
     /// Writes what justifies a lock to the consensus log, before the precommit that takes

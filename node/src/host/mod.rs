@@ -211,6 +211,9 @@ pub struct Host<P> {
     height_started_ms: u64,
     /// Outputs of the input being handled.
     out: Vec<Output<P>>,
+    /// Nothing this validator signs at this height or below leaves the process (see
+    /// [`Host::sign_nothing_through`]); 0 for none.
+    silent_through: u64,
 }
 
 impl<P: Clone + Ord + Debug> Host<P> {
@@ -241,7 +244,25 @@ impl<P: Clone + Ord + Debug> Host<P> {
             last_round: (0, 0),
             height_started_ms: 0,
             out: Vec::new(),
+            silent_through: 0,
         }
+    }
+
+    /// Keeps every message this validator signs at `height` or below inside the process:
+    /// neither logged nor sent, and no block built for them. For a validator whose damaged
+    /// consensus log was moved aside ([`crate::wal::damaged_height`] of it): its votes of that
+    /// height are lost, so any vote it signed there again could contradict one it sent
+    /// before. It still follows those heights (their decisions need no vote of its own) and
+    /// catches up from its peers.
+    pub fn sign_nothing_through(&mut self, height: u64) {
+        if height > 0 {
+            tracing::warn!(
+                height,
+                "a damaged consensus log was moved aside: this validator signs nothing at this \
+                 height or below"
+            );
+        }
+        self.silent_through = height;
     }
 
     /// Enters consensus at the height after the stored head, restoring this validator's

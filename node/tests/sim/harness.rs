@@ -276,7 +276,7 @@ enum Event {
     Restart {
         node: usize,
     },
-    /// The operator of a node that refused to start looks again.
+    /// The operator of a node that refused to start moves its damaged log aside.
     Operator {
         node: usize,
     },
@@ -312,8 +312,8 @@ pub struct Sim {
     fired: BTreeSet<usize>,
     /// Where file consensus logs live.
     dir: tempfile::TempDir,
-    /// Nodes that refused to start on a damaged consensus log, with the height the operator
-    /// must wait for before moving the log aside.
+    /// Nodes that refused to start on a damaged consensus log, with the height its log was
+    /// at.
     refused: BTreeMap<usize, Option<u64>>,
 }
 
@@ -653,6 +653,12 @@ impl Sim {
             Box::new(log),
             config,
         );
+        if let Some(path) = &node.log_file {
+            let aside = pov_node::wal::aside_path(path);
+            let silent = pov_node::wal::damaged_height(&aside)
+                .unwrap_or_else(|e| panic!("seed {seed}: node {i}: {e}"));
+            host.sign_nothing_through(silent.unwrap_or(0));
+        }
         let recorder = node.recorder.clone();
         let now = self.clock(i);
         let outputs = host
@@ -785,22 +791,17 @@ impl Sim {
                 }
             }
             Event::Operator { node } => {
-                // What the refusal says: wait until the others finalized that height, then
-                // move the damaged log aside and start again.
-                let wait_for = self.refused.get(&node).copied().flatten().unwrap_or(0);
-                if self.highest_honest() >= wait_for {
-                    if let Some(path) = &self.nodes[node].log_file {
-                        let aside = path.with_extension("damaged");
-                        std::fs::rename(path, aside).unwrap_or_else(|e| {
-                            panic!("seed {}: moving the log aside: {e}", self.seed)
-                        });
-                    }
-                    self.refused.remove(&node);
-                    self.nodes[node].log_discarded_at = Some(wait_for);
-                    self.schedule(self.now, Event::Restart { node });
-                } else {
-                    self.schedule(self.now + 2_000, Event::Operator { node });
+                // What the refusal says: move the damaged log aside, under the name it gives,
+                // and start again (at once: the restarted node must sign nothing at that
+                // height or below, and the double-signing check would catch it if it did).
+                let height = self.refused.remove(&node).flatten().unwrap_or(u64::MAX);
+                if let Some(path) = &self.nodes[node].log_file {
+                    std::fs::rename(path, pov_node::wal::aside_path(path)).unwrap_or_else(|e| {
+                        panic!("seed {}: moving the log aside: {e}", self.seed)
+                    });
                 }
+                self.nodes[node].log_discarded_at = Some(height);
+                self.schedule(self.now, Event::Restart { node });
             }
             Event::Restart { node } => {
                 if !self.start(node) {
