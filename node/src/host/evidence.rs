@@ -12,7 +12,33 @@ use crate::network::Verdict;
 use crate::shared::{read, write};
 use crate::wire::ConsensusMessage;
 
+/// Evidence of this many heights below the current one is gossiped again.
+pub const EVIDENCE_REGOSSIP_HEIGHTS: u64 = 10;
+/// At most this many pieces of evidence are gossiped again at a time.
+pub const EVIDENCE_REGOSSIP_MAX: usize = 16;
+
 impl<P: Clone + Ord + Debug> Host<P> {
+    /// Gossips recent evidence again (with each re-broadcast of the height's messages).
+    /// Gossip sends a message once: a peer that was down, cut off or lost it would never
+    /// hold the evidence (the simulation found an honest node that never learned of a
+    /// double proposal). Peers ignore what they already hold; the work is bounded by
+    /// [`EVIDENCE_REGOSSIP_HEIGHTS`] and [`EVIDENCE_REGOSSIP_MAX`].
+    pub(super) fn regossip_evidence(&mut self) {
+        let from = self
+            .consensus
+            .height()
+            .saturating_sub(EVIDENCE_REGOSSIP_HEIGHTS);
+        let recent = read(&self.shared.store).evidence(from, EVIDENCE_REGOSSIP_MAX);
+        match recent {
+            Ok(recent) => {
+                for evidence in recent {
+                    self.publish_consensus(ConsensusMessage::Evidence(evidence));
+                }
+            }
+            Err(error) => tracing::warn!(%error, "evidence unreadable; not gossiped again"),
+        }
+    }
+
     /// Evidence the engine found: stored and, if new, gossiped.
     pub(super) fn on_own_evidence(&mut self, evidence: Evidence) -> Result<(), NodeError> {
         if self.record_evidence(&evidence)? {

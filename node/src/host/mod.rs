@@ -420,10 +420,12 @@ impl<P: Clone + Ord + Debug> Host<P> {
             Timer::Rebroadcast => {
                 self.schedule(Timer::Rebroadcast, REBROADCAST_EVERY_MS);
                 let effects = self.consensus.rebroadcast();
+                self.regossip_evidence();
                 self.carry_out(effects)
             }
             Timer::SyncPoll => {
                 self.schedule(Timer::SyncPoll, SYNC_EVERY_MS);
+                self.expire_sync_requests();
                 self.start_sync();
                 self.start_fetch();
                 Ok(())

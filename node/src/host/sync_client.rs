@@ -16,6 +16,12 @@ use super::{Host, NodeError, Output};
 use crate::shared::{read, write};
 use crate::wire::{SyncRequest, SyncResponse, MAX_SYNC_BATCH};
 
+/// How long a sync request or block fetch may go unanswered before the client gives up on
+/// it and asks the next peer. The network's own request timeout is 30 s: with one request
+/// in flight, each lost request or silent peer would keep a lagging node behind that long
+/// (the simulation found a height that could not finish for a minute).
+pub const SYNC_REQUEST_TIMEOUT_MS: u64 = 5_000;
+
 /// Which request of a sync round is in flight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stage {
@@ -43,6 +49,10 @@ pub(super) struct SyncClient<P> {
     next_peer: usize,
     /// The height of the last peer that was ahead, while this node is behind.
     pub(super) target: Option<u64>,
+    /// When the request in flight (`in_flight`) and the fetch in flight (`fetching`) were
+    /// sent.
+    in_flight_since_ms: u64,
+    fetching_since_ms: u64,
 }
 
 impl<P> Default for SyncClient<P> {
@@ -54,11 +64,32 @@ impl<P> Default for SyncClient<P> {
             in_flight: None,
             next_peer: 0,
             target: None,
+            in_flight_since_ms: 0,
+            fetching_since_ms: 0,
         }
     }
 }
 
 impl<P: Clone + Ord + Debug> Host<P> {
+    /// Gives up on a sync request or block fetch that went unanswered for
+    /// [`SYNC_REQUEST_TIMEOUT_MS`], so that the next poll asks the next peer. A late answer
+    /// to it is then ignored (it no longer matches what is in flight).
+    pub(super) fn expire_sync_requests(&mut self) {
+        let now = self.now_ms;
+        if self.sync.in_flight.is_some()
+            && now.saturating_sub(self.sync.in_flight_since_ms) >= SYNC_REQUEST_TIMEOUT_MS
+        {
+            tracing::debug!(in_flight = ?self.sync.in_flight, "sync request unanswered; asking the next peer");
+            self.sync.in_flight = None;
+        }
+        if self.sync.fetching.is_some()
+            && now.saturating_sub(self.sync.fetching_since_ms) >= SYNC_REQUEST_TIMEOUT_MS
+        {
+            tracing::debug!(fetching = ?self.sync.fetching, "block fetch unanswered; asking the next peer");
+            self.sync.fetching = None;
+        }
+    }
+
     /// Starts a sync round with the next peer, unless one is running.
     pub(super) fn start_sync(&mut self) {
         if self.sync.in_flight.is_some() || self.sync.peers.is_empty() {
@@ -70,6 +101,7 @@ impl<P: Clone + Ord + Debug> Host<P> {
         };
         self.sync.next_peer = self.sync.next_peer.wrapping_add(1);
         self.sync.in_flight = Some((peer.clone(), Stage::Status));
+        self.sync.in_flight_since_ms = self.now_ms;
         self.out.push(Output::Request {
             peer,
             request: SyncRequest::Status,
@@ -98,6 +130,7 @@ impl<P: Clone + Ord + Debug> Host<P> {
         };
         self.sync.next_fetch_peer = self.sync.next_fetch_peer.wrapping_add(1);
         self.sync.fetching = Some((peer.clone(), hash));
+        self.sync.fetching_since_ms = self.now_ms;
         self.out.push(Output::Request {
             peer,
             request: SyncRequest::Block { hash },
@@ -152,6 +185,7 @@ impl<P: Clone + Ord + Debug> Host<P> {
                         peer_height: height,
                     },
                 ));
+                self.sync.in_flight_since_ms = self.now_ms;
                 self.out.push(Output::Request {
                     peer,
                     request: SyncRequest::Blocks {

@@ -975,6 +975,8 @@ impl Sim {
     fn step(&mut self, i: usize, input: Input<usize>) -> Vec<Output<usize>> {
         let now = self.clock(i);
         let seed = self.seed;
+        // What the hosts log (`POV_SIM_LOG`) says which node and when (virtual ms).
+        let _span = tracing::info_span!("node", id = i, t = self.now).entered();
         let Some(live) = self.nodes[i].live.as_mut() else {
             return Vec::new();
         };
