@@ -476,7 +476,8 @@ fn read_proofs(dir: &Path) -> anyhow::Result<Vec<ReputationProof>> {
     paths
         .iter()
         .map(|p| {
-            let text = super::read_input(p)?;
+            let text = super::read_input_at_most(p, super::proofs::MAX_PROOF_BYTES)?
+                .ok_or_else(|| InvalidInput(super::proofs::too_big(p)))?;
             ReputationProof::from_json(&text)
                 .map_err(|e| InvalidInput(format!("{}: {e}", p.display())).into())
         })

@@ -304,6 +304,29 @@ pub fn read_input(path: &Path) -> anyhow::Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
 }
 
+/// Reads at most `max` bytes of a file, or of standard input for `-`: `Ok(None)` when there
+/// is more (the caller says what the file should have been), so a hostile or mistaken file
+/// costs at most `max` bytes of memory however big it is.
+pub fn read_input_at_most(path: &Path, max: u64) -> anyhow::Result<Option<String>> {
+    let mut bytes = Vec::new();
+    let read = if path.as_os_str() == "-" {
+        std::io::stdin()
+            .take(max + 1)
+            .read_to_end(&mut bytes)
+            .context("reading standard input")?
+    } else {
+        std::fs::File::open(path)
+            .and_then(|f| f.take(max + 1).read_to_end(&mut bytes))
+            .with_context(|| format!("reading {}", path.display()))?
+    };
+    if read as u64 > max {
+        return Ok(None);
+    }
+    let text = String::from_utf8(bytes)
+        .map_err(|e| anyhow::anyhow!("{}: not UTF-8 text: {e}", path.display()))?;
+    Ok(Some(text))
+}
+
 /// `text` made safe for a URL query value (percent-encoding everything but unreserved
 /// characters).
 pub fn query_escape(text: &str) -> String {

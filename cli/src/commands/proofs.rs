@@ -59,12 +59,26 @@ pub fn read_genesis(path: &Path) -> anyhow::Result<Genesis> {
     Genesis::from_toml(&text).map_err(|e| InvalidInput(format!("{}: {e}", path.display())).into())
 }
 
+/// The largest proof file read, in bytes. A proof is a few KB (a header, one signature per
+/// validator that signed, two Merkle paths of at most 64 hashes); the cap keeps a hostile
+/// file from costing more memory than this (200 MB of hex cost 0.5 GB and a minute before).
+pub const MAX_PROOF_BYTES: u64 = 1024 * 1024;
+
+/// Why a proof file bigger than [`MAX_PROOF_BYTES`] was not read, naming it.
+pub fn too_big(path: &Path) -> String {
+    format!(
+        "{}: more than {MAX_PROOF_BYTES} bytes, which no reputation proof is (one is a few KB); not read",
+        path.display()
+    )
+}
+
 /// Reads a proof file and verifies it against `genesis`; a proof that fails is exit 8.
 pub fn read_and_verify(
     path: &Path,
     genesis: &Genesis,
 ) -> anyhow::Result<(ReputationProof, ProvenStanding)> {
-    let text = super::read_input(path)?;
+    let text = super::read_input_at_most(path, MAX_PROOF_BYTES)?
+        .ok_or_else(|| ProofInvalid(too_big(path)))?;
     let fail = |e: pov_protocol::proof::ProofError| {
         ProofInvalid(format!(
             "{}: the proof does not verify: {e}",

@@ -237,3 +237,25 @@ fn a_cooperative_founded_on_a_proof_validates_and_checks_its_provenance() {
     );
     assert!(err.contains("does not verify"), "{err}");
 }
+
+#[test]
+fn a_proof_file_bigger_than_any_proof_is_refused_unread() {
+    let (pov, _) = sandbox();
+    // 2 MiB of hex in a field: a real proof is a few KB; before the cap the whole file was
+    // read and parsed (200 MB cost 0.5 GB of memory and over a minute).
+    let huge = format!(
+        "{{\"format\": \"pov-proof/1\", \"genesis_hash\": \"{}\"}}",
+        "00".repeat(1024 * 1024)
+    );
+    std::fs::write(pov.path("huge.json"), &huge).expect("write");
+    let (_, err) = pov.fails(8, &["verify-proof", "huge.json", "--genesis", "dev.toml"]);
+    assert!(err.contains("huge.json: more than 1048576 bytes"), "{err}");
+    // The same through `genesis validate --proofs`: bad input, named.
+    std::fs::create_dir(pov.path("proofs")).expect("dir");
+    std::fs::write(pov.path("proofs/huge.json"), &huge).expect("write");
+    let (_, err) = pov.fails(
+        3,
+        &["genesis", "validate", "dev.toml", "--proofs", "proofs"],
+    );
+    assert!(err.contains("huge.json: more than 1048576 bytes"), "{err}");
+}
