@@ -7,19 +7,20 @@
 #
 # Installs cargo-mutants from crates.io (pinned) if missing, exports the committed tree
 # (HEAD) to a scratch directory and mutates it in place there, with its own target
-# directory (copying the workspace's target would need several GB), niced, each test run
-# bounded by a timeout. Results: $OUT/mutants.out/{caught,missed,timeout,unviable}.txt.
+# directory (copying the workspace's target would need several GB), at low priority, each
+# test run bounded by a timeout. Results: $OUT/mutants.out/{caught,missed,...}.txt.
 #
 # Environment: OUT (default target/mutants), SCRATCH (default a temporary directory),
-# TIMEOUT seconds per test run (default 120), POV_CRASH_SECONDS (default 10: the storage
-# crash loop is a 75 s soak by default, and only needs to see a few kills here).
+# TIMEOUT seconds per test run (default 120), NICE (default 19: the cores are shared),
+# POV_CRASH_SECONDS (default 10: the storage crash loop is a 75 s soak by default, and
+# only needs to see a few kills here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
 MUTANTS_VERSION=27.1.0
 if [ $# -lt 1 ]; then
-  sed -n '2,15p' "$0" >&2
+  sed -n '2,16p' "$0" >&2
   exit 2
 fi
 package=$1
@@ -46,5 +47,5 @@ done
 export CARGO_TARGET_DIR="$scratch/target"
 export POV_CRASH_SECONDS=${POV_CRASH_SECONDS:-10}
 cd "$scratch/tree"
-nice -n 10 cargo mutants --in-place -p "$package" "${files[@]}" \
+nice -n "${NICE:-19}" cargo mutants --in-place -p "$package" "${files[@]}" \
   --timeout "${TIMEOUT:-120}" --build-timeout 900 -o "$out"
