@@ -1,7 +1,8 @@
 //! The store when the disk or the data betray it: a failed write, a failed marker write, a
-//! database of another layout version, a marker naming another block, and a certified
+//! marker that cannot be read or was lost, an I/O error reading the state, a database of
+//! another layout version, a marker or a head record naming another block, and a certified
 //! block whose transaction signature is forged. Each is refused with an error that says
-//! what, and nothing reported final is lost.
+//! what (or, for a lost marker, repaired), and nothing reported final is lost.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -72,6 +73,75 @@ impl Engine for FailingWrites {
     fn size_on_disk(&self) -> Result<u64, EngineError> {
         Ok(0)
     }
+}
+
+/// A memory engine, shared, whose reads of the state's chain-wide entry fail on demand (a
+/// disk that returns an I/O error where the state lies).
+struct FailingStateRead {
+    inner: Arc<MemoryEngine>,
+    fail: Arc<AtomicBool>,
+}
+
+impl Engine for FailingStateRead {
+    fn name(&self) -> &'static str {
+        "failing-state-read"
+    }
+    fn location(&self) -> std::path::PathBuf {
+        "<failing-state-read>".into()
+    }
+    fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, EngineError> {
+        if tree == Tree::State && key == schema::state::GLOBAL && self.fail.load(Ordering::SeqCst) {
+            return Err(EngineError {
+                kind: EngineErrorKind::Io,
+                path: "<failing-state-read>".into(),
+                message: "reading".into(),
+                source: Some(std::io::Error::other("input/output error")),
+            });
+        }
+        self.inner.get(tree, key)
+    }
+    fn scan(&self, scan: Scan<'_>) -> Result<Vec<KeyValue>, EngineError> {
+        self.inner.scan(scan)
+    }
+    fn write(&self, batch: &WriteBatch) -> Result<(), EngineError> {
+        self.inner.write(batch)
+    }
+    fn flush(&self) -> Result<(), EngineError> {
+        self.inner.flush()
+    }
+    fn size_on_disk(&self) -> Result<u64, EngineError> {
+        Ok(0)
+    }
+}
+
+/// An I/O error while reading the state is the disk failing, not damaged data: opening
+/// reports it instead of replaying the chain and rewriting the state over a failing disk.
+#[test]
+fn an_io_error_reading_the_state_is_reported_not_replayed_over() {
+    let inner = Arc::new(MemoryEngine::new());
+    let fail = Arc::new(AtomicBool::new(false));
+    let engine = || {
+        Box::new(FailingStateRead {
+            inner: inner.clone(),
+            fail: fail.clone(),
+        })
+    };
+    let mut store =
+        Store::with_engine(engine(), Genesis::dev(), &OpenOptions::default()).expect("store");
+    grow(&mut store, 2);
+    let root = store.state_root();
+    drop(store);
+    fail.store(true, Ordering::SeqCst);
+    let err = match Store::with_engine(engine(), Genesis::dev(), &OpenOptions::default()) {
+        Ok(store) => panic!("opened ({:?}), must be refused", store.open_report()),
+        Err(e) => e,
+    };
+    assert!(matches!(err, StoreError::Io { .. }), "{err}");
+    fail.store(false, Ordering::SeqCst);
+    let store =
+        Store::with_engine(engine(), Genesis::dev(), &OpenOptions::default()).expect("reopen");
+    assert_eq!((store.height(), store.state_root()), (2, root));
+    assert_eq!(store.open_report().rebuilt, None);
 }
 
 #[test]
@@ -245,4 +315,74 @@ fn a_certified_block_with_a_forged_transaction_signature_is_refused() {
     let store = open(dir.path()).expect("reopen");
     assert_eq!(store.height(), 1);
     assert!(store.block(2).expect("read").is_none());
+}
+
+#[test]
+fn a_marker_that_cannot_be_read_is_refused_not_taken_as_absent() {
+    // Ignoring it would also drop the check that no final block was lost.
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(dir.path().join("final-head")).expect("mkdir");
+    let err = refused(dir.path());
+    assert!(matches!(err, StoreError::Io { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .contains("cannot read the final-head marker"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_lost_marker_is_written_again_on_open() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = open(dir.path()).expect("open");
+    grow(&mut store, 2);
+    let head = store.head().expect("head");
+    drop(store);
+    let marker = dir.path().join("final-head");
+    std::fs::remove_file(&marker).expect("rm marker");
+    let store = open(dir.path()).expect("reopen");
+    assert_eq!(store.height(), 2);
+    // Back, naming the head, so that a later loss of final blocks is seen again.
+    let text = std::fs::read_to_string(&marker).expect("marker rewritten");
+    assert_eq!(
+        text.trim(),
+        format!("{} {} {}", head.height, head.hash, head.state_root)
+    );
+}
+
+#[test]
+fn a_head_record_naming_another_block_than_the_stored_one_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = open(dir.path()).expect("open");
+    grow(&mut store, 3);
+    let head = store.head().expect("head");
+    drop(store);
+    // The state root is right, only the hash is not: opening must not take the head from
+    // this record, or the next block would be checked against a parent that is not there.
+    let other = pov_crypto::hash(b"another block 3");
+    {
+        let engine =
+            SledEngine::open(&dir.path().join("sled"), &SledOptions::default()).expect("engine");
+        let mut batch = WriteBatch::new();
+        let forged = pov_storage::Head {
+            hash: other,
+            ..head
+        };
+        batch.put(
+            Tree::Meta,
+            schema::meta::HEAD.to_vec(),
+            pov_protocol::codec::encode(&forged),
+        );
+        engine.write(&batch).expect("write");
+        engine.flush().expect("flush");
+    }
+    let err = refused(dir.path());
+    assert!(err.is_corruption(), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains("does not match the stored block at height 3")
+            && text.contains(&other.to_string())
+            && text.contains(&head.hash.to_string()),
+        "{text}"
+    );
 }

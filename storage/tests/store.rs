@@ -497,6 +497,39 @@ fn a_damaged_state_is_rebuilt_by_replay_and_verify_finds_it() {
         .matches());
 }
 
+/// A state entry that does not even decode is damage like a wrong one: the state is
+/// rebuilt by replay (not refused), and written back.
+#[test]
+fn a_state_entry_that_does_not_decode_is_rebuilt_by_replay() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = {
+        let mut store = open(dir.path());
+        grow(&mut store, 4, 10);
+        store.state_root()
+    };
+    {
+        let engine =
+            SledEngine::open(&dir.path().join("sled"), &SledOptions::default()).expect("engine");
+        let mut batch = WriteBatch::new();
+        batch.put(Tree::State, schema::state::member(0), vec![0xff; 3]);
+        engine.write(&batch).expect("write");
+        engine.flush().expect("flush");
+    }
+    let store = open(dir.path());
+    let report = store.open_report();
+    assert!(
+        report
+            .rebuilt
+            .as_deref()
+            .unwrap_or("")
+            .contains("cannot be read"),
+        "{report:?}"
+    );
+    assert_eq!(store.state_root(), root);
+    drop(store);
+    assert_eq!(open(dir.path()).open_report().rebuilt, None);
+}
+
 #[test]
 fn verify_option_always_replays() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -662,4 +695,32 @@ fn a_prepared_block_commits_without_executing_again() {
             .expect("apply");
         s
     });
+}
+
+/// An execution of another block on the same head (a proposal that lost the round) is set
+/// aside: the block committed is the certified one, executed afresh.
+#[test]
+fn an_execution_of_another_block_is_not_installed() {
+    let key = dev_validator_key(0);
+    let workload = Workload::dev(4);
+    let mut store = Store::in_memory(Genesis::dev()).expect("store");
+    let mut plain = Store::in_memory(Genesis::dev()).expect("store");
+    let parent = store.parent();
+    let txs = workload.next_txs(store.state(), 1, 10);
+    let time = parent.time_ms + 1000;
+    let (lost, lost_execution) = store
+        .build_block(txs.clone(), key.address(), time, &|_| false)
+        .expect("build");
+    let (chosen, _) = store
+        .build_block(txs[..3].to_vec(), key.address(), time, &|_| false)
+        .expect("build");
+    assert_ne!(lost.header.state_root, chosen.header.state_root);
+    let certificate = certify(&chosen, 0, &[&key]);
+    let receipt = store
+        .commit_prepared(&chosen, &certificate, Some(lost_execution), &|_| false)
+        .expect("commit");
+    plain.commit(&chosen, &certificate).expect("commit");
+    assert_eq!(receipt.state_root, chosen.header.state_root);
+    assert_eq!(store.state(), plain.state());
+    assert_eq!(store.head(), plain.head());
 }
