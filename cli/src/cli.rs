@@ -209,9 +209,10 @@ pub enum Command {
     /// The node's view of the chain: height, chain id, peers, mempool.
     #[command(after_help = "Example:\n  pov status --node http://127.0.0.1:7070")]
     Status,
-    /// Every change of a member's reputation and tokens, line by line, with its rule.
+    /// Why a member's reputation and tokens are what they are: the changes grouped by
+    /// contribution and rule, with totals that add up to the balance.
     #[command(
-        after_help = "Examples:\n  pov explain carl\n  pov explain carl --since 120 --output json"
+        after_help = "Examples:\n  pov explain carl\n  pov explain carl --full\n  pov explain carl --since 120 --output json"
     )]
     Explain {
         /// A key name or an address.
@@ -219,6 +220,14 @@ pub enum Command {
         /// Start at this block height.
         #[arg(long, default_value_t = 0, value_name = "HEIGHT")]
         since: u64,
+        /// List this many contributions one by one (default 10, at most 500); the rest are
+        /// summed into one line.
+        #[arg(long, value_name = "N", conflicts_with = "full")]
+        limit: Option<usize>,
+        /// Every change, line by line, with its block, rule, balance after it and
+        /// transaction.
+        #[arg(long)]
+        full: bool,
     },
     /// Print a shell completion script.
     #[command(

@@ -197,6 +197,139 @@ fn binary_submission_paging_filters_and_reward_events() {
     assert_eq!(ids(&page), vec![0, 2, 3, 4]);
     let (_, page) = get(&node, "/contributions?open=true&after=0&limit=1");
     assert_eq!((ids(&page), &page["next"]), (vec![2], &Value::from(2)));
+
+    // The explanation of alice's balances: contribution 1, which she submitted and
+    // evaluated first, is the one listed (limit=1): her stake, the three later evaluators
+    // who agreed with her, her reward; her other two contributions (fees only) are summed.
+    let alice = Keypair::dev(0).address().to_string();
+    let (status, x) = get(&node, &format!("/accounts/{alice}/explain?limit=1"));
+    assert_eq!(status, 200, "{x}");
+    let listed = x["contributions"].as_array().expect("contributions");
+    assert_eq!(listed.len(), 1, "{x}");
+    assert_eq!(
+        (
+            &listed[0]["id"],
+            &listed[0]["title"],
+            &listed[0]["contributor"],
+            &listed[0]["value"]
+        ),
+        (
+            &Value::from(1),
+            &Value::from("a1"),
+            &Value::Bool(true),
+            &Value::from(5)
+        ),
+        "{x}"
+    );
+    let rule = |rules: &Value, name: &str, asset: &str| -> Option<Value> {
+        rules
+            .as_array()?
+            .iter()
+            .find(|r| r["rule"] == name && r["asset"] == asset)
+            .cloned()
+    };
+    let shared = rule(&listed[0]["rules"], "redistribution", "reputation").expect("redistribution");
+    assert_eq!(shared["count"], 3, "{x}");
+    assert!(
+        rule(&listed[0]["rules"], "stake", "reputation").is_some(),
+        "{x}"
+    );
+    assert!(
+        rule(&listed[0]["rules"], "contributor-reward", "tokens").is_some(),
+        "{x}"
+    );
+    assert_eq!(x["other_contributions"]["contributions"], 2, "{x}");
+    assert_eq!(
+        rule(&x["other_contributions"]["rules"], "fee", "tokens").expect("fees")["count"],
+        2
+    );
+    // Exact figures that add up: opening plus the totals by rule is the balance now.
+    let amount = |v: &Value| -> pov_protocol::Amount {
+        serde_json::from_value(v.clone()).unwrap_or_else(|e| panic!("{v}: {e}"))
+    };
+    let (_, account) = get(&node, &format!("/accounts/{alice}"));
+    for asset in ["reputation", "tokens"] {
+        let mut total = amount(&x["opening"][asset]);
+        for r in x["by_rule"]
+            .as_array()
+            .expect("by_rule")
+            .iter()
+            .filter(|r| r["asset"] == asset)
+        {
+            total = total.checked_add(amount(&r["total"])).expect("sum");
+        }
+        assert_eq!(total, amount(&x["closing"][asset]), "{asset}: {x}");
+        assert_eq!(total, amount(&account[asset]), "{asset}: {x}");
+    }
+    let (status, _) = get(&node, &format!("/accounts/{alice}/explain?limit=x"));
+    assert_eq!(status, 400);
+
+    // Contribution 1's evaluations in order: alice first, whose stake the three later
+    // evaluators who agreed added to; the last shared with the three before it; the reward
+    // as it was minted adds up to the contribution's.
+    let (status, evs) = get(&node, "/contributions/1/evaluations");
+    assert_eq!(status, 200, "{evs}");
+    let items = evs["items"].as_array().expect("items");
+    assert_eq!(
+        (items.len(), &evs["total"], &evs["next"]),
+        (4, &Value::from(4), &Value::Null)
+    );
+    assert_eq!(items[0]["member"], alice.as_str());
+    assert_eq!(items[0]["received"]["from"], 3, "{evs}");
+    assert_eq!(items[3]["shared"]["with"], 3, "{evs}");
+    assert!(amount(&items[0]["stake"]).is_negative(), "{evs}");
+    let mut minted = pov_protocol::Amount::ZERO;
+    for e in items {
+        minted = minted
+            .checked_add(amount(&e["minted"]["tokens"]))
+            .expect("sum");
+    }
+    assert_eq!(minted, amount(&c["minted_tokens"]), "{evs}");
+    let (_, page) = get(&node, "/contributions/1/evaluations?limit=2");
+    let ns = |p: &Value| -> Vec<u64> {
+        p["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|e| e["n"].as_u64().expect("n"))
+            .collect()
+    };
+    assert_eq!((ns(&page), &page["next"]), (vec![0, 1], &Value::from(1)));
+    let (_, page) = get(&node, "/contributions/1/evaluations?after=1&limit=2");
+    assert_eq!((ns(&page), &page["next"]), (vec![2, 3], &Value::Null));
+    let (status, _) = get(&node, "/contributions/99/evaluations");
+    assert_eq!(status, 404);
+
+    // alice's balances over time: the genesis balances first, the balances now last, and
+    // never more points than asked for.
+    let (_, account) = get(&node, &format!("/accounts/{alice}"));
+    let (status, tl) = get(&node, &format!("/accounts/{alice}/timeline"));
+    assert_eq!(status, 200, "{tl}");
+    let points = tl["points"].as_array().expect("points");
+    assert_eq!(
+        (&points[0]["reputation"], &points[0]["tokens"]),
+        (&Value::from("40"), &Value::from("100")),
+        "{tl}"
+    );
+    let last = points.last().expect("a point");
+    assert_eq!(
+        (&last["reputation"], &last["tokens"]),
+        (&account["reputation"], &account["tokens"]),
+        "{tl}"
+    );
+    assert_eq!(tl["evaluations"][0]["contribution"], 1, "{tl}");
+    let (_, tl) = get(&node, &format!("/accounts/{alice}/timeline?points=2"));
+    assert_eq!(tl["points"].as_array().expect("points").len(), 2, "{tl}");
+
+    // The cooperative at a glance.
+    let (status, o) = get(&node, "/overview");
+    assert_eq!(status, 200, "{o}");
+    assert_eq!(
+        (&o["members"], &o["contributions"]),
+        (&Value::from(4), &Value::from(5)),
+        "{o}"
+    );
+    assert_eq!(o["validators"][0]["signing"], true, "{o}");
 }
 
 #[test]

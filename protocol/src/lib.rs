@@ -22,6 +22,7 @@ pub mod error;
 pub mod evaluation;
 pub mod events;
 mod execute;
+pub mod explain;
 pub mod genesis;
 pub mod governance;
 #[cfg(pov_lint_canary)]

@@ -9,6 +9,7 @@
 
 mod config;
 mod devnet;
+mod explain;
 mod genesis;
 mod governance;
 mod keys;
@@ -278,7 +279,12 @@ pub fn run(ctx: &Ctx, command: Command) -> anyhow::Result<i32> {
             governance::list(ctx, status.as_deref(), limit)
         }
         Command::Status => status::status(ctx),
-        Command::Explain { member, since } => query::explain(ctx, &member, since),
+        Command::Explain {
+            member,
+            since,
+            limit,
+            full,
+        } => explain::explain(ctx, &member, since, limit, full),
     }
 }
 

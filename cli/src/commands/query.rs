@@ -1,13 +1,9 @@
-//! Queries: `show account|contribution|block|tx`, `list contributions`, `explain`.
+//! Queries: `show account|contribution|block|tx`, `list contributions`.
 //!
 //! With `--output json` each prints the node's own object (`docs/api.md`), extended only by
 //! the fields `docs/cli.md` lists, so scripts can rely on one documented shape.
 
-use std::collections::BTreeMap;
-
-use pov_protocol::Amount;
-
-use super::tx::{describe_rule, render_tx, tx_json};
+use super::tx::{render_tx, tx_json};
 use super::{label, Ctx};
 use crate::cli::ShowCommand;
 use crate::exit;
@@ -16,7 +12,7 @@ use crate::node::{
 };
 use crate::output::{self, Align, Table};
 
-/// How many history lines `pov show account` prints (`pov explain` prints them all).
+/// How many history lines `pov show account` prints (`pov explain --full` prints them all).
 const RECENT: usize = 10;
 
 /// Runs a `pov show` subcommand.
@@ -115,7 +111,7 @@ fn account(ctx: &Ctx, member: &str) -> anyhow::Result<i32> {
     } else {
         let skip = events.len().saturating_sub(RECENT);
         output::line(&format!(
-            "\nhistory ({} of {} changes; `pov explain {member}` shows all, with the rules):",
+            "\nhistory ({} of {} changes; `pov explain {member}` explains them):",
             events.len() - skip,
             events.len()
         ))?;
@@ -124,7 +120,7 @@ fn account(ctx: &Ctx, member: &str) -> anyhow::Result<i32> {
     Ok(exit::OK)
 }
 
-fn history_table(events: &[HistoryEvent]) -> String {
+pub(crate) fn history_table(events: &[HistoryEvent]) -> String {
     // Nodes that report the balance after each change get it shown: the line then explains
     // the balance itself, not only the change.
     let with_balance = events.iter().any(|e| e.balance_after.is_some());
@@ -363,75 +359,6 @@ pub fn list_contributions(
     Ok(exit::OK)
 }
 
-/// `pov explain`: every change of a member's balances since a height, with its rule.
-pub fn explain(ctx: &Ctx, member: &str, since: u64) -> anyhow::Result<i32> {
-    let (address, name) = ctx.resolve_address(member)?;
-    let client = ctx.client();
-    let (acc, raw_acc) = client.get::<Account>(&format!("/accounts/{address}"))?;
-    let name = name.or_else(|| acc.name.clone().filter(|n| !n.is_empty()));
-    let (history, raw) =
-        client.get::<History>(&format!("/accounts/{address}/history?since={since}"))?;
-    let mut net_rep = Amount::ZERO;
-    let mut net_tok = Amount::ZERO;
-    for e in &history.events {
-        let slot = if e.asset == "reputation" {
-            &mut net_rep
-        } else {
-            &mut net_tok
-        };
-        *slot = slot.checked_add(e.amount)?;
-    }
-    if ctx.json() {
-        let mut v = serde_json::json!({
-            "address": address.to_string(),
-            "since": since,
-            "events": raw.get("events").cloned().unwrap_or_else(|| serde_json::json!([])),
-            "net": {"reputation": net_rep.to_string(), "tokens": net_tok.to_string()},
-            "balance": {
-                "reputation": raw_acc.get("reputation").cloned().unwrap_or_default(),
-                "tokens": raw_acc.get("tokens").cloned().unwrap_or_default(),
-            },
-        });
-        if let Some(n) = name {
-            v["name"] = n.into();
-        }
-        output::json(&v)?;
-        return Ok(exit::OK);
-    }
-    let who = match &name {
-        Some(n) => format!("{n} ({address})"),
-        None => address.to_string(),
-    };
-    output::line(&format!(
-        "{who}: every change of reputation and tokens since block {since}"
-    ))?;
-    if history.events.is_empty() {
-        output::line("no changes")?;
-    } else {
-        output::line(&format!("\n{}", history_table(&history.events)))?;
-    }
-    output::line(&format!(
-        "\nnet since block {since}: reputation {}, tokens {}\nnow: reputation {}, tokens {}",
-        output::signed(net_rep),
-        output::signed(net_tok),
-        acc.reputation,
-        acc.tokens
-    ))?;
-    let mut rules: BTreeMap<&str, &str> = BTreeMap::new();
-    for e in &history.events {
-        rules.insert(e.rule.as_str(), describe_rule(&e.rule));
-    }
-    if !rules.is_empty() {
-        let width = rules.keys().map(|r| r.len()).max().unwrap_or(0);
-        let lines: Vec<String> = rules
-            .iter()
-            .map(|(r, d)| format!("  {r:<width$}  {d}"))
-            .collect();
-        output::line(&format!("\nrules:\n{}", lines.join("\n")))?;
-    }
-    Ok(exit::OK)
-}
-
 /// Milliseconds since the Unix epoch as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
 pub fn utc(ms: u64) -> String {
     let secs = ms / 1000;
@@ -458,6 +385,8 @@ pub fn utc(ms: u64) -> String {
 
 #[cfg(test)]
 mod tests {
+    use pov_protocol::Amount;
+
     use super::*;
 
     #[test]

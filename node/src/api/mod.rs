@@ -11,16 +11,21 @@ mod accounts;
 mod blocks;
 mod chain;
 mod contributions;
+mod evaluations;
 mod events;
 mod evidence;
+mod explain;
+mod explorer;
 mod members;
 mod metrics;
+mod overview;
 mod proofs;
 mod proposals;
 mod serve;
 mod status;
 #[cfg(test)]
 mod tests;
+mod timeline;
 mod tx;
 
 use std::sync::Arc;
@@ -104,8 +109,11 @@ pub fn router(state: ApiState) -> Router {
         .route("/tx/{hash}", get(tx::tx))
         .route("/accounts/{address}", get(accounts::account))
         .route("/accounts/{address}/history", get(accounts::history))
+        .route("/accounts/{address}/explain", get(explain::explain))
+        .route("/accounts/{address}/timeline", get(timeline::timeline))
         .route("/contributions", get(contributions::contributions))
         .route("/contributions/{id}", get(contributions::contribution))
+        .route("/contributions/{id}/evaluations", get(evaluations::page))
         .route("/blocks/{height}", get(blocks::block))
         .route("/events", get(events::events))
         .route("/genesis", get(chain::genesis))
@@ -113,6 +121,9 @@ pub fn router(state: ApiState) -> Router {
         .route("/members", get(members::members))
         .route("/evidence", get(evidence::evidence))
         .route("/metrics", get(metrics::metrics))
+        .route("/overview", get(overview::overview))
+        .route("/", get(explorer::index))
+        .route("/explorer/{file}", get(explorer::asset))
         .route("/proofs/{member}", get(proofs::proof))
         .route("/proposals", get(proposals::proposals))
         .route("/proposals/{id}", get(proposals::proposal))
