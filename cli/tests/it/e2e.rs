@@ -16,7 +16,7 @@ fn devnet_end_to_end_through_pov_alone() {
     let outcome = crate::scenario::devnet(&pov);
 
     // The block that made the reward is a real, final block with a certificate.
-    let history = pov.json(&["explain", &outcome.carl.to_string()]);
+    let history = pov.json(&["explain", &outcome.carl.to_string(), "--full"]);
     let height = history["events"]
         .as_array()
         .and_then(|e| e.iter().find(|e| e["rule"] == "contributor-reward"))

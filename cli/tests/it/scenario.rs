@@ -173,8 +173,23 @@ pub fn devnet(pov: &Pov) -> Outcome {
     assert_eq!(amount(&shown_c["minted_tokens"]), c.minted_tokens);
     assert_eq!(amount(&shown_c["minted_reputation"]), c.minted_reputation);
 
-    // explain accounts for the reward line by line.
-    let explained = pov.json(&["explain", "carl"]);
+    // explain accounts for the reward: grouped by contribution and rule by default, exact,
+    // and line by line with --full.
+    let grouped = pov.json(&["explain", "carl"]);
+    let part = grouped["contributions"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|p| p["id"] == id))
+        .unwrap_or_else(|| panic!("contribution {id} in {grouped}"));
+    let reward = part["rules"]
+        .as_array()
+        .and_then(|rs| {
+            rs.iter()
+                .find(|r| r["rule"] == "contributor-reward" && r["asset"] == "tokens")
+        })
+        .unwrap_or_else(|| panic!("the reward in {part}"));
+    assert_eq!(amount(&reward["total"]), c.minted_tokens);
+    assert_eq!(amount(&grouped["closing"]["tokens"]), member.tokens);
+    let explained = pov.json(&["explain", "carl", "--full"]);
     let rewards: Vec<&serde_json::Value> = explained["events"]
         .as_array()
         .expect("events")
@@ -188,6 +203,8 @@ pub fn devnet(pov: &Pov) -> Outcome {
     let text = pov.ok(&["show", "account", "carl"]);
     assert!(text.contains(&member.reputation.to_string()), "{text}");
     let text = pov.ok(&["explain", "carl"]);
+    assert!(text.contains("minted for you as its contributor"), "{text}");
+    let text = pov.ok(&["explain", "carl", "--full"]);
     assert!(text.contains("contributor-reward"), "{text}");
     let text = pov.ok(&["list", "contributions"]);
     assert!(text.contains("Fix the roof"), "{text}");
