@@ -107,6 +107,10 @@ try {
   await page.waitForFunction(() => document.querySelector("main").textContent.includes("minted for you as its contributor"));
   check(await page.evaluate(() => window.notReloaded === true), "the page was reloaded");
   await page.screenshot({ path: join(outDir, "member.png"), fullPage: true });
+  const proofPath = await page.getAttribute("main a[download]", "href");
+  const proof = await fetch(api + proofPath);
+  check(proof.status === 200 && (await proof.json()).format === "pov-proof/1",
+    "the reputation proof link " + proofPath + " answered " + proof.status);
 
   for (const [route, file] of [["#/", "front.png"], ["#/cooperative", "cooperative.png"], ["#/blocks", "blocks.png"]]) {
     await page.evaluate((r) => { location.hash = r; }, route);

@@ -38,6 +38,13 @@ function link(route, ...children) {
   return a;
 }
 
+// A link to a document of this node's API (same origin; the path is built here).
+function apiLink(path, file, text) {
+  const a = el("a", { download: file }, text);
+  a.href = path;
+  return a;
+}
+
 // A contribution's URI: a link only for http(s), otherwise plain text.
 function external(uri) {
   let url = null;
@@ -416,6 +423,11 @@ async function memberPage(address) {
       stat("tokens", acc.tokens),
       stat("member number", acc.member_id)),
     acc.referrer ? el("p", {}, "Admitted by ", member(acc.referrer, acc.referrer_name)) : null,
+    acc.provenance ? el("p", {}, "Founding reputation carried over: " + acc.provenance.reputation +
+      " reputation proven at height " + acc.provenance.height + " of cooperative ",
+      el("span", { class: "mono" }, short(acc.provenance.source_genesis)), ", times " + acc.provenance.scale + ".") : null,
+    el("p", {}, apiLink("/proofs/" + encodeURIComponent(acc.address), "proof-" + short(acc.address).replace("…", "") + ".json", "Reputation proof at the last block"),
+      el("span", { class: "muted" }, " (a file anyone checks offline with `pov verify-proof`)")),
     el("h2", {}, "Over time"),
     el("div", { "data-test": "chart" },
       chart(points, "reputation", "#2456c9", "reputation"),
