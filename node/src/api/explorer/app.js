@@ -327,7 +327,7 @@ function chart(points, key, color, label) {
     t.textContent = content;
     svg.append(t);
   };
-  text(4, 14, label + ": " + points[points.length - 1][key] + " now (" + y0.toFixed(2) + " to " + y1.toFixed(2) + ")");
+  text(4, 18, label + ": " + y0.toFixed(2) + " to " + y1.toFixed(2));
   text(pad, height - 4, "block " + x0);
   text(width - pad, height - 4, "block " + x1, "end");
   return svg;
@@ -427,7 +427,7 @@ async function memberPage(address) {
       " reputation proven at height " + acc.provenance.height + " of cooperative ",
       el("span", { class: "mono" }, short(acc.provenance.source_genesis)), ", times " + acc.provenance.scale + ".") : null,
     el("p", {}, apiLink("/proofs/" + encodeURIComponent(acc.address), "proof-" + short(acc.address).replace("…", "") + ".json", "Reputation proof at the last block"),
-      el("span", { class: "muted" }, " (a file anyone checks offline with `pov verify-proof`)")),
+      el("span", { class: "muted" }, " (a file anyone checks offline with pov verify-proof)")),
     el("h2", {}, "Over time"),
     el("div", { "data-test": "chart" },
       chart(points, "reputation", "#2456c9", "reputation"),
