@@ -212,6 +212,14 @@ async function cooperativePage() {
   if (Number(params.min_reputation_to_evaluate) > 0) {
     general.push("Evaluating needs at least " + params.min_reputation_to_evaluate + " reputation.");
   }
+  if (params.governance && params.governance.enabled) {
+    general.push("Any member may propose to change these rules (" + params.governance.fee +
+      " tokens); a proposal passes when members holding half of all reputation accept it.");
+  }
+  // Parameters the cooperative changed by proposal (GET /params's provenance).
+  const changed = (p.paths || []).filter((x) => x.proposal !== null && x.proposal !== undefined)
+    .map((x) => el("li", {}, el("span", { class: "mono" }, x.path), " = " + JSON.stringify(x.value) +
+      ", by ", link(["contribution", String(x.proposal)], "proposal #" + x.proposal), " (block " + x.since + ")"));
   return [
     el("h1", {}, "The cooperative"),
     el("div", { class: "stats" },
@@ -227,6 +235,7 @@ async function cooperativePage() {
     el("h2", {}, "Rules"),
     el("ul", {}, general.map((line) => el("li", {}, line))),
     rules,
+    changed.length ? [el("h2", {}, "Changed by the cooperative"), el("ul", {}, changed)] : null,
   ];
 }
 
