@@ -724,3 +724,80 @@ fn an_execution_of_another_block_is_not_installed() {
     assert_eq!(store.state(), plain.state());
     assert_eq!(store.head(), plain.head());
 }
+
+/// What a block's start did (a parameter change taking effect, spec section 11) is stored
+/// with the block and read back; a block whose start did nothing has no such record.
+#[test]
+fn a_parameter_change_taking_effect_is_stored_with_its_block() {
+    use pov_protocol::genesis::GenesisMember;
+    use pov_protocol::{Amount, BlockEvent, ParamChange};
+    let keys: Vec<Keypair> = (0..3).map(Keypair::dev).collect();
+    let mut genesis = Genesis::dev();
+    // Member 1 holds 60% of all reputation: its acceptance alone passes a proposal.
+    genesis.members = keys
+        .iter()
+        .zip([10, 60, 30])
+        .enumerate()
+        .map(|(i, (k, r))| GenesisMember {
+            public_key: k.address(),
+            name: format!("m{i}"),
+            reputation: Amount::from_int(r),
+            tokens: Amount::from_int(100),
+            provenance: None,
+        })
+        .collect();
+    let validator = dev_validator_key(0);
+    let mut store = Store::in_memory(genesis).expect("store");
+    let commit = |store: &mut Store, member: usize, body: Option<TxBody>| {
+        let txs = body
+            .map(|body| {
+                let state = store.state();
+                let nonce = state.members()[member].nonce + 1;
+                vec![Transaction::sign(
+                    &keys[member],
+                    state.chain_id(),
+                    nonce,
+                    body,
+                )]
+            })
+            .unwrap_or_default();
+        let parent = store.parent();
+        let (block, executed) = store
+            .build_block(txs, validator.address(), parent.time_ms + 1000, &|_| false)
+            .expect("build");
+        assert_eq!(block.txs.len(), executed.outcome().events.len());
+        let certificate = certify(&block, 0, &[&validator]);
+        store
+            .commit_prepared(&block, &certificate, Some(executed), &|_| false)
+            .expect("commit");
+        block.txs.len()
+    };
+    let proposal = TxBody::ProposeParams {
+        title: "cheaper work".into(),
+        uri: "https://example.org/why".into(),
+        changes: vec![ParamChange::parse("types.work.fee", "3").expect("change")],
+    };
+    assert_eq!(commit(&mut store, 0, Some(proposal)), 1);
+    let accept = TxBody::Evaluate {
+        contribution: 0,
+        value: 1,
+    };
+    assert_eq!(commit(&mut store, 1, Some(accept)), 1);
+    // Passed in block 2, in effect from the start of block 3.
+    commit(&mut store, 0, None);
+    let start = store.start_events(3).expect("read");
+    assert!(
+        matches!(start.as_slice(), [BlockEvent::ParamChange(p)]
+            if p.proposal == 0 && p.change.path.to_string() == "types.work.fee"),
+        "{start:?}"
+    );
+    let block = store.block(3).expect("read").expect("block 3");
+    assert_eq!(block.start, start);
+    assert_eq!(
+        store.state().params().types["work"].fee,
+        Amount::from_int(3)
+    );
+    for height in [1, 2] {
+        assert_eq!(store.start_events(height).expect("read"), vec![]);
+    }
+}
