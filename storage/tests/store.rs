@@ -726,7 +726,8 @@ fn an_execution_of_another_block_is_not_installed() {
 }
 
 /// What a block's start did (a parameter change taking effect, spec section 11) is stored
-/// with the block and read back; a block whose start did nothing has no such record.
+/// with the block and read back; a block whose start did nothing has no such record. A
+/// proposal and a contribution in one block each get their own contribution history.
 #[test]
 fn a_parameter_change_taking_effect_is_stored_with_its_block() {
     use pov_protocol::genesis::GenesisMember;
@@ -748,47 +749,71 @@ fn a_parameter_change_taking_effect_is_stored_with_its_block() {
         .collect();
     let validator = dev_validator_key(0);
     let mut store = Store::in_memory(genesis).expect("store");
-    let commit = |store: &mut Store, member: usize, body: Option<TxBody>| {
-        let txs = body
-            .map(|body| {
-                let state = store.state();
+    // Commits a block of these transactions (one per member at most), all applied.
+    let commit = |store: &mut Store, bodies: Vec<(usize, TxBody)>| {
+        let state = store.state();
+        let txs: Vec<Transaction> = bodies
+            .into_iter()
+            .map(|(member, body)| {
                 let nonce = state.members()[member].nonce + 1;
-                vec![Transaction::sign(
-                    &keys[member],
-                    state.chain_id(),
-                    nonce,
-                    body,
-                )]
+                Transaction::sign(&keys[member], state.chain_id(), nonce, body)
             })
-            .unwrap_or_default();
+            .collect();
         let parent = store.parent();
         let (block, executed) = store
-            .build_block(txs, validator.address(), parent.time_ms + 1000, &|_| false)
+            .build_block(
+                txs.clone(),
+                validator.address(),
+                parent.time_ms + 1000,
+                &|_| false,
+            )
             .expect("build");
-        assert_eq!(block.txs.len(), executed.outcome().events.len());
+        assert_eq!(block.txs, txs, "every transaction applies");
         let certificate = certify(&block, 0, &[&validator]);
         store
             .commit_prepared(&block, &certificate, Some(executed), &|_| false)
             .expect("commit");
-        block.txs.len()
+        txs
     };
+    let fee = ParamChange::parse("types.work.fee", "3").expect("change");
     let proposal = TxBody::ProposeParams {
-        title: "cheaper work".into(),
+        title: "dearer work".into(),
         uri: "https://example.org/why".into(),
-        changes: vec![ParamChange::parse("types.work.fee", "3").expect("change")],
+        changes: vec![fee.clone()],
     };
-    assert_eq!(commit(&mut store, 0, Some(proposal)), 1);
+    let work = TxBody::Contribute {
+        kind: "work".into(),
+        title: "work".into(),
+        uri: "https://example.org/w".into(),
+        content_hash: None,
+    };
+    let first = commit(&mut store, vec![(0, proposal), (2, work)]);
+    for (id, member, tx) in [(0, 0, &first[0]), (1, 2, &first[1])] {
+        let history = store
+            .contribution(id, HistoryQuery::oldest(10))
+            .expect("read")
+            .expect("contribution");
+        let lines: Vec<_> = history.history.iter().map(|e| e.activity.clone()).collect();
+        assert_eq!(
+            lines,
+            vec![ContributionActivity::Submitted {
+                contributor: member,
+                tx: tx.hash()
+            }],
+            "contribution {id}"
+        );
+    }
     let accept = TxBody::Evaluate {
         contribution: 0,
         value: 1,
     };
-    assert_eq!(commit(&mut store, 1, Some(accept)), 1);
+    commit(&mut store, vec![(1, accept)]);
     // Passed in block 2, in effect from the start of block 3.
-    commit(&mut store, 0, None);
+    commit(&mut store, vec![]);
     let start = store.start_events(3).expect("read");
     assert!(
         matches!(start.as_slice(), [BlockEvent::ParamChange(p)]
-            if p.proposal == 0 && p.change.path.to_string() == "types.work.fee"),
+            if p.proposal == 0 && p.change.path == fee.path),
         "{start:?}"
     );
     let block = store.block(3).expect("read").expect("block 3");
