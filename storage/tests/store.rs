@@ -328,6 +328,19 @@ fn history_records_what_each_transaction_did() {
             tx: txs[0].hash(),
             action: Action::Contributed { contribution: 0 }
         }));
+    // Only the newcomer joined in this block: members of the genesis sending their first
+    // transaction here get no joining line.
+    for member in [0, 1] {
+        let lines = store
+            .member_history(member, HistoryQuery::oldest(100))
+            .expect("history");
+        assert!(
+            !lines
+                .iter()
+                .any(|e| matches!(e.activity, MemberActivity::Joined { .. })),
+            "member {member}: {lines:?}"
+        );
+    }
 }
 
 /// Builds the next dev block from `txs` without checking them (for invalid blocks).
