@@ -226,12 +226,20 @@ fn crash_loop_keeps_every_final_block() {
         started.elapsed().as_secs_f64()
     );
     assert!(kills >= 10, "too few iterations to mean anything: {kills}");
-    // The damage really happened and really was repaired by a rebuild (whose result the
-    // replay comparison above checked), not skipped.
     assert!(damaged >= 1, "the state was never damaged");
-    assert!(
-        rebuilt + rebuilt_by_child >= 1,
-        "the state was damaged {damaged} times and never rebuilt"
-    );
     assert!(last_height > 0, "the writer never committed a block");
+    // The rebuilds counted above depend on where the kills fall (a child killed after its
+    // rebuild but before saying so is counted by no one), so the repair is also checked
+    // once for certain: damaged after the last kill, the state is rebuilt on open and
+    // equals a replay.
+    assert!(damage_state(&data), "no stored state to damage at the end");
+    let store = Store::open(&data, Genesis::dev(), &OpenOptions::default()).expect("reopen");
+    assert!(
+        store.open_report().rebuilt.is_some(),
+        "a damaged state was not rebuilt: {:?}",
+        store.open_report()
+    );
+    let replay = store.replay(ReplayOptions::default()).expect("replay");
+    assert_eq!(replay.state_root, store.state_root());
+    assert_eq!(store.state().state_root(), store.state_root());
 }
