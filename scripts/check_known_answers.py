@@ -107,10 +107,13 @@ expect("prevote nil", vote(1, 5, 1, None))
 expect("precommit for a block", vote(2, 0x0102030405060708, 0x0A0B0C0D, block))
 expect("precommit nil", vote(2, 5, 0, None))
 
-# Transactions: "pov/tx/v2" || postcard(chain_id, sender, nonce, body); the transaction is
-# postcard(chain_id, sender, nonce, body, signature) and its hash blake3 of that. Bodies are
-# enum variants by index: contribute 0, evaluate 1, transfer 2, admit 3, propose-params 4
-# (protocol 1.1 added admit's name and propose-params, and moved the tag from v1 to v2).
+# Transactions: "pov/tx/v3" || genesis hash (32 bytes) || postcard(chain_id, sender, nonce,
+# body); the transaction is postcard(chain_id, sender, nonce, body, signature) and its hash
+# blake3 of that. Bodies are enum variants by index: contribute 0, evaluate 1, transfer 2,
+# admit 3, propose-params 4 (protocol 1.1 added admit's name and propose-params, and moved
+# the tag from v1 to v2; 1.1.1 signs the genesis hash, tag v3). The pinned transactions sign
+# the genesis hash blake3("genesis").
+signed_genesis = h(b"genesis")
 chain = text(b"pov-devnet")
 contribute = (
     chain
@@ -149,7 +152,7 @@ for name, unsigned, key in [
     ("admit", admit, alice),
     ("propose-params", propose, bob),
 ]:
-    signing = b"pov/tx/v2" + unsigned
+    signing = b"pov/tx/v3" + signed_genesis + unsigned
     whole = unsigned + key.sign(signing)
     expect(f"{name}: signing bytes", signing)
     expect(f"{name}: canonical bytes", whole)

@@ -6,7 +6,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use pov_crypto::Keypair;
+use pov_crypto::{Hash, Keypair};
 use pov_protocol::{Amount, Transaction, TxBody};
 use pov_tests::{binary, free_ports, NodeProcess};
 use serde_json::Value;
@@ -96,6 +96,12 @@ fn four_validators_agree_on_every_block_and_state_root() {
         nodes[3].log_tail()
     );
 
+    // Transactions sign the genesis hash, which every node reports.
+    let genesis_hash: Hash = nodes[0]
+        .get("/status")
+        .and_then(|v| v["genesis_hash"].as_str()?.parse().ok())
+        .expect("the genesis hash in /status");
+
     // Phase 1: each member submits contributions, each through a different node.
     let members: Vec<Keypair> = (0..4).map(Keypair::dev).collect();
     let mut nonces = [0u64; 4];
@@ -106,6 +112,7 @@ fn four_validators_agree_on_every_block_and_state_root() {
             let tx = Transaction::sign(
                 key,
                 "pov-devnet",
+                &genesis_hash,
                 nonces[m],
                 TxBody::Contribute {
                     kind: "work".into(),
@@ -157,6 +164,7 @@ fn four_validators_agree_on_every_block_and_state_root() {
             let tx = Transaction::sign(
                 key,
                 "pov-devnet",
+                &genesis_hash,
                 nonces[m],
                 TxBody::Evaluate {
                     contribution: c,
@@ -171,6 +179,7 @@ fn four_validators_agree_on_every_block_and_state_root() {
             let tx = Transaction::sign(
                 key,
                 "pov-devnet",
+                &genesis_hash,
                 nonces[m],
                 TxBody::Transfer {
                     to: members[(m + 1) % 4].address(),

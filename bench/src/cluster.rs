@@ -87,6 +87,22 @@ pub struct Cluster {
     pub nodes: Vec<Node>,
 }
 
+/// `genesis` as a cluster of `validators` on `base_port` runs it: its validators replaced by
+/// the dev validator keys with their loopback addresses, its time zero. Transactions sign
+/// this genesis's hash, so the workload is signed for it.
+pub fn devnet_genesis(genesis: &Genesis, base_port: u16, validators: u32) -> Genesis {
+    let mut genesis = genesis.clone();
+    genesis.genesis_time_ms = 0;
+    genesis.validators = (0..validators)
+        .map(|i| GenesisValidator {
+            public_key: dev_validator_key(i).address(),
+            power: 1,
+            addr: Some(p2p_addr(base_port, i)),
+        })
+        .collect();
+    genesis
+}
+
 impl Cluster {
     /// Writes the homes of `validators` validators for `genesis` (its validators replaced by
     /// the dev validator keys, with their loopback addresses).
@@ -111,15 +127,7 @@ impl Cluster {
             );
         }
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        let mut genesis = genesis.clone();
-        genesis.genesis_time_ms = 0;
-        genesis.validators = (0..validators)
-            .map(|i| GenesisValidator {
-                public_key: dev_validator_key(i).address(),
-                power: 1,
-                addr: Some(p2p_addr(base_port, i)),
-            })
-            .collect();
+        let genesis = devnet_genesis(genesis, base_port, validators);
         let mut cluster = Cluster {
             povd: povd.to_path_buf(),
             dir,

@@ -149,7 +149,9 @@ fn run(args: &Args) -> anyhow::Result<()> {
         args.transfers
     );
     let signed_at = Instant::now();
-    let work = workload::Workload::new(args.members, args.contributions, args.transfers);
+    let work = workload::Workload::new(args.members, args.contributions, args.transfers, |g| {
+        cluster::devnet_genesis(&g, args.base_port, args.validators)
+    });
     eprintln!("signed in {:.1} s", signed_at.elapsed().as_secs_f64());
 
     let mut cluster = Cluster::create(

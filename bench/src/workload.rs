@@ -71,8 +71,15 @@ impl Rng {
     }
 }
 
-fn sign(key: &Keypair, sender: u32, nonce: u64, body: TxBody, kind: Kind) -> Signed {
-    let tx = Transaction::sign(key, CHAIN_ID, nonce, body);
+fn sign(
+    key: &Keypair,
+    genesis_hash: &pov_crypto::Hash,
+    sender: u32,
+    nonce: u64,
+    body: TxBody,
+    kind: Kind,
+) -> Signed {
+    let tx = Transaction::sign(key, CHAIN_ID, genesis_hash, nonce, body);
     Signed {
         hash: tx.hash(),
         bytes: tx.to_bytes(),
@@ -83,8 +90,14 @@ fn sign(key: &Keypair, sender: u32, nonce: u64, body: TxBody, kind: Kind) -> Sig
 
 impl Workload {
     /// Signs the workload for `members` members, `contributions` contributions and
-    /// `transfers` transfers.
-    pub fn new(members: u32, contributions: u32, transfers: u32) -> Workload {
+    /// `transfers` transfers, on the genesis that `finish` makes of the workload's (the
+    /// cluster's validators go in there: transactions sign the genesis hash).
+    pub fn new(
+        members: u32,
+        contributions: u32,
+        transfers: u32,
+        finish: impl FnOnce(Genesis) -> Genesis,
+    ) -> Workload {
         let keys: Vec<Keypair> = (0..members).map(member_key).collect();
         let mut genesis = Genesis::dev();
         genesis.chain_id = CHAIN_ID.to_string();
@@ -104,6 +117,8 @@ impl Workload {
             power: 1,
             addr: None,
         }];
+        let genesis = finish(genesis);
+        let gh = genesis.hash();
         let mut nonces = vec![0u64; members as usize];
         let mut next_nonce = |m: u32| {
             let n = &mut nonces[m as usize];
@@ -119,7 +134,14 @@ impl Workload {
                     uri: format!("https://example.org/bench/{c}"),
                     content_hash: None,
                 };
-                sign(&keys[c as usize], c, next_nonce(c), body, Kind::Contribute)
+                sign(
+                    &keys[c as usize],
+                    &gh,
+                    c,
+                    next_nonce(c),
+                    body,
+                    Kind::Contribute,
+                )
             })
             .collect();
 
@@ -141,7 +163,7 @@ impl Workload {
             for m in 0..members {
                 if transfers_left > 0 && (measured.len() as u64 + 1).is_multiple_of(every) {
                     transfers_left -= 1;
-                    measured.push(transfer(&keys, &mut rng, &mut next_nonce));
+                    measured.push(transfer(&keys, &gh, &mut rng, &mut next_nonce));
                 }
                 let value = if rng.below(3) < 2 {
                     truth
@@ -154,6 +176,7 @@ impl Workload {
                 };
                 measured.push(sign(
                     &keys[m as usize],
+                    &gh,
                     m,
                     next_nonce(m),
                     body,
@@ -163,7 +186,7 @@ impl Workload {
         }
         while transfers_left > 0 {
             transfers_left -= 1;
-            measured.push(transfer(&keys, &mut rng, &mut next_nonce));
+            measured.push(transfer(&keys, &gh, &mut rng, &mut next_nonce));
         }
         Workload {
             genesis,
@@ -173,7 +196,12 @@ impl Workload {
     }
 }
 
-fn transfer(keys: &[Keypair], rng: &mut Rng, next_nonce: &mut impl FnMut(u32) -> u64) -> Signed {
+fn transfer(
+    keys: &[Keypair],
+    genesis_hash: &pov_crypto::Hash,
+    rng: &mut Rng,
+    next_nonce: &mut impl FnMut(u32) -> u64,
+) -> Signed {
     let n = keys.len() as u64;
     let from = rng.below(n) as u32;
     let mut to = rng.below(n) as u32;
@@ -185,7 +213,14 @@ fn transfer(keys: &[Keypair], rng: &mut Rng, next_nonce: &mut impl FnMut(u32) ->
         amount: Amount::ONE,
     };
     let nonce = next_nonce(from);
-    sign(&keys[from as usize], from, nonce, body, Kind::Transfer)
+    sign(
+        &keys[from as usize],
+        genesis_hash,
+        from,
+        nonce,
+        body,
+        Kind::Transfer,
+    )
 }
 
 #[cfg(test)]
@@ -194,7 +229,7 @@ mod tests {
 
     #[test]
     fn the_workload_applies_in_order_on_its_genesis() {
-        let work = Workload::new(20, 3, 7);
+        let work = Workload::new(20, 3, 7, |g| g);
         assert_eq!(work.measured.len(), 20 * 3 + 7);
         let mut state = work.genesis.state().expect("a valid genesis");
         state.begin_block(1).expect("block 1");
@@ -205,7 +240,7 @@ mod tests {
         }
         assert_eq!(state.contributions().len(), 3);
         // Deterministic: the same arguments sign the same bytes.
-        let again = Workload::new(20, 3, 7);
+        let again = Workload::new(20, 3, 7, |g| g);
         assert_eq!(again.measured[11].bytes, work.measured[11].bytes);
     }
 }

@@ -249,6 +249,8 @@ fn describe_body(content_type: &str, body: &str) -> String {
 pub struct Status {
     /// The chain the node serves (transactions are signed for it).
     pub chain_id: String,
+    /// The hash of its genesis, which transactions sign too.
+    pub genesis_hash: pov_crypto::Hash,
 }
 
 /// `GET /accounts/{address}`.
@@ -323,6 +325,38 @@ pub struct HistoryEvent {
 pub struct History {
     /// Oldest first.
     pub events: Vec<HistoryEvent>,
+    /// The cursor of the next page (`after=`), or `None` on the last page.
+    #[serde(default)]
+    pub next: Option<String>,
+}
+
+impl Client {
+    /// A member's whole history since `since`, page after page (`GET
+    /// /accounts/{address}/history`), with the raw JSON of every event.
+    pub fn history(
+        &self,
+        address: &str,
+        since: u64,
+    ) -> Result<(Vec<HistoryEvent>, Vec<serde_json::Value>), NodeError> {
+        let mut events = Vec::new();
+        let mut raw_events = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let path = match &after {
+                None => format!("/accounts/{address}/history?since={since}&limit=1000"),
+                Some(cursor) => format!("/accounts/{address}/history?after={cursor}&limit=1000"),
+            };
+            let (page, raw) = self.get::<History>(&path)?;
+            events.extend(page.events);
+            if let Some(list) = raw.get("events").and_then(|e| e.as_array()) {
+                raw_events.extend(list.iter().cloned());
+            }
+            match page.next {
+                Some(next) if Some(&next) != after.as_ref() => after = Some(next),
+                _ => return Ok((events, raw_events)),
+            }
+        }
+    }
 }
 
 /// One event of `GET /tx/{hash}`.

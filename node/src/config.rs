@@ -260,7 +260,8 @@ impl Default for ConsensusTiming {
 pub struct MempoolConfig {
     /// Most pending transactions; beyond, submissions get "mempool full".
     pub max_txs: usize,
-    /// Most transactions per block.
+    /// Most transactions per block this node proposes (at most the protocol's
+    /// `MAX_BLOCK_TXS`, 5,000; blocks are also cut at 4 MiB).
     pub max_block_txs: usize,
 }
 
@@ -381,8 +382,16 @@ impl NodeConfig {
         Ok(())
     }
 
-    /// Checks what serde cannot: that addresses parse as what the node will use them for.
+    /// Checks what serde cannot: that addresses parse as what the node will use them for,
+    /// and that limits fit the protocol's.
     pub fn check(&self) -> Result<(), String> {
+        let max_block = pov_protocol::block::MAX_BLOCK_TXS;
+        if self.mempool.max_block_txs == 0 || self.mempool.max_block_txs > max_block {
+            return Err(format!(
+                "mempool.max_block_txs: {} is not between 1 and {max_block}, the protocol's limit",
+                self.mempool.max_block_txs
+            ));
+        }
         for (field, list) in [
             ("p2p.listen", &self.p2p.listen),
             ("p2p.bootnodes", &self.p2p.bootnodes),
@@ -398,16 +407,21 @@ impl NodeConfig {
         Ok(())
     }
 
-    /// Reads a config file.
+    /// Reads a config file and checks it ([`NodeConfig::check`]).
     pub fn load(path: &Path) -> Result<NodeConfig, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_path_buf(),
             source,
         })?;
-        toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        let config: NodeConfig = toml::from_str(&text).map_err(|e| ConfigError::Parse {
             path: path.to_path_buf(),
             message: e.to_string(),
-        })
+        })?;
+        config.check().map_err(|message| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message,
+        })?;
+        Ok(config)
     }
 
     /// The config as TOML.
@@ -522,6 +536,24 @@ mod tests {
         assert_eq!(
             partial.consensus.timeout_propose_ms,
             ConsensusTiming::default().timeout_propose_ms
+        );
+    }
+
+    #[test]
+    fn a_block_limit_above_the_protocols_is_refused_with_its_key() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "[mempool]\nmax_block_txs = 5001\n").expect("write");
+        let err = NodeConfig::load(&path).expect_err("above the protocol's limit");
+        assert!(err.to_string().contains("mempool.max_block_txs"), "{err}");
+        assert!(err.to_string().contains("5000"), "{err}");
+        std::fs::write(&path, "[mempool]\nmax_block_txs = 5000\n").expect("write");
+        assert_eq!(
+            NodeConfig::load(&path)
+                .expect("at the limit")
+                .mempool
+                .max_block_txs,
+            5_000
         );
     }
 }

@@ -12,11 +12,18 @@
 //! under the rules it will be applied with. Signatures are checked through the node's
 //! [`VerifiedTxs`] cache, which proposal checks, commits and sync share (spec section 7
 //! allows caching by transaction hash).
+//!
+//! **Shares.** One sender may hold at most [`Shares::per_sender`] pending transactions, and
+//! senders without reputation (new accounts under open admission, members who hold none)
+//! at most [`Shares::without_reputation`] together: otherwise one account, or a swarm of
+//! free ones, could fill every slot and lock everyone else out until the pool drains. An
+//! account without reputation stakes nothing when it evaluates, so its transactions cost
+//! the cooperative work and the sender nothing; their share is small on purpose.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
-use pov_crypto::Hash;
+use pov_crypto::{Address, Hash};
 use pov_protocol::{State, Transaction, TxError};
 use thiserror::Error;
 
@@ -28,6 +35,17 @@ pub enum MempoolError {
     /// The pool holds its maximum number of transactions.
     #[error("mempool full ({0} transactions): try again after the next block")]
     Full(usize),
+    /// The sender holds its share of the pool.
+    #[error("{sender} has {max} pending transactions, the most one sender may have: try again after the next block")]
+    SenderFull {
+        /// The sender.
+        sender: Address,
+        /// Its share.
+        max: usize,
+    },
+    /// Senders without reputation hold their share of the pool, together.
+    #[error("senders without reputation have {0} pending transactions, the most they may have together: try again after the next block")]
+    NoReputationFull(usize),
     /// The transaction breaks a rule (the reason says which).
     #[error(transparent)]
     Rejected(#[from] TxError),
@@ -42,6 +60,26 @@ pub enum Admitted {
     Known(Hash),
 }
 
+/// How much of the pool one sender, and all senders without reputation together, may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shares {
+    /// Most pending transactions from one sender.
+    pub per_sender: usize,
+    /// Most pending transactions from senders without reputation, together.
+    pub without_reputation: usize,
+}
+
+impl Shares {
+    /// The shares of a pool of `limit` transactions: a hundredth of it per sender (at
+    /// least 16) and a tenth for senders without reputation (at least 16).
+    pub fn of(limit: usize) -> Shares {
+        Shares {
+            per_sender: (limit / 100).max(16),
+            without_reputation: (limit / 10).max(16),
+        }
+    }
+}
+
 /// Pending transactions in arrival order, with the state they lead to.
 #[derive(Debug, Clone)]
 pub struct Mempool {
@@ -49,7 +87,21 @@ pub struct Mempool {
     hashes: HashSet<Hash>,
     pending: State,
     limit: usize,
+    shares: Shares,
+    /// Pending transactions per sender.
+    per_sender: HashMap<Address, usize>,
+    /// Senders among `per_sender` that had no reputation when their transactions came.
+    without_reputation: HashSet<Address>,
+    /// Pending transactions of the senders in `without_reputation`.
+    held_without_reputation: usize,
     verified: Arc<VerifiedTxs>,
+}
+
+/// Whether `sender` holds no reputation in `state` (not a member yet, or a member with none).
+fn has_no_reputation(state: &State, sender: &Address) -> bool {
+    state
+        .member_by_address(sender)
+        .is_none_or(|(_, m)| m.reputation <= pov_protocol::Amount::ZERO)
 }
 
 impl Mempool {
@@ -59,15 +111,26 @@ impl Mempool {
         Mempool::with_cache(state, limit, cache)
     }
 
-    /// An empty pool that checks signatures through the node's shared cache.
+    /// An empty pool that checks signatures through the node's shared cache, with the
+    /// default shares of its size ([`Shares::of`]).
     pub fn with_cache(state: &State, limit: usize, verified: Arc<VerifiedTxs>) -> Mempool {
         Mempool {
             txs: VecDeque::new(),
             hashes: HashSet::new(),
             pending: next_block_state(state),
             limit,
+            shares: Shares::of(limit),
+            per_sender: HashMap::new(),
+            without_reputation: HashSet::new(),
+            held_without_reputation: 0,
             verified,
         }
+    }
+
+    /// The same pool with other shares (they apply to what is admitted from now on).
+    pub fn with_shares(mut self, shares: Shares) -> Mempool {
+        self.shares = shares;
+        self
     }
 
     /// The signature cache this pool checks through.
@@ -90,6 +153,24 @@ impl Mempool {
         if self.txs.len() >= self.limit {
             return Err(MempoolError::Full(self.limit));
         }
+        // Shares before any signature check: a sender at its share costs nothing more.
+        let held = self.per_sender.get(&tx.sender).copied().unwrap_or(0);
+        if held >= self.shares.per_sender {
+            return Err(MempoolError::SenderFull {
+                sender: tx.sender,
+                max: self.shares.per_sender,
+            });
+        }
+        let poor = if held == 0 {
+            has_no_reputation(&self.pending, &tx.sender)
+        } else {
+            self.without_reputation.contains(&tx.sender)
+        };
+        if poor && self.held_without_reputation >= self.shares.without_reputation {
+            return Err(MempoolError::NoReputationFull(
+                self.shares.without_reputation,
+            ));
+        }
         // The chain first: a transaction of another cooperative (or one whose chain id was
         // edited, which also breaks its signature) is reported as what it is.
         if tx.chain_id != self.pending.chain_id() {
@@ -99,11 +180,23 @@ impl Mempool {
             }
             .into());
         }
-        self.verified.check(&tx, hash).map_err(TxError::from)?;
+        self.verified
+            .check(&tx, hash, self.pending.genesis_hash())
+            .map_err(TxError::from)?;
         self.pending.apply_verified(&tx)?;
+        self.count_in(tx.sender, poor);
         self.hashes.insert(hash);
         self.txs.push_back((hash, tx));
         Ok(Admitted::New(hash))
+    }
+
+    /// Counts one more pending transaction of `sender` (`poor`: without reputation).
+    fn count_in(&mut self, sender: Address, poor: bool) {
+        *self.per_sender.entry(sender).or_insert(0) += 1;
+        if poor {
+            self.without_reputation.insert(sender);
+            self.held_without_reputation += 1;
+        }
     }
 
     /// True when the transaction is in the pool (and so its signature was verified).
@@ -161,8 +254,17 @@ impl Mempool {
         let before = self.txs.len();
         let mut pending = next_block_state(finalized);
         let mut kept = VecDeque::with_capacity(before);
-        for (hash, tx) in self.txs.drain(..) {
+        self.per_sender.clear();
+        self.without_reputation.clear();
+        self.held_without_reputation = 0;
+        let txs = std::mem::take(&mut self.txs);
+        for (hash, tx) in txs {
+            let poor = match self.per_sender.get(&tx.sender) {
+                None => has_no_reputation(&pending, &tx.sender),
+                Some(_) => self.without_reputation.contains(&tx.sender),
+            };
             if pending.apply_verified(&tx).is_ok() {
+                self.count_in(tx.sender, poor);
                 kept.push_back((hash, tx));
             } else {
                 self.hashes.remove(&hash);
@@ -196,6 +298,7 @@ mod tests {
         Transaction::sign(
             key,
             "pov-devnet",
+            &Genesis::dev().hash(),
             nonce,
             TxBody::Contribute {
                 kind: "work".into(),
@@ -267,10 +370,96 @@ mod tests {
         );
     }
 
+    #[test]
+    fn one_sender_gets_its_share_of_the_pool_and_no_more() {
+        let state = Genesis::dev().state().expect("state");
+        let mut pool = Mempool::new(&state, 1_000).with_shares(Shares {
+            per_sender: 3,
+            without_reputation: 100,
+        });
+        let alice = Keypair::dev(0);
+        let first: Vec<Hash> = (1..=3)
+            .map(|n| match pool.insert(contribute(&alice, n)) {
+                Ok(Admitted::New(hash)) => hash,
+                other => panic!("nonce {n}: {other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            pool.insert(contribute(&alice, 4)),
+            Err(MempoolError::SenderFull {
+                sender: alice.address(),
+                max: 3
+            })
+        );
+        // Others are not held up by alice.
+        assert!(pool.insert(contribute(&Keypair::dev(1), 1)).is_ok());
+        // Once a block takes some of alice's, she gets that room back.
+        let mut finalized = state.clone();
+        finalized.begin_block(1).expect("block 1");
+        for n in 1..=2 {
+            finalized.apply(&contribute(&alice, n)).expect("applies");
+        }
+        pool.after_block(&finalized, &first[..2]);
+        assert!(pool.insert(contribute(&alice, 4)).is_ok());
+        assert!(pool.insert(contribute(&alice, 5)).is_ok());
+        assert!(matches!(
+            pool.insert(contribute(&alice, 6)),
+            Err(MempoolError::SenderFull { .. })
+        ));
+        // The default share of a pool of 10,000 is 100 per sender.
+        assert_eq!(Shares::of(10_000).per_sender, 100);
+    }
+
+    #[test]
+    fn senders_without_reputation_share_a_small_part_of_the_pool() {
+        // Four members with reputation, twenty without (as if admitted and never rewarded).
+        let mut genesis = Genesis::dev();
+        for i in 10..30 {
+            genesis.members.push(pov_protocol::genesis::GenesisMember {
+                public_key: Keypair::dev(i).address(),
+                name: format!("new{i}"),
+                reputation: pov_protocol::Amount::ZERO,
+                tokens: pov_protocol::Amount::from_int(1),
+                provenance: None,
+            });
+        }
+        let state = genesis.state().expect("state");
+        let sign = |key: &Keypair| {
+            Transaction::sign(
+                key,
+                "pov-devnet",
+                &genesis.hash(),
+                1,
+                TxBody::Contribute {
+                    kind: "work".into(),
+                    title: "spam".into(),
+                    uri: "u".into(),
+                    content_hash: None,
+                },
+            )
+        };
+        let mut pool = Mempool::new(&state, 1_000).with_shares(Shares {
+            per_sender: 10,
+            without_reputation: 5,
+        });
+        for i in 10..15 {
+            pool.insert(sign(&Keypair::dev(i)))
+                .expect("within the share");
+        }
+        assert_eq!(
+            pool.insert(sign(&Keypair::dev(15))),
+            Err(MempoolError::NoReputationFull(5))
+        );
+        // Members with reputation still get in.
+        assert!(pool.insert(sign(&Keypair::dev(0))).is_ok());
+        assert_eq!(pool.len(), 6);
+    }
+
     fn transfer(key: &Keypair, nonce: u64, to: &Keypair, tokens: i64) -> Transaction {
         Transaction::sign(
             key,
             "pov-devnet",
+            &Genesis::dev().hash(),
             nonce,
             TxBody::Transfer {
                 to: to.address(),

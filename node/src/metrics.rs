@@ -264,6 +264,16 @@ impl Collector for ProcessCounters {
                 "Signatures verified, of every kind (transactions, votes, certificates)",
                 pov_crypto::verifications(),
             ),
+            (
+                "pov_gossip_repeats_dropped",
+                "Copies of a recent gossip message under another nonce, dropped unread",
+                crate::network::gossip_repeats_dropped(),
+            ),
+            (
+                "pov_peer_bans",
+                "Peers disconnected and banned (low gossip score, or a broken sync protocol)",
+                crate::network::peer_bans(),
+            ),
         ];
         for (name, help, value) in counters {
             let counter = ConstCounter::new(value);

@@ -20,6 +20,11 @@ use crate::wal::{Wal, WalError};
 /// KiB, far above gossipsub's 64 KiB default, and a sync batch holds up to 32 blocks.
 pub const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
 
+// The largest valid block, with its proposal or its certificate, must fit in one message
+// (certificates hold about 100 bytes per validator): otherwise that height could never be
+// gossiped or synced.
+const _: () = assert!(pov_protocol::block::MAX_BLOCK_BYTES * 2 <= MAX_MESSAGE_BYTES);
+
 /// Why a node could not be set up or stopped with an error.
 #[derive(Debug, Error)]
 pub enum RunError {

@@ -130,6 +130,7 @@ impl Service {
                         self.net.report(id.clone(), *source, verdict);
                     }
                 }
+                Output::Ban { peer, reason } => self.net.ban(peer, reason),
                 Output::Reply(response) => {
                     if let Context::Request(reply) = std::mem::replace(&mut context, Context::None)
                     {
@@ -151,7 +152,13 @@ impl Service {
                     let tx = self.sync_tx.clone();
                     tokio::spawn(async move {
                         let response = match net.request(peer, request.to_bytes()).await {
-                            Ok(bytes) => SyncResponse::from_bytes(&bytes).ok(),
+                            Ok(bytes) => match SyncResponse::from_bytes(&bytes) {
+                                Ok(response) => Some(response),
+                                Err(e) => {
+                                    net.ban(peer, format!("malformed sync answer: {e}"));
+                                    None
+                                }
+                            },
                             Err(e) => {
                                 tracing::debug!(
                                     %peer,
@@ -179,8 +186,14 @@ impl Service {
     /// Answers a sync request off the consensus loop, on a blocking thread, with at most
     /// [`SYNC_ANSWERS_AT_ONCE`] in progress and one per peer; beyond that the request is
     /// declined (its reply sender dropped), so sync work can neither stall consensus nor
-    /// pile up, and one flooding peer cannot take every slot from peers that need blocks.
+    /// pile up, and one flooding peer cannot take every slot from peers that need blocks. A
+    /// request that does not decode gets its sender banned.
     fn serve_sync(&self, peer: PeerId, data: Vec<u8>, reply: oneshot::Sender<Vec<u8>>) {
+        // No honest node sends a request that does not decode (it is a few bytes).
+        if let Err(e) = SyncRequest::from_bytes(&data) {
+            self.net.ban(peer, format!("malformed sync request: {e}"));
+            return;
+        }
         if !lock(&self.sync_serving).insert(peer) {
             tracing::debug!(%peer, "a sync answer for this peer is in progress; declined");
             return;

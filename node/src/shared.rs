@@ -66,8 +66,10 @@ pub struct Shared {
     pub syncing: AtomicBool,
     /// This node's validator address, if it is one.
     pub validator: Option<Address>,
-    /// The genesis hash (chain identity).
+    /// The genesis hash (chain identity; transactions sign it).
     pub genesis_hash: Hash,
+    /// The chain id (transactions name it), read without the store's lock.
+    pub chain_id: String,
     /// Offences on record in the store (double votes and proposals), plus conflicting
     /// commit certificates seen in block sync since start.
     pub evidence: AtomicUsize,
@@ -117,6 +119,7 @@ impl Shared {
         let mempool = Mempool::with_cache(store.state(), mempool_limit, verified.clone());
         let evidence = store.evidence_count()?;
         let genesis_hash = store.genesis().hash();
+        let chain_id = store.genesis().chain_id.clone();
         let (events, _) = broadcast::channel(1024);
         Ok(Shared {
             store: RwLock::new(store),
@@ -126,6 +129,7 @@ impl Shared {
             syncing: AtomicBool::new(false),
             validator,
             genesis_hash,
+            chain_id,
             evidence: AtomicUsize::new(evidence),
             stopping: AtomicBool::new(false),
             liveness: Mutex::new(Liveness::default()),

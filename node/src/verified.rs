@@ -10,15 +10,24 @@
 //!
 //! It holds at most `capacity` hashes and forgets the oldest first: a transaction whose
 //! entry was forgotten is simply checked again, so the bound costs speed, never
-//! correctness. Only successful checks are remembered.
+//! correctness.
+//!
+//! Refusals are remembered too, apart and fewer ([`MAX_REFUSED`]): the same forged bytes,
+//! re-sent through the API or re-wrapped in fresh gossip envelopes, are refused by their hash
+//! without a second signature check. (New forged bytes still cost one check each; gossip
+//! pays that with the relaying peer's score, the API with its per-IP connection cap.)
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Mutex;
 
 use pov_crypto::{Hash, SignatureError};
 use pov_protocol::Transaction;
 
-/// Hashes of transactions whose signature this node checked and found valid.
+/// Most refused transactions remembered (a hash and an error each, under 100 bytes).
+pub const MAX_REFUSED: usize = 1_024;
+
+/// Hashes of transactions whose signature this node checked and found valid, and of a few
+/// it found invalid.
 #[derive(Debug)]
 pub struct VerifiedTxs {
     inner: Mutex<Inner>,
@@ -29,6 +38,9 @@ struct Inner {
     set: HashSet<Hash>,
     order: VecDeque<Hash>,
     capacity: usize,
+    /// Refused transactions and why, at most [`MAX_REFUSED`], oldest forgotten first.
+    refused: HashMap<Hash, SignatureError>,
+    refused_order: VecDeque<Hash>,
 }
 
 impl VerifiedTxs {
@@ -39,6 +51,8 @@ impl VerifiedTxs {
                 set: HashSet::new(),
                 order: VecDeque::new(),
                 capacity: capacity.max(1),
+                refused: HashMap::new(),
+                refused_order: VecDeque::new(),
             }),
         }
     }
@@ -52,15 +66,54 @@ impl VerifiedTxs {
         self.inner().set.contains(hash)
     }
 
-    /// Checks `tx`'s signature unless the cache vouches for `hash` (the hash of exactly
-    /// these bytes), and remembers a success. The check itself runs outside the lock.
-    pub fn check(&self, tx: &Transaction, hash: Hash) -> Result<(), SignatureError> {
-        if self.contains(&hash) {
-            return Ok(());
+    /// True when the transaction with this hash was refused (and not forgotten since).
+    pub fn is_refused(&self, hash: &Hash) -> bool {
+        self.inner().refused.contains_key(hash)
+    }
+
+    /// Checks `tx`'s signature (for the chain of `genesis_hash`: a node's cache serves one
+    /// chain) unless the cache vouches for `hash` (the hash of exactly these bytes) or
+    /// remembers refusing it, and remembers the outcome. The check itself runs outside the
+    /// lock.
+    pub fn check(
+        &self,
+        tx: &Transaction,
+        hash: Hash,
+        genesis_hash: &Hash,
+    ) -> Result<(), SignatureError> {
+        {
+            let inner = self.inner();
+            if inner.set.contains(&hash) {
+                return Ok(());
+            }
+            if let Some(error) = inner.refused.get(&hash) {
+                return Err(error.clone());
+            }
         }
-        tx.verify_signature()?;
-        self.insert(hash);
-        Ok(())
+        match tx.verify_signature(genesis_hash) {
+            Ok(()) => {
+                self.insert(hash);
+                Ok(())
+            }
+            Err(error) => {
+                self.refuse(hash, error.clone());
+                Err(error)
+            }
+        }
+    }
+
+    /// Records that the transaction with this hash has a bad signature.
+    fn refuse(&self, hash: Hash, error: SignatureError) {
+        let mut inner = self.inner();
+        if inner.refused.insert(hash, error).is_some() {
+            return;
+        }
+        inner.refused_order.push_back(hash);
+        while inner.refused_order.len() > MAX_REFUSED {
+            if let Some(old) = inner.refused_order.pop_front() {
+                inner.refused.remove(&old);
+            }
+        }
     }
 
     /// Records that the transaction with this hash has a valid signature.
@@ -98,6 +151,7 @@ mod tests {
         Transaction::sign(
             &Keypair::dev(0),
             "pov-devnet",
+            &Hash::ZERO,
             n,
             TxBody::Evaluate {
                 contribution: 0,
@@ -111,8 +165,8 @@ mod tests {
         let cache = VerifiedTxs::new(10);
         let t = tx(1);
         let before = pov_protocol::counters::signature_checks();
-        cache.check(&t, t.hash()).expect("valid");
-        cache.check(&t, t.hash()).expect("cached");
+        cache.check(&t, t.hash(), &Hash::ZERO).expect("valid");
+        cache.check(&t, t.hash(), &Hash::ZERO).expect("cached");
         // Other tests of this process may check signatures meanwhile: at least one check was
         // made here, and the second call made none of its own (it found the hash).
         assert!(pov_protocol::counters::signature_checks() > before);
@@ -120,17 +174,38 @@ mod tests {
     }
 
     #[test]
-    fn a_bad_signature_is_refused_and_not_remembered() {
+    fn a_bad_signature_is_refused_and_remembered_as_refused() {
         let cache = VerifiedTxs::new(10);
         let mut t = tx(1);
         t.signature.0[0] ^= 1;
-        assert!(cache.check(&t, t.hash()).is_err());
+        let first = cache.check(&t, t.hash(), &Hash::ZERO).expect_err("forged");
         assert!(!cache.contains(&t.hash()));
+        assert!(cache.is_refused(&t.hash()));
+        // Sent again, the same bytes get the same answer without a second check.
+        assert_eq!(cache.check(&t, t.hash(), &Hash::ZERO), Err(first));
         // A cached hash vouches only for the exact bytes: the forged copy has its own hash.
         let good = tx(1);
-        cache.check(&good, good.hash()).expect("valid");
+        cache.check(&good, good.hash(), &Hash::ZERO).expect("valid");
         assert_ne!(good.hash(), t.hash());
-        assert!(cache.check(&t, t.hash()).is_err());
+        assert!(!cache.is_refused(&good.hash()));
+        assert!(cache.check(&t, t.hash(), &Hash::ZERO).is_err());
+    }
+
+    #[test]
+    fn refusals_are_remembered_within_a_bound() {
+        let cache = VerifiedTxs::new(10);
+        let forged: Vec<Transaction> = (1..=(MAX_REFUSED as u64 + 5))
+            .map(|n| {
+                let mut t = tx(n);
+                t.signature.0[0] ^= 1;
+                t
+            })
+            .collect();
+        for t in &forged {
+            assert!(cache.check(t, t.hash(), &Hash::ZERO).is_err());
+        }
+        assert!(!cache.is_refused(&forged[0].hash()));
+        assert!(cache.is_refused(&forged[forged.len() - 1].hash()));
     }
 
     #[test]
@@ -138,7 +213,7 @@ mod tests {
         let cache = VerifiedTxs::new(2);
         let txs: Vec<Transaction> = (1..=3).map(tx).collect();
         for t in &txs {
-            cache.check(t, t.hash()).expect("valid");
+            cache.check(t, t.hash(), &Hash::ZERO).expect("valid");
         }
         assert_eq!(cache.len(), 2);
         assert!(!cache.contains(&txs[0].hash()));

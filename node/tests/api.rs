@@ -20,6 +20,7 @@ fn contribute(who: u32, nonce: u64, title: &str) -> Transaction {
     Transaction::sign(
         &Keypair::dev(who),
         CHAIN,
+        &pov_protocol::genesis::Genesis::dev().hash(),
         nonce,
         TxBody::Contribute {
             kind: "work".into(),
@@ -34,6 +35,7 @@ fn evaluate(who: u32, nonce: u64, contribution: u64, value: i64) -> Transaction 
     Transaction::sign(
         &Keypair::dev(who),
         CHAIN,
+        &pov_protocol::genesis::Genesis::dev().hash(),
         nonce,
         TxBody::Evaluate {
             contribution,
@@ -330,6 +332,45 @@ fn binary_submission_paging_filters_and_reward_events() {
         "{o}"
     );
     assert_eq!(o["validators"][0]["signing"], true, "{o}");
+
+    // A member's history, page by page: the pages, followed by their `next` cursors, are
+    // the whole history in order, and the last page says there is no more.
+    let alice = Keypair::dev(0).address();
+    let history = format!("/accounts/{alice}/history");
+    let (status, whole) = get(&node, &format!("{history}?limit=1000"));
+    assert_eq!(status, 200, "{whole}");
+    assert_eq!(whole["next"], Value::Null);
+    let whole = whole["events"].as_array().expect("events").clone();
+    assert!(
+        whole.len() >= 5,
+        "alice paid 3 fees and evaluated: {whole:?}"
+    );
+    let mut paged = Vec::new();
+    let mut path = format!("{history}?limit=2");
+    loop {
+        let (status, page) = get(&node, &path);
+        assert_eq!(status, 200, "{page}");
+        let events = page["events"].as_array().expect("events");
+        assert!(events.len() <= 2, "{page}");
+        paged.extend(events.iter().cloned());
+        match page["next"].as_str() {
+            Some(next) => path = format!("{history}?limit=2&after={next}"),
+            None => break,
+        }
+        assert!(paged.len() <= whole.len(), "paging does not end: {paged:?}");
+    }
+    assert_eq!(paged, whole);
+    // Newest first: the same events the other way round.
+    let (_, newest) = get(&node, &format!("{history}?order=newest&limit=1000"));
+    let mut reversed = newest["events"].as_array().expect("events").clone();
+    reversed.reverse();
+    assert_eq!(reversed, whole);
+    // A cursor that does not parse is a bad request.
+    let (status, answer) = get(&node, &format!("{history}?after=3.x"));
+    assert_eq!(
+        (status, &answer["error"]["code"]),
+        (400, &Value::from("bad_request"))
+    );
 }
 
 #[test]

@@ -71,6 +71,7 @@ fn the_cooperative_is_readable_from_the_node() {
     let tx = Transaction::sign(
         &Keypair::dev(1),
         "pov-devnet",
+        &Genesis::dev().hash(),
         1,
         TxBody::Contribute {
             kind: "work".into(),

@@ -5,6 +5,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use pov_crypto::Keypair;
+use pov_protocol::genesis::Genesis;
 use pov_protocol::{Transaction, TxBody};
 use pov_tests::{free_ports, NodeProcess};
 
@@ -23,6 +24,7 @@ fn dev_node_finalizes_transactions_and_restarts_where_it_stopped() {
     let tx = Transaction::sign(
         &Keypair::dev(1),
         "pov-devnet",
+        &Genesis::dev().hash(),
         1,
         TxBody::Contribute {
             kind: "work".into(),
@@ -174,6 +176,7 @@ fn a_batch_is_answered_per_transaction_in_order() {
         Transaction::sign(
             &Keypair::dev(key),
             "pov-devnet",
+            &Genesis::dev().hash(),
             nonce,
             TxBody::Contribute {
                 kind: "work".into(),

@@ -14,6 +14,7 @@ use pov_consensus::{Proposal, PROPOSAL_DOMAIN, PROPOSAL_SIGN_BYTES_LEN, VOTE_SIG
 use pov_crypto::{Hash, Keypair};
 use pov_node::config::NodeConfig;
 use pov_protocol::block::{precommit_sign_bytes, vote_sign_bytes, PRECOMMIT, PREVOTE, VOTE_DOMAIN};
+use pov_protocol::genesis::Genesis;
 use pov_protocol::{Transaction, TxBody};
 
 /// The workspace root.
@@ -158,6 +159,7 @@ fn a_transaction() -> Transaction {
     Transaction::sign(
         &Keypair::dev(0),
         "pov-devnet",
+        &Genesis::dev().hash(),
         1,
         TxBody::Contribute {
             kind: "work".into(),
@@ -170,7 +172,7 @@ fn a_transaction() -> Transaction {
 
 #[test]
 fn the_domain_tags_the_docs_name_are_the_ones_the_code_signs_with() {
-    let tx_tag = leading_tag(&a_transaction().signing_bytes());
+    let tx_tag = leading_tag(&a_transaction().signing_bytes(&Hash::ZERO));
     let current = [
         tx_tag.clone(),
         leading_tag(VOTE_DOMAIN),
@@ -179,7 +181,7 @@ fn the_domain_tags_the_docs_name_are_the_ones_the_code_signs_with() {
     ];
     // Tags of earlier protocol versions, which the docs may name as history (docs/protocol.md,
     // "Byte forms and protocol versions"). A tag is added here when a form's layout changes.
-    let superseded = ["pov/tx/v1"];
+    let superseded = ["pov/tx/v1", "pov/tx/v2"];
     let mut seen = BTreeSet::new();
     let mut stale = Vec::new();
     for (name, text) in docs() {

@@ -564,3 +564,178 @@ fn recent_evidence_is_gossiped_again_with_each_rebroadcast() {
         assert_eq!(published_evidence(&outputs), found, "at {at} ms");
     }
 }
+
+/// A block at height 1 proposed by `key` (a validator of [`host`]'s chain), holding one
+/// transaction so that checking it is real work, and its signed proposal for `round`.
+fn proposal(
+    shared: &Shared,
+    key: &Keypair,
+    round: u32,
+    title: &str,
+) -> (ConsensusMessage, pov_crypto::Hash) {
+    let store = read(&shared.store);
+    let genesis = store.genesis();
+    let tx = pov_protocol::Transaction::sign(
+        &Keypair::dev(0),
+        &genesis.chain_id,
+        &genesis.hash(),
+        1,
+        pov_protocol::TxBody::Contribute {
+            kind: "work".into(),
+            title: title.into(),
+            uri: "https://example.org".into(),
+            content_hash: None,
+        },
+    );
+    let block = pov_protocol::test_utils::build_block(
+        store.state(),
+        &store.parent(),
+        store.validators(),
+        key,
+        NOW,
+        vec![tx],
+        &|_| false,
+    )
+    .expect("valid block");
+    let value = block.hash();
+    let signed = pov_consensus::Proposal {
+        height: 1,
+        round,
+        value,
+        pol_round: None,
+        proposer: key.address(),
+    }
+    .sign(key)
+    .expect("own key");
+    (
+        ConsensusMessage::Proposal(Box::new(pov_node::wire::ProposalMessage {
+            proposal: signed,
+            block,
+        })),
+        value,
+    )
+}
+
+/// The validator key that proposes `round` of height 1 in [`host`]'s chain.
+fn proposer_of(shared: &Shared, round: u32) -> Keypair {
+    let address = read(&shared.store).validators().proposer(1, round).address;
+    (0..4)
+        .map(dev_validator_key)
+        .find(|k| k.address() == address)
+        .expect("a dev validator")
+}
+
+#[test]
+fn a_proposer_gets_one_block_per_round_checked_and_only_for_rounds_near_the_current_one() {
+    let (mut host, shared) = host();
+    assert_eq!(host.consensus().round(), 0);
+
+    // Far ahead: not checked, not kept, not relayed (its proposer re-sends it in time).
+    let far = pov_node::host::MAX_ROUNDS_AHEAD + 4;
+    let key = proposer_of(&shared, far);
+    let (message, _) = proposal(&shared, &key, far, "far");
+    assert_eq!(
+        verdict(&gossip(&mut host, message, 1)),
+        Some(Verdict::Ignore)
+    );
+
+    // Within reach: checked, kept and relayed.
+    let near = pov_node::host::MAX_ROUNDS_AHEAD;
+    let key = proposer_of(&shared, near);
+    let (first, _) = proposal(&shared, &key, near, "first");
+    assert_eq!(
+        verdict(&gossip(&mut host, first.clone(), 2)),
+        Some(Verdict::Accept)
+    );
+    // The same proposal again is still fine (a re-broadcast).
+    assert_eq!(verdict(&gossip(&mut host, first, 3)), Some(Verdict::Accept));
+
+    // A second, different block for the same round: an equivocating proposer. Not checked
+    // or kept (one block per round is all a proposer gets a node to execute), but the two
+    // signed proposals are evidence, kept and gossiped.
+    let (second, _) = proposal(&shared, &key, near, "second");
+    let outputs = gossip(&mut host, second, 4);
+    assert_eq!(verdict(&outputs), Some(Verdict::Ignore));
+    let evidence = published_evidence(&outputs);
+    assert_eq!(evidence.len(), 1, "{outputs:?}");
+    assert_eq!(evidence[0].offender(), key.address());
+    assert_eq!(
+        read(&shared.store).evidence(0, 10).expect("evidence").len(),
+        1
+    );
+
+    // Round 0's proposer is not held up by any of that.
+    let key = proposer_of(&shared, 0);
+    let (zero, _) = proposal(&shared, &key, 0, "zero");
+    assert_eq!(verdict(&gossip(&mut host, zero, 5)), Some(Verdict::Accept));
+}
+
+fn gossip_txs(host: &mut Host<usize>, txs: Vec<pov_protocol::Transaction>) -> Option<Verdict> {
+    let data = pov_node::wire::TxEnvelope { nonce: 1, txs }.to_bytes();
+    let outputs = host
+        .handle(
+            NOW,
+            Input::Gossip {
+                topic: Topic::Transactions,
+                data,
+            },
+        )
+        .expect("handled");
+    verdict(&outputs)
+}
+
+#[test]
+fn gossiped_transactions_no_honest_node_relays_cost_the_relay_its_score() {
+    let (mut host, shared) = host();
+    let genesis = read(&shared.store).genesis().clone();
+    let contribute = |key: &Keypair, chain: &str, nonce: u64| {
+        pov_protocol::Transaction::sign(
+            key,
+            chain,
+            &genesis.hash(),
+            nonce,
+            pov_protocol::TxBody::Contribute {
+                kind: "work".into(),
+                title: "t".into(),
+                uri: "u".into(),
+                content_hash: None,
+            },
+        )
+    };
+    let alice = Keypair::dev(0);
+    // Another chain's transaction: a relay would have refused it (it checks the chain before
+    // it relays), so it is rejected before its signature is checked.
+    let other = contribute(&alice, "bakery-coop", 1);
+    assert_eq!(gossip_txs(&mut host, vec![other]), Some(Verdict::Reject));
+    // A bad signature: rejected, and remembered, so the same bytes cost no second check.
+    let mut forged = contribute(&alice, &genesis.chain_id, 1);
+    forged.signature.0[0] ^= 1;
+    assert_eq!(
+        gossip_txs(&mut host, vec![forged.clone()]),
+        Some(Verdict::Reject)
+    );
+    assert!(shared.verified.is_refused(&forged.hash()));
+    assert_eq!(gossip_txs(&mut host, vec![forged]), Some(Verdict::Reject));
+    // A valid transaction is accepted; the same one again (a replayed nonce, or a relay
+    // that was late) is ignored: honest relays can be late.
+    let good = contribute(&alice, &genesis.chain_id, 1);
+    assert_eq!(
+        gossip_txs(&mut host, vec![good.clone()]),
+        Some(Verdict::Accept)
+    );
+    assert_eq!(gossip_txs(&mut host, vec![good]), Some(Verdict::Ignore));
+    // A genesis with another hash but the same chain id: the signature does not verify.
+    let mut elsewhere = genesis.clone();
+    elsewhere.genesis_time_ms += 1;
+    let replayed = pov_protocol::Transaction::sign(
+        &alice,
+        &genesis.chain_id,
+        &elsewhere.hash(),
+        2,
+        pov_protocol::TxBody::Transfer {
+            to: Keypair::dev(1).address(),
+            amount: pov_protocol::Amount::ONE,
+        },
+    );
+    assert_eq!(gossip_txs(&mut host, vec![replayed]), Some(Verdict::Reject));
+}

@@ -55,6 +55,7 @@ fn proofs_from_a_real_node_verify_offline() {
         &Transaction::sign(
             &alice,
             "pov-devnet",
+            &genesis.hash(),
             1,
             TxBody::Admit {
                 member: ivy,

@@ -11,7 +11,7 @@
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use pov_crypto::Keypair;
+use pov_crypto::{Hash, Keypair};
 // A seeded generator, so that every run measures the same stream.
 use pov_protocol::test_utils::SplitMix64 as Rng;
 use pov_protocol::{Amount, Params, Revote, State, Transaction, TxBody};
@@ -191,6 +191,7 @@ fn signed_transactions(c: &mut Criterion) {
             Transaction::sign(
                 &keys[m],
                 "bench",
+                &Hash::ZERO,
                 nonces[m],
                 TxBody::Evaluate {
                     contribution,

@@ -26,6 +26,17 @@ pub const PREVOTE: u8 = 1;
 /// The kind byte of a precommit in [`vote_sign_bytes`].
 pub const PRECOMMIT: u8 = 2;
 
+/// Most transactions in one block (protocol 1.1.1; the spec sets no limit). A block is
+/// checked, executed and stored whole, and every node must do so within a block interval:
+/// without a bound, one proposer could make a block no node can finish in time.
+pub const MAX_BLOCK_TXS: usize = 5_000;
+
+/// Most bytes in one block: its canonical encoding, header and transactions (protocol
+/// 1.1.1). 4 MiB keeps a proposal with its block, and a sync answer of one block with its
+/// certificate, far under the 16 MiB a node accepts in one network message, so every valid
+/// block can always be gossiped and synced.
+pub const MAX_BLOCK_BYTES: usize = 4 * 1024 * 1024;
+
 /// A block header: what validators sign (through its hash) and light clients follow.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BlockHeader {
@@ -330,6 +341,22 @@ pub enum BlockError {
         /// The header's.
         got: Hash,
     },
+    /// More transactions than [`MAX_BLOCK_TXS`].
+    #[error("block holds {count} transactions, more than the limit of {max}")]
+    TooManyTxs {
+        /// How many it holds.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Larger than [`MAX_BLOCK_BYTES`].
+    #[error("block is {bytes} bytes, more than the limit of {max}")]
+    TooLarge {
+        /// Its canonical size (at least this much: counting stops past the limit).
+        bytes: usize,
+        /// The limit.
+        max: usize,
+    },
     /// The header's tx root does not match its transactions.
     #[error("tx_root {got} does not match the transactions ({expected})")]
     TxRoot {
@@ -378,8 +405,55 @@ pub struct BlockOutcome {
     pub state_root: Hash,
 }
 
-/// Checks a header against its parent and the validator set (not the clock: "not too far
-/// in the future" depends on the local clock and is the node's check).
+/// The size of the block of `header` and `txs` in canonical bytes.
+pub fn block_size(header: &BlockHeader, txs: &[Transaction]) -> usize {
+    let txs_bytes: usize = txs.iter().map(|tx| tx.to_bytes().len()).sum();
+    codec::encode(header).len() + varint_len(txs.len()) + txs_bytes
+}
+
+/// Bytes of `n` as a postcard varint.
+fn varint_len(n: usize) -> usize {
+    let bits = usize::BITS - n.leading_zeros();
+    (bits as usize).div_ceil(7).max(1)
+}
+
+/// Checks a block's size against [`MAX_BLOCK_TXS`] and [`MAX_BLOCK_BYTES`], and its tx
+/// root, encoding each transaction once. The count is checked before any work.
+fn check_txs(header: &BlockHeader, txs: &[Transaction]) -> Result<(), BlockError> {
+    if txs.len() > MAX_BLOCK_TXS {
+        return Err(BlockError::TooManyTxs {
+            count: txs.len(),
+            max: MAX_BLOCK_TXS,
+        });
+    }
+    let mut bytes = codec::encode(header).len() + varint_len(txs.len());
+    let mut leaves = Vec::with_capacity(txs.len());
+    for tx in txs {
+        let encoded = tx.to_bytes();
+        bytes += encoded.len();
+        if bytes > MAX_BLOCK_BYTES {
+            return Err(BlockError::TooLarge {
+                bytes,
+                max: MAX_BLOCK_BYTES,
+            });
+        }
+        leaves.push(crate::merkle::leaf_hash(
+            pov_crypto::hash(&encoded).as_bytes(),
+        ));
+    }
+    let root = crate::merkle::root(&leaves);
+    if header.tx_root != root {
+        return Err(BlockError::TxRoot {
+            expected: root,
+            got: header.tx_root,
+        });
+    }
+    Ok(())
+}
+
+/// Checks a header against its parent and the validator set, and the block's size limits
+/// and tx root (not the clock: "not too far in the future" depends on the local clock and is
+/// the node's check).
 pub fn check_header(
     header: &BlockHeader,
     txs: &[Transaction],
@@ -421,14 +495,7 @@ pub fn check_header(
             got: header.validator_set_hash,
         });
     }
-    let root = tx_root(txs);
-    if header.tx_root != root {
-        return Err(BlockError::TxRoot {
-            expected: root,
-            got: header.tx_root,
-        });
-    }
-    Ok(())
+    check_txs(header, txs)
 }
 
 impl State {

@@ -206,6 +206,7 @@ impl Genesis {
             return Err(GenesisError::Invalid(problems));
         }
         let mut state = State::new(self.chain_id.clone(), self.params.clone());
+        state.set_genesis_hash(self.hash());
         for (i, m) in self.members.iter().enumerate() {
             state
                 .add_founding_member(m.public_key, m.name.clone(), m.reputation, m.tokens)

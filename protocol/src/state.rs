@@ -99,6 +99,8 @@ pub struct Contribution {
 #[serde(from = "StateRepr")]
 pub struct State {
     chain_id: String,
+    /// The hash of the genesis this state descends from: transactions sign it.
+    genesis_hash: Hash,
     params: Params,
     /// The height of the last block begun (0: the genesis state).
     height: u64,
@@ -122,6 +124,7 @@ pub struct State {
 #[derive(Deserialize)]
 struct StateRepr {
     chain_id: String,
+    genesis_hash: Hash,
     params: Params,
     height: u64,
     members: Vec<Member>,
@@ -148,6 +151,7 @@ impl From<StateRepr> for State {
             .collect();
         State {
             chain_id: r.chain_id,
+            genesis_hash: r.genesis_hash,
             params: r.params,
             height: r.height,
             members: r.members,
@@ -299,9 +303,13 @@ impl<'a> Change<'a> {
 
 impl State {
     /// An empty cooperative with these parameters (members come from the genesis).
+    ///
+    /// Its genesis hash is [`Hash::ZERO`]: a state without a genesis file (the conformance
+    /// runner's, a benchmark's); [`crate::genesis::Genesis::state`] sets the real one.
     pub fn new(chain_id: impl Into<String>, params: Params) -> State {
         State {
             chain_id: chain_id.into(),
+            genesis_hash: Hash::ZERO,
             params,
             height: 0,
             members: Vec::new(),
@@ -369,6 +377,16 @@ impl State {
     /// The chain this state belongs to.
     pub fn chain_id(&self) -> &str {
         &self.chain_id
+    }
+
+    /// The hash of the genesis this state descends from, which every transaction signs.
+    pub fn genesis_hash(&self) -> &Hash {
+        &self.genesis_hash
+    }
+
+    /// Sets the genesis hash (by [`crate::genesis::Genesis::state`] only).
+    pub(crate) fn set_genesis_hash(&mut self, hash: Hash) {
+        self.genesis_hash = hash;
     }
 
     /// The cooperative's parameters (as they rule the current block).
@@ -477,7 +495,7 @@ impl State {
                 got: tx.chain_id.clone(),
             });
         }
-        tx.verify_signature()?;
+        tx.verify_signature(&self.genesis_hash)?;
         self.apply_verified(tx)
     }
 
@@ -653,6 +671,8 @@ mod leaf_key {
 pub struct ChainEntry {
     /// The cooperative.
     pub chain_id: String,
+    /// The hash of its genesis (what transactions sign besides the chain id).
+    pub genesis_hash: Hash,
     /// The height of the block after which this is the state.
     pub height: u64,
     /// The parameters in force.
@@ -703,6 +723,7 @@ impl State {
     pub fn chain_entry(&self) -> ChainEntry {
         ChainEntry {
             chain_id: self.chain_id.clone(),
+            genesis_hash: self.genesis_hash,
             height: self.height,
             params: self.params.clone(),
             total_reputation: self.total_reputation,

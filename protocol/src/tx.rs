@@ -33,8 +33,9 @@ pub fn check_member_name(name: &str) -> Result<(), &'static str> {
 }
 
 /// Prefix of every transaction's signing bytes, so that no other signed object of `pov`
-/// (a consensus vote, say) can ever be replayed as a transaction.
-const TX_SIGN_DOMAIN: &[u8] = b"pov/tx/v2";
+/// (a consensus vote, say) can ever be replayed as a transaction. `v3` (protocol 1.1.1):
+/// the genesis hash follows the tag.
+const TX_SIGN_DOMAIN: &[u8] = b"pov/tx/v3";
 
 /// What a transaction does.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,7 +93,9 @@ pub enum TxBody {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Transaction {
-    /// The cooperative it is meant for (replay protection across chains).
+    /// The cooperative it is meant for (replay protection across chains). The signature
+    /// also covers the genesis hash, which is not sent: two cooperatives that chose the
+    /// same chain id still cannot replay each other's transactions.
     pub chain_id: String,
     /// The signer, whose account pays.
     pub sender: Address,
@@ -100,7 +103,7 @@ pub struct Transaction {
     pub nonce: u64,
     /// What it does.
     pub body: TxBody,
-    /// ed25519 over [`Transaction::signing_bytes`].
+    /// ed25519 over [`Transaction::signing_bytes`] (with the chain's genesis hash).
     pub signature: Signature,
 }
 
@@ -114,8 +117,16 @@ struct Unsigned<'a> {
 }
 
 impl Transaction {
-    /// Builds and signs a transaction.
-    pub fn sign(keypair: &Keypair, chain_id: &str, nonce: u64, body: TxBody) -> Transaction {
+    /// Builds and signs a transaction for the chain of `chain_id` and `genesis_hash` (the
+    /// hash of its genesis, [`crate::genesis::Genesis::hash`]; a node's `GET /status`
+    /// shows it).
+    pub fn sign(
+        keypair: &Keypair,
+        chain_id: &str,
+        genesis_hash: &Hash,
+        nonce: u64,
+        body: TxBody,
+    ) -> Transaction {
         let mut tx = Transaction {
             chain_id: chain_id.to_string(),
             sender: keypair.address(),
@@ -123,12 +134,17 @@ impl Transaction {
             body,
             signature: Signature::default(),
         };
-        tx.signature = keypair.sign(&tx.signing_bytes());
+        tx.signature = keypair.sign(&tx.signing_bytes(genesis_hash));
         tx
     }
 
-    /// The bytes the sender signs: a domain tag, then the canonical bytes of all the rest.
-    pub fn signing_bytes(&self) -> Vec<u8> {
+    /// The bytes the sender signs: a domain tag, the genesis hash of the chain it is meant
+    /// for, then the canonical bytes of all the rest.
+    ///
+    /// The genesis hash is signed but not sent: every node knows its own, and 32 bytes
+    /// less per transaction is worth more than an error that could name a wrong genesis
+    /// (a transaction of another genesis with the same chain id fails its signature check).
+    pub fn signing_bytes(&self, genesis_hash: &Hash) -> Vec<u8> {
         let unsigned = Unsigned {
             chain_id: &self.chain_id,
             sender: &self.sender,
@@ -136,6 +152,7 @@ impl Transaction {
             body: &self.body,
         };
         let mut out = TX_SIGN_DOMAIN.to_vec();
+        out.extend_from_slice(genesis_hash.as_bytes());
         // Serializing plain structs into a Vec cannot fail.
         out.extend(postcard::to_stdvec(&unsigned).unwrap_or_default());
         out
@@ -156,9 +173,11 @@ impl Transaction {
         pov_crypto::hash(&self.to_bytes())
     }
 
-    /// Checks the signature with the strict rule of spec section 7.
-    pub fn verify_signature(&self) -> Result<(), pov_crypto::SignatureError> {
+    /// Checks the signature with the strict rule of spec section 7, for the chain whose
+    /// genesis hash is `genesis_hash`.
+    pub fn verify_signature(&self, genesis_hash: &Hash) -> Result<(), pov_crypto::SignatureError> {
         crate::counters::count_signature_check();
-        self.signature.verify(&self.sender, &self.signing_bytes())
+        self.signature
+            .verify(&self.sender, &self.signing_bytes(genesis_hash))
     }
 }

@@ -2,9 +2,10 @@
 
 use pov_crypto::Keypair;
 use pov_protocol::block::{
-    precommit_sign_bytes, tx_root, Block, BlockError, BlockHeader, Certificate, CertificateError,
-    CommitSig,
+    block_size, check_header, precommit_sign_bytes, tx_root, Block, BlockError, BlockHeader,
+    Certificate, CertificateError, CommitSig, MAX_BLOCK_BYTES, MAX_BLOCK_TXS,
 };
+use pov_protocol::codec;
 use pov_protocol::genesis::{dev_validator_key, Genesis};
 use pov_protocol::{Transaction, TxBody};
 
@@ -14,6 +15,7 @@ fn txs(n: u64) -> Vec<Transaction> {
             Transaction::sign(
                 &Keypair::dev(0),
                 "pov-devnet",
+                &Genesis::dev().hash(),
                 nonce,
                 TxBody::Contribute {
                     kind: "work".into(),
@@ -236,4 +238,93 @@ fn validator_set_bytes_keep_the_first_release_layout() {
     expected.extend_from_slice(dev_validator_key(0).address().as_bytes());
     expected.push(1);
     assert_eq!(pov_protocol::codec::encode(&set), expected);
+}
+
+/// A contribution with a URI of `uri_len` bytes, unsigned: size checks come before any
+/// signature or rule is looked at.
+fn sized_tx(uri_len: usize) -> Transaction {
+    Transaction {
+        chain_id: "pov-devnet".into(),
+        sender: Keypair::dev(0).address(),
+        nonce: 1,
+        body: TxBody::Contribute {
+            kind: "work".into(),
+            title: "big".into(),
+            uri: "u".repeat(uri_len),
+            content_hash: None,
+        },
+        signature: Default::default(),
+    }
+}
+
+#[test]
+fn block_limits_are_part_of_validity() {
+    let genesis = Genesis::dev();
+    let set = genesis.validator_set().expect("dev validator set");
+    let parent = genesis.parent();
+    let empty = block_for(&genesis, Vec::new()).header;
+    let check = |txs: &[Transaction]| {
+        let mut header = empty.clone();
+        header.tx_root = tx_root(txs);
+        assert_eq!(
+            block_size(&header, txs),
+            codec::encode(&Block {
+                header: header.clone(),
+                txs: txs.to_vec(),
+            })
+            .len(),
+            "block_size counts the canonical bytes"
+        );
+        check_header(&header, txs, &genesis.chain_id, &parent, &set)
+    };
+
+    // The count: checked before anything is encoded.
+    let small = txs(1).remove(0);
+    let at_count = vec![small.clone(); MAX_BLOCK_TXS];
+    check(&at_count).expect("a block of MAX_BLOCK_TXS transactions is valid");
+    let over_count = vec![small; MAX_BLOCK_TXS + 1];
+    assert_eq!(
+        check(&over_count),
+        Err(BlockError::TooManyTxs {
+            count: MAX_BLOCK_TXS + 1,
+            max: MAX_BLOCK_TXS
+        })
+    );
+
+    // The bytes: fill a block to exactly MAX_BLOCK_BYTES, then one byte more.
+    let big = sized_tx(2048);
+    let mut list = Vec::new();
+    let size_of = |list: &[Transaction]| {
+        let mut header = empty.clone();
+        header.tx_root = tx_root(list);
+        block_size(&header, list)
+    };
+    while size_of(&list) + 2 * big.to_bytes().len() <= MAX_BLOCK_BYTES {
+        list.push(big.clone());
+    }
+    // One more transaction takes up the rest (URIs of 128 to 16,383 bytes have a length
+    // prefix of the same size, so the size grows one byte per URI byte).
+    let base = sized_tx(200).to_bytes().len();
+    list.push(sized_tx(200));
+    let rest = MAX_BLOCK_BYTES - size_of(&list);
+    list.pop();
+    list.push(sized_tx(200 + rest));
+    assert_eq!(
+        size_of(&list),
+        MAX_BLOCK_BYTES,
+        "tail of {base} + {rest} bytes"
+    );
+    check(&list).expect("a block of exactly MAX_BLOCK_BYTES is valid");
+    list.pop();
+    list.push(sized_tx(201 + rest));
+    assert!(
+        matches!(
+            check(&list),
+            Err(BlockError::TooLarge {
+                max: MAX_BLOCK_BYTES,
+                ..
+            })
+        ),
+        "one byte over the limit"
+    );
 }

@@ -56,7 +56,13 @@ impl Chain {
 
     fn tx(&self, member: usize, body: TxBody) -> Transaction {
         let nonce = self.state.members()[member].nonce + 1;
-        Transaction::sign(&self.keys[member], self.state.chain_id(), nonce, body)
+        Transaction::sign(
+            &self.keys[member],
+            self.state.chain_id(),
+            self.state.genesis_hash(),
+            nonce,
+            body,
+        )
     }
 
     /// Runs one block holding `bodies` (each signed by its member, in order).
@@ -68,7 +74,13 @@ impl Chain {
         scratch.begin_block(height).map_err(|e| e.to_string())?;
         for (member, body) in bodies {
             let nonce = scratch.members()[member].nonce + 1;
-            let tx = Transaction::sign(&self.keys[member], scratch.chain_id(), nonce, body);
+            let tx = Transaction::sign(
+                &self.keys[member],
+                scratch.chain_id(),
+                scratch.genesis_hash(),
+                nonce,
+                body,
+            );
             scratch.apply(&tx).map_err(|e| e.to_string())?;
             txs.push(tx);
         }

@@ -66,6 +66,12 @@ impl Answers {
 
 const CHAIN: &str = "pov-devnet";
 
+/// The genesis hash the pinned transactions sign: a fixed value (blake3 of `genesis`), so
+/// that a change to the genesis form moves the genesis values below and not these.
+fn signed_genesis() -> Hash {
+    pov_crypto::hash(b"genesis")
+}
+
 fn alice() -> Keypair {
     Keypair::dev(0)
 }
@@ -82,6 +88,7 @@ fn transactions() -> Vec<(&'static str, Transaction)> {
             Transaction::sign(
                 &alice(),
                 CHAIN,
+                &signed_genesis(),
                 1,
                 TxBody::Contribute {
                     kind: "work".into(),
@@ -96,6 +103,7 @@ fn transactions() -> Vec<(&'static str, Transaction)> {
             Transaction::sign(
                 &alice(),
                 CHAIN,
+                &signed_genesis(),
                 2,
                 TxBody::Contribute {
                     kind: "work".into(),
@@ -110,6 +118,7 @@ fn transactions() -> Vec<(&'static str, Transaction)> {
             Transaction::sign(
                 &bob(),
                 CHAIN,
+                &signed_genesis(),
                 300,
                 TxBody::Evaluate {
                     contribution: 7,
@@ -122,6 +131,7 @@ fn transactions() -> Vec<(&'static str, Transaction)> {
             Transaction::sign(
                 &bob(),
                 CHAIN,
+                &signed_genesis(),
                 1,
                 TxBody::Transfer {
                     to: alice().address(),
@@ -134,6 +144,7 @@ fn transactions() -> Vec<(&'static str, Transaction)> {
             Transaction::sign(
                 &alice(),
                 CHAIN,
+                &signed_genesis(),
                 3,
                 TxBody::Admit {
                     member: Keypair::dev(9).address(),
@@ -146,6 +157,7 @@ fn transactions() -> Vec<(&'static str, Transaction)> {
             Transaction::sign(
                 &bob(),
                 CHAIN,
+                &signed_genesis(),
                 4,
                 TxBody::ProposeParams {
                     title: "Cheaper work".into(),
@@ -204,44 +216,47 @@ fn amounts_encode_as_their_mantissa() {
 fn transaction_signing_bytes_bytes_and_hashes() {
     let want: [(&str, &str, &str); 6] = [
         (
-            "706f762f74782f76320a706f762d6465766e657440791195ef383510f352b8336902b2d40c40c315eb4eb3b898c6f1cfbd376e91010004776f726b0c4669782074686520726f6f661868747470733a2f2f6578616d706c652e6f72672f726f6f660146dcb5516974927852412a2ddb0b788d78d31c769f7bd67d816f3e71a4d0b13c",
-            "0a706f762d6465766e657440791195ef383510f352b8336902b2d40c40c315eb4eb3b898c6f1cfbd376e91010004776f726b0c4669782074686520726f6f661868747470733a2f2f6578616d706c652e6f72672f726f6f660146dcb5516974927852412a2ddb0b788d78d31c769f7bd67d816f3e71a4d0b13c616b24873cba9f14fc2baf06b20123bdedf97466e9e8945782c29180535b07c8d09ace73a7991b5d64fbd3e86514abff2d19cbc22e5de2e9b5b53d41c828c60c",
-            "300cb9c5a483b81349ee6d47d9df9ef7429b9c021dc905e6445a6459d94260b0",
+            "706f762f74782f7633df840a304e772ef4cdfb23293d8adadde8d43567bde4b0190c3d954f696f0b0a0a706f762d6465766e657440791195ef383510f352b8336902b2d40c40c315eb4eb3b898c6f1cfbd376e91010004776f726b0c4669782074686520726f6f661868747470733a2f2f6578616d706c652e6f72672f726f6f660146dcb5516974927852412a2ddb0b788d78d31c769f7bd67d816f3e71a4d0b13c",
+            "0a706f762d6465766e657440791195ef383510f352b8336902b2d40c40c315eb4eb3b898c6f1cfbd376e91010004776f726b0c4669782074686520726f6f661868747470733a2f2f6578616d706c652e6f72672f726f6f660146dcb5516974927852412a2ddb0b788d78d31c769f7bd67d816f3e71a4d0b13c66f7839962b08596fe58739abe4444f9d1cfcf97c5a025995fb4e157da7005d849cb0c6d81bf70366ab686baab23684560c4e0fb0f6a50da124eb43edd8c020f",
+            "614cc2eb86ef6ed29b36dd271350a1aa4ed6fdcd0448e2ca15c903e19b44ae4d",
         ),
         (
-            "706f762f74782f76320a706f762d6465766e657440791195ef383510f352b8336902b2d40c40c315eb4eb3b898c6f1cfbd376e91020004776f726b01740000",
-            "0a706f762d6465766e657440791195ef383510f352b8336902b2d40c40c315eb4eb3b898c6f1cfbd376e91020004776f726b01740000918998bda5217027e2946980f059bf59ae3ca39a6bf437527f7c612e5c1b0381ae6a6978da9b5d02e9166d96dd3a47c56c48024ad45a60d2b008b93f7243430a",
-            "0e2fc529fb3fbdfef5bd2fcaf3144ef1f91f1f71a24781a66d731fd5cbc2a79b",
+            "706f762f74782f7633df840a304e772ef4cdfb23293d8adadde8d43567bde4b0190c3d954f696f0b0a0a706f762d6465766e657440791195ef383510f352b8336902b2d40c40c315eb4eb3b898c6f1cfbd376e91020004776f726b01740000",
+            "0a706f762d6465766e657440791195ef383510f352b8336902b2d40c40c315eb4eb3b898c6f1cfbd376e91020004776f726b017400001eea27f6eb98f8009f727ed34702c828d5af0d99c3775f38aa5a6c1cbaa35413e4241f6b07a8dfaa903b160dcca9001d92772b763df840d4a45d338e5f2b2709",
+            "003cd9c4a952996bde24aeca927e2be1705dc34735c1e716a699f7c685640009",
         ),
         (
-            "706f762f74782f76320a706f762d6465766e65746d1850e5c156724ba3a88d7b9ac1ca4179d902ebab4eceb542209bca62438bd4ac02010703",
-            "0a706f762d6465766e65746d1850e5c156724ba3a88d7b9ac1ca4179d902ebab4eceb542209bca62438bd4ac02010703971daf4b611d60f21d42ee2f4974c29c9385c2a60b4fc1f9d6c24f8d5d014a7df9e2f78c8da919390ea660b4e2928166e9fd24ca11734f590d48735bad9c4807",
-            "82b649eedb9912073c905f3bd0c0935e34d04e0fe41fa789f9e939a0800c9232",
+            "706f762f74782f7633df840a304e772ef4cdfb23293d8adadde8d43567bde4b0190c3d954f696f0b0a0a706f762d6465766e65746d1850e5c156724ba3a88d7b9ac1ca4179d902ebab4eceb542209bca62438bd4ac02010703",
+            "0a706f762d6465766e65746d1850e5c156724ba3a88d7b9ac1ca4179d902ebab4eceb542209bca62438bd4ac020107037737555d6b5fdd4620b61dbde1ca5e50855cb47b577e22c7199b8c4670306dedca51fdae5bb329a5af9f032f36aad1d50945cb8a040be4235242f8e58b1c4307",
+            "325d2c7cbc8db7d33b8dc03f92a7a59250b95e40b267041075b34bd0b29326d2",
         ),
         (
-            "706f762f74782f76320a706f762d6465766e65746d1850e5c156724ba3a88d7b9ac1ca4179d902ebab4eceb542209bca62438bd4010240791195ef383510f352b8336902b2d40c40c315eb4eb3b898c6f1cfbd376e9180a0e5b9c29101",
-            "0a706f762d6465766e65746d1850e5c156724ba3a88d7b9ac1ca4179d902ebab4eceb542209bca62438bd4010240791195ef383510f352b8336902b2d40c40c315eb4eb3b898c6f1cfbd376e9180a0e5b9c291010d6293973e1e0516e976da4134cd0513171078b27301632d4fafebdd3b23003d52a6470e64fdf9bfaa7cd6deacb67086ac2f3e156df2372908560e6c58cc6f05",
-            "d9c024a1c735551ed1e5676a643ab7c3b250a4121ec90ea75afc853f552169a3",
+            "706f762f74782f7633df840a304e772ef4cdfb23293d8adadde8d43567bde4b0190c3d954f696f0b0a0a706f762d6465766e65746d1850e5c156724ba3a88d7b9ac1ca4179d902ebab4eceb542209bca62438bd4010240791195ef383510f352b8336902b2d40c40c315eb4eb3b898c6f1cfbd376e9180a0e5b9c29101",
+            "0a706f762d6465766e65746d1850e5c156724ba3a88d7b9ac1ca4179d902ebab4eceb542209bca62438bd4010240791195ef383510f352b8336902b2d40c40c315eb4eb3b898c6f1cfbd376e9180a0e5b9c291010d13efc13e6761c9ec22ebc8d90adb09ceda58ba998a1f001d07a8d1a2d6f0fbd6073969fc8bb1ebc751214a9dd474c06e18185fa3419b87f854f4c4da8bb401",
+            "2ef3314a40be14c47472c4ce477724ba9e1ea74c81820c7aa2eb165eab8a9a38",
         ),
         (
-            "706f762f74782f76320a706f762d6465766e657440791195ef383510f352b8336902b2d40c40c315eb4eb3b898c6f1cfbd376e9103030d89ae8027f6296da728e50d3a625df22d463499f61e369688eedaae7cf334b2046361726c",
-            "0a706f762d6465766e657440791195ef383510f352b8336902b2d40c40c315eb4eb3b898c6f1cfbd376e9103030d89ae8027f6296da728e50d3a625df22d463499f61e369688eedaae7cf334b2046361726c648874765a0e680d3410198d96b0c3898620a368fddbf9e6ec8c4a76f75a367023d8fb4bba317bd95cf0d2485ce6f8b70cccce34b56d44734830c5ca2504a002",
-            "ca1a0f47be2f2b3c70da6c45e05d11d41ad9eb0d6f03efb21c2439cf5d264720",
+            "706f762f74782f7633df840a304e772ef4cdfb23293d8adadde8d43567bde4b0190c3d954f696f0b0a0a706f762d6465766e657440791195ef383510f352b8336902b2d40c40c315eb4eb3b898c6f1cfbd376e9103030d89ae8027f6296da728e50d3a625df22d463499f61e369688eedaae7cf334b2046361726c",
+            "0a706f762d6465766e657440791195ef383510f352b8336902b2d40c40c315eb4eb3b898c6f1cfbd376e9103030d89ae8027f6296da728e50d3a625df22d463499f61e369688eedaae7cf334b2046361726c125d19dd8de34ad3eabe5faf2e0ebdd051ea29588e68381d7f1684af40da3abf030ed4b1af5f0e3cbfdd35ddbbb21d6b087b0650fdb29427143208da4a298f0a",
+            "66af6ac3f0ec9e91e4f0d535bed246961abda9e97a15b2ede4292ba3ce7bb9b1",
         ),
-        ("706f762f74782f76320a706f762d6465766e65746d1850e5c156724ba3a88d7b9ac1ca4179d902ebab4eceb542209bca62438bd404040c4368656170657220776f726b00020e74797065732e776f726b2e6665650080a094a58d1d12676f7665726e616e63652e656e61626c65640200", "0a706f762d6465766e65746d1850e5c156724ba3a88d7b9ac1ca4179d902ebab4eceb542209bca62438bd404040c4368656170657220776f726b00020e74797065732e776f726b2e6665650080a094a58d1d12676f7665726e616e63652e656e61626c65640200287619504798fbf11899f5af46bd4681dbbe2986c208b6c7bf20eeefba58258e7c6b3e33fa89e5004a41efa8c8d6d0e17c5f7ae3b499002fb7f4c5ccbad30e0b", "542125c99668dd63c8d2ac250324239bf890fb7ef81d54a90dba66d9798d131e"),
+        ("706f762f74782f7633df840a304e772ef4cdfb23293d8adadde8d43567bde4b0190c3d954f696f0b0a0a706f762d6465766e65746d1850e5c156724ba3a88d7b9ac1ca4179d902ebab4eceb542209bca62438bd404040c4368656170657220776f726b00020e74797065732e776f726b2e6665650080a094a58d1d12676f7665726e616e63652e656e61626c65640200", "0a706f762d6465766e65746d1850e5c156724ba3a88d7b9ac1ca4179d902ebab4eceb542209bca62438bd404040c4368656170657220776f726b00020e74797065732e776f726b2e6665650080a094a58d1d12676f7665726e616e63652e656e61626c656402005013ff160996a59fbf9bcdeeffdcb0473e8121f150610d711b850e18f7d4698337ad5149f31f9b8b1286a863771a7aa530ee77a564873480cb233a7f00b48d0b", "0e8593da293dbad25f8fcce1755d8e501eac19ddc855f7b1b8f18be49c968ae0"),
     ];
     let mut a = Answers::default();
     for ((name, tx), (signing, bytes, hash)) in transactions().into_iter().zip(want) {
         a.bytes(
             &format!("{name}: signing bytes"),
-            &tx.signing_bytes(),
+            &tx.signing_bytes(&signed_genesis()),
             signing,
         );
         a.bytes(&format!("{name}: canonical bytes"), &tx.to_bytes(), bytes);
         a.hash(&format!("{name}: hash"), tx.hash(), hash);
         // The pinned bytes are a valid, canonical, verifying transaction.
         let decoded = Transaction::from_bytes(&tx.to_bytes()).expect("canonical");
-        assert!(decoded.verify_signature().is_ok(), "{name}");
+        assert!(
+            decoded.verify_signature(&signed_genesis()).is_ok(),
+            "{name}"
+        );
     }
     a.done();
 }
@@ -421,12 +436,12 @@ fn genesis_hashes() {
     a.hash(
         "dev genesis state root",
         Genesis::dev().state().expect("state").state_root(),
-        "44e29eadacfba25ed4e47b77710dd9ba2fe4e018a873604412747e856c6d95bf",
+        "fee47ff72440105ddd9e42f9079453687397044d2fdec8bdd6c80f5dc96517f7",
     );
     a.hash(
         "second genesis state root",
         other_genesis().state().expect("state").state_root(),
-        "37fe7ff37c25b935fecace6ef384b302ea6be653f1e0c10ad2b6817d8e7ee11a",
+        "f308b0d93ebb6893df5f6beb8e9d42ed35dc8aa7e575835b998c4f2a4a445b11",
     );
     a.done();
 }
@@ -490,7 +505,7 @@ fn merkle_roots() {
     a.hash(
         "tx root of the six transactions",
         tx_root(&txs),
-        "92636c36eb1173d21337b3a9ce6017763a6f34d2210e9d3b8b7746201ad5d3f1",
+        "be2ad54c9d4ce7f7f7b198a10ba9e3da38703f99a8381a5039570d0e97c9116a",
     );
     a.done();
 }
@@ -504,7 +519,13 @@ fn scenario() -> State {
     let mut nonces = [0u64; 10];
     let mut send = |state: &mut State, who: u32, body: TxBody| {
         nonces[who as usize] += 1;
-        let tx = Transaction::sign(&Keypair::dev(who), CHAIN, nonces[who as usize], body);
+        let tx = Transaction::sign(
+            &Keypair::dev(who),
+            CHAIN,
+            &genesis.hash(),
+            nonces[who as usize],
+            body,
+        );
         state.apply(&tx)
     };
     send(
@@ -575,7 +596,7 @@ fn state_root_after_a_fixed_scenario() {
     a.hash(
         "state root after the scenario",
         state.state_root(),
-        "8bb8d4326b3005491a73fd5af339a5bfdf26a72f5b3fcc8554c6024ca1db6cc4",
+        "375456f416ed033d26b7a82ac7d6479f85fa6e790517cc0bcfd19ed429532428",
     );
     let carl: Address = Keypair::dev(9).address();
     let (_, member) = state.member_by_address(&carl).expect("carl");
@@ -587,7 +608,7 @@ fn state_root_after_a_fixed_scenario() {
     a.bytes(
         "the whole state's canonical bytes (blake3)",
         pov_crypto::hash(&state.to_bytes()).as_bytes(),
-        "3e579ac9b9b7b94461096055bfb981d0c6bed3fd67a4f6c909ada0802b4af1a3",
+        "bf9162ae211991d8c0bda06ff717a90f3c6dfefabe724c7b85b4ff9fc90beca4",
     );
     a.done();
 }

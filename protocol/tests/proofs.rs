@@ -62,6 +62,7 @@ impl Chain {
                 txs.push(Transaction::sign(
                     &alice,
                     state.chain_id(),
+                    state.genesis_hash(),
                     nonce,
                     TxBody::Admit {
                         member: Keypair::dev(9).address(),

@@ -185,7 +185,13 @@ fn to_tx(state: &State, keys: &[Keypair], op: &Op) -> Transaction {
         .member_by_address(&address)
         .map_or(0, |(_, m)| m.nonce)
         + 1;
-    Transaction::sign(&keys[sender as usize], state.chain_id(), nonce, body)
+    Transaction::sign(
+        &keys[sender as usize],
+        state.chain_id(),
+        state.genesis_hash(),
+        nonce,
+        body,
+    )
 }
 
 fn sum(state: &State, asset: Asset) -> Amount {

@@ -1,7 +1,7 @@
 //! Signed transactions through `State::apply`: each rule of spec section 5, and that a
 //! rejected transaction changes nothing.
 
-use pov_crypto::{Address, Keypair};
+use pov_crypto::{Address, Hash, Keypair};
 use pov_protocol::genesis::Genesis;
 use pov_protocol::{Admission, Amount, Asset, Rule, State, Transaction, TxBody, TxError};
 
@@ -13,6 +13,11 @@ fn dev_state() -> (State, Vec<Keypair>) {
     let genesis = Genesis::dev();
     let keys = (0..4).map(Keypair::dev).collect();
     (genesis.state().expect("dev genesis is valid"), keys)
+}
+
+/// The dev genesis's hash, which its transactions sign.
+fn dev_hash() -> Hash {
+    Genesis::dev().hash()
 }
 
 fn contribute(kind: &str) -> TxBody {
@@ -39,7 +44,7 @@ fn rejected(state: &mut State, tx: &Transaction) -> TxError {
 #[test]
 fn contribution_pays_its_fee_and_gets_an_id() {
     let (mut state, keys) = dev_state();
-    let tx = Transaction::sign(&keys[1], "pov-devnet", 1, contribute("work"));
+    let tx = Transaction::sign(&keys[1], "pov-devnet", &dev_hash(), 1, contribute("work"));
     let events = state.apply(&tx).expect("applies");
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].rule, Rule::Fee);
@@ -54,7 +59,7 @@ fn contribution_pays_its_fee_and_gets_an_id() {
 #[test]
 fn envelope_errors_are_specific_and_change_nothing() {
     let (mut state, keys) = dev_state();
-    let wrong_nonce = Transaction::sign(&keys[0], "pov-devnet", 2, contribute("work"));
+    let wrong_nonce = Transaction::sign(&keys[0], "pov-devnet", &dev_hash(), 2, contribute("work"));
     assert_eq!(
         rejected(&mut state, &wrong_nonce),
         TxError::Nonce {
@@ -62,13 +67,13 @@ fn envelope_errors_are_specific_and_change_nothing() {
             got: 2
         }
     );
-    let wrong_chain = Transaction::sign(&keys[0], "other", 1, contribute("work"));
+    let wrong_chain = Transaction::sign(&keys[0], "other", &dev_hash(), 1, contribute("work"));
     assert!(matches!(
         rejected(&mut state, &wrong_chain),
         TxError::WrongChain { .. }
     ));
     // A chain id edited after signing breaks the signature too; the chain is named first.
-    let mut moved = Transaction::sign(&keys[0], "pov-devnet", 1, contribute("work"));
+    let mut moved = Transaction::sign(&keys[0], "pov-devnet", &dev_hash(), 1, contribute("work"));
     moved.chain_id = "other".into();
     assert_eq!(
         rejected(&mut state, &moved),
@@ -77,7 +82,7 @@ fn envelope_errors_are_specific_and_change_nothing() {
             got: "other".into()
         }
     );
-    let mut forged = Transaction::sign(&keys[0], "pov-devnet", 1, contribute("work"));
+    let mut forged = Transaction::sign(&keys[0], "pov-devnet", &dev_hash(), 1, contribute("work"));
     forged.nonce = 1;
     forged.body = contribute("work");
     forged.signature.0[0] ^= 1;
@@ -85,13 +90,33 @@ fn envelope_errors_are_specific_and_change_nothing() {
         rejected(&mut state, &forged),
         TxError::Signature(_)
     ));
+    // Another cooperative that chose the same chain id (another devnet, say): its genesis
+    // differs, and a transaction signed for it does not verify here.
+    let mut other_genesis = Genesis::dev();
+    other_genesis.genesis_time_ms += 1;
+    assert_eq!(other_genesis.chain_id, state.chain_id());
+    let elsewhere = Transaction::sign(
+        &keys[0],
+        "pov-devnet",
+        &other_genesis.hash(),
+        1,
+        contribute("work"),
+    );
+    assert!(matches!(
+        rejected(&mut state, &elsewhere),
+        TxError::Signature(_)
+    ));
+    // ... and the same transaction signed for this genesis applies.
+    assert_eq!(state.genesis_hash(), &dev_hash());
+    let here = Transaction::sign(&keys[0], "pov-devnet", &dev_hash(), 1, contribute("work"));
+    state.clone().apply(&here).expect("signed for this genesis");
     let stranger = Keypair::dev(77);
-    let unknown = Transaction::sign(&stranger, "pov-devnet", 1, contribute("work"));
+    let unknown = Transaction::sign(&stranger, "pov-devnet", &dev_hash(), 1, contribute("work"));
     assert_eq!(
         rejected(&mut state, &unknown),
         TxError::UnknownSender(stranger.address())
     );
-    let kind = Transaction::sign(&keys[0], "pov-devnet", 1, contribute("poetry"));
+    let kind = Transaction::sign(&keys[0], "pov-devnet", &dev_hash(), 1, contribute("poetry"));
     assert_eq!(
         rejected(&mut state, &kind),
         TxError::UnknownKind("poetry".into())
@@ -99,6 +124,7 @@ fn envelope_errors_are_specific_and_change_nothing() {
     let long = Transaction::sign(
         &keys[0],
         "pov-devnet",
+        &dev_hash(),
         1,
         TxBody::Contribute {
             kind: "work".into(),
@@ -114,6 +140,7 @@ fn envelope_errors_are_specific_and_change_nothing() {
     let empty = Transaction::sign(
         &keys[0],
         "pov-devnet",
+        &dev_hash(),
         1,
         TxBody::Contribute {
             kind: "work".into(),
@@ -132,6 +159,7 @@ fn transfers_move_tokens_and_conserve_supply() {
     let tx = Transaction::sign(
         &keys[0],
         "pov-devnet",
+        &dev_hash(),
         1,
         TxBody::Transfer {
             to: keys[2].address(),
@@ -150,6 +178,7 @@ fn transfers_move_tokens_and_conserve_supply() {
     let too_much = Transaction::sign(
         &keys[0],
         "pov-devnet",
+        &dev_hash(),
         2,
         TxBody::Transfer {
             to: keys[2].address(),
@@ -163,6 +192,7 @@ fn transfers_move_tokens_and_conserve_supply() {
     let to_self = Transaction::sign(
         &keys[0],
         "pov-devnet",
+        &dev_hash(),
         2,
         TxBody::Transfer {
             to: keys[0].address(),
@@ -173,6 +203,7 @@ fn transfers_move_tokens_and_conserve_supply() {
     let zero = Transaction::sign(
         &keys[0],
         "pov-devnet",
+        &dev_hash(),
         2,
         TxBody::Transfer {
             to: keys[1].address(),
@@ -186,6 +217,7 @@ fn transfers_move_tokens_and_conserve_supply() {
     let nobody = Transaction::sign(
         &keys[0],
         "pov-devnet",
+        &dev_hash(),
         2,
         TxBody::Transfer {
             to: Keypair::dev(55).address(),
@@ -205,6 +237,7 @@ fn admission_grants_and_referrals_pay_the_referrer() {
     let admit = Transaction::sign(
         &keys[0],
         "pov-devnet",
+        &dev_hash(),
         1,
         TxBody::Admit {
             member: newcomer.address(),
@@ -224,6 +257,7 @@ fn admission_grants_and_referrals_pay_the_referrer() {
     let again = Transaction::sign(
         &keys[0],
         "pov-devnet",
+        &dev_hash(),
         2,
         TxBody::Admit {
             member: newcomer.address(),
@@ -239,6 +273,7 @@ fn admission_grants_and_referrals_pay_the_referrer() {
     let weak = Transaction::sign(
         &keys[0],
         "pov-devnet",
+        &dev_hash(),
         2,
         TxBody::Admit {
             member: Address(identity),
@@ -284,6 +319,7 @@ fn a_member_without_reputation_cannot_admit() {
     let tx = Transaction::sign(
         &zero,
         "pov-devnet",
+        &dev_hash(),
         1,
         TxBody::Admit {
             member: Keypair::dev(21).address(),
@@ -306,6 +342,7 @@ fn open_admission_creates_unknown_senders_with_nothing() {
     let tx = Transaction::sign(
         &stranger,
         "pov-devnet",
+        &dev_hash(),
         1,
         TxBody::Evaluate {
             contribution: 0,
@@ -325,6 +362,7 @@ fn open_admission_creates_unknown_senders_with_nothing() {
     let bad = Transaction::sign(
         &other,
         "pov-devnet",
+        &dev_hash(),
         1,
         TxBody::Evaluate {
             contribution: 9,
@@ -433,7 +471,13 @@ fn evaluator_fund_pays_first_time_evaluators_only() {
 
 #[test]
 fn transactions_have_one_canonical_encoding() {
-    let tx = Transaction::sign(&Keypair::dev(0), "pov-devnet", 1, contribute("work"));
+    let tx = Transaction::sign(
+        &Keypair::dev(0),
+        "pov-devnet",
+        &dev_hash(),
+        1,
+        contribute("work"),
+    );
     let bytes = tx.to_bytes();
     assert_eq!(Transaction::from_bytes(&bytes).expect("decodes"), tx);
     let mut longer = bytes.clone();

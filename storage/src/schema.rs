@@ -18,7 +18,7 @@
 //! | `chain` | `n ‖ block hash` | height (u64, big-endian) |
 //! | `chain` | `x ‖ tx hash` | [`TxRecord`] (where it is, and its events) |
 //! | `chain` | `e ‖ height ‖ round (u32) ‖ offence (u8) ‖ offender` | [`pov_consensus::Evidence`] (the first proof kept per offence) |
-//! | `state` | `g` | [`GlobalRecord`] (chain id, height, parameters, `R`, token supply, governance) |
+//! | `state` | `g` | [`GlobalRecord`] (chain id, genesis hash, height, parameters, `R`, token supply, governance) |
 //! | `state` | `m ‖ member id (u32)` | [`pov_protocol::Member`] (balances, nonce, referrer) |
 //! | `state` | `c ‖ contribution id (u64)` | [`pov_protocol::Contribution`] (with live evaluations) |
 //! | `history` | `m ‖ member ‖ height` | [`BlockLines`] of [`MemberActivity`] |
@@ -47,7 +47,7 @@ use serde::{Deserialize, Serialize};
 
 /// Version of this layout. Bumped on any incompatible change, so an old binary refuses a
 /// newer database instead of misreading it.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// By default a checkpoint of the whole state is written with every block whose height is a
 /// multiple of this, so the state after any past block is rebuilt by replaying fewer blocks
@@ -247,6 +247,8 @@ pub struct TxRecord {
 pub struct GlobalRecord {
     /// The cooperative.
     pub chain_id: String,
+    /// The hash of its genesis (what transactions sign besides the chain id).
+    pub genesis_hash: Hash,
     /// Its parameters.
     pub params: Params,
     /// The height of the last block applied.

@@ -31,6 +31,7 @@ pub(crate) struct Persisted {
 fn global_record(state: &State) -> GlobalRecord {
     GlobalRecord {
         chain_id: state.chain_id().to_string(),
+        genesis_hash: *state.genesis_hash(),
         params: state.params().clone(),
         height: state.height(),
         total_reputation: state.total_reputation(),
@@ -94,6 +95,7 @@ pub(crate) fn rewrite(
 #[derive(Serialize)]
 struct StateParts<'a> {
     chain_id: &'a str,
+    genesis_hash: &'a Hash,
     params: &'a Params,
     height: u64,
     members: &'a [Member],
@@ -185,6 +187,7 @@ pub(crate) fn load(engine: &dyn Engine) -> Result<(State, Persisted), StoreError
 
     let state = from_parts(StateParts {
         chain_id: &global.chain_id,
+        genesis_hash: &global.genesis_hash,
         params: &global.params,
         height: global.height,
         members: &members,

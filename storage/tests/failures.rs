@@ -273,6 +273,7 @@ fn a_certified_block_with_a_forged_transaction_signature_is_refused() {
     let mut forged = Transaction::sign(
         &alice,
         &genesis.chain_id,
+        &genesis.hash(),
         nonce,
         TxBody::Transfer {
             to: pov_crypto::Keypair::dev(1).address(),

@@ -215,10 +215,12 @@ fn history_records_what_each_transaction_did() {
     let bob = Keypair::dev(1);
     let newcomer = Keypair::dev(7);
     let chain = &genesis.chain_id;
+    let genesis_hash = genesis.hash();
     let txs = vec![
         Transaction::sign(
             &alice,
             chain,
+            &genesis_hash,
             1,
             TxBody::Contribute {
                 kind: "work".into(),
@@ -230,6 +232,7 @@ fn history_records_what_each_transaction_did() {
         Transaction::sign(
             &bob,
             chain,
+            &genesis_hash,
             1,
             TxBody::Evaluate {
                 contribution: 0,
@@ -239,6 +242,7 @@ fn history_records_what_each_transaction_did() {
         Transaction::sign(
             &bob,
             chain,
+            &genesis_hash,
             2,
             TxBody::Evaluate {
                 contribution: 0,
@@ -248,6 +252,7 @@ fn history_records_what_each_transaction_did() {
         Transaction::sign(
             &alice,
             chain,
+            &genesis_hash,
             2,
             TxBody::Admit {
                 member: newcomer.address(),
@@ -382,6 +387,7 @@ fn invalid_or_uncertified_blocks_are_refused_and_change_nothing() {
         store.size_on_disk().expect("size"),
     );
     let chain = store.genesis().chain_id.clone();
+    let genesis_hash = store.genesis().hash();
     let key = dev_validator_key(0);
 
     // A transaction with a wrong nonce: the block is invalid, and the error names it.
@@ -389,6 +395,7 @@ fn invalid_or_uncertified_blocks_are_refused_and_change_nothing() {
     let bad = Transaction::sign(
         &alice,
         &chain,
+        &genesis_hash,
         999,
         TxBody::Evaluate {
             contribution: 0,

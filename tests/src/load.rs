@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use pov_crypto::Keypair;
+use pov_crypto::{Hash, Keypair};
 use pov_protocol::{Amount, Transaction, TxBody};
 use serde_json::Value;
 
@@ -131,7 +131,7 @@ struct Sender {
 impl Sender {
     fn run(mut self) -> Report {
         let mut report = Report::default();
-        let Some(mut nonce) = self.account_nonce() else {
+        let Some((genesis_hash, mut nonce)) = self.chain_and_nonce() else {
             return report;
         };
         let amount = Amount::from_str("0.001").unwrap_or(Amount::ONE);
@@ -143,6 +143,7 @@ impl Sender {
                 let tx = Transaction::sign(
                     &self.key,
                     CHAIN_ID,
+                    &genesis_hash,
                     nonce,
                     TxBody::Transfer {
                         to: self.to,
@@ -182,14 +183,20 @@ impl Sender {
         report
     }
 
-    /// The sender's account nonce, asked of any node that answers (retrying for a while,
-    /// since the load may start while nodes are still coming up).
-    fn account_nonce(&mut self) -> Option<u64> {
+    /// The chain's genesis hash (which transactions sign) and the sender's account nonce,
+    /// asked of any node that answers (retrying for a while, since the load may start while
+    /// nodes are still coming up).
+    fn chain_and_nonce(&mut self) -> Option<(Hash, u64)> {
         let start = Instant::now();
         while start.elapsed() < Duration::from_secs(60) && !self.stop.load(Ordering::Relaxed) {
-            let url = format!("{}/accounts/{}", self.apis[self.target], self.key.address());
-            if let Some(nonce) = self.get(&url).and_then(|v| v["nonce"].as_u64()) {
-                return Some(nonce);
+            let api = &self.apis[self.target];
+            let genesis = self
+                .get(&format!("{api}/status"))
+                .and_then(|v| v["genesis_hash"].as_str()?.parse::<Hash>().ok());
+            let url = format!("{api}/accounts/{}", self.key.address());
+            let nonce = self.get(&url).and_then(|v| v["nonce"].as_u64());
+            if let (Some(genesis), Some(nonce)) = (genesis, nonce) {
+                return Some((genesis, nonce));
             }
             self.target = (self.target + 1) % self.apis.len();
             std::thread::sleep(Duration::from_millis(200));

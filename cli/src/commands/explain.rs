@@ -293,8 +293,8 @@ fn explain_full(ctx: &Ctx, member: &str, since: u64) -> anyhow::Result<i32> {
     let client = ctx.client();
     let (acc, raw_acc) = client.get::<Account>(&format!("/accounts/{address}"))?;
     let name = name.or_else(|| acc.name.clone().filter(|n| !n.is_empty()));
-    let (history, raw) =
-        client.get::<History>(&format!("/accounts/{address}/history?since={since}"))?;
+    let (events, raw_events) = client.history(&address.to_string(), since)?;
+    let history = History { events, next: None };
     let mut net_rep = Amount::ZERO;
     let mut net_tok = Amount::ZERO;
     for e in &history.events {
@@ -309,7 +309,7 @@ fn explain_full(ctx: &Ctx, member: &str, since: u64) -> anyhow::Result<i32> {
         let mut v = serde_json::json!({
             "address": address.to_string(),
             "since": since,
-            "events": raw.get("events").cloned().unwrap_or_else(|| serde_json::json!([])),
+            "events": raw_events,
             "net": {"reputation": net_rep.to_string(), "tokens": net_tok.to_string()},
             "balance": {
                 "reputation": raw_acc.get("reputation").cloned().unwrap_or_default(),

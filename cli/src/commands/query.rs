@@ -52,13 +52,9 @@ fn account(ctx: &Ctx, member: &str) -> anyhow::Result<i32> {
     let (address, _) = ctx.resolve_address(member)?;
     let client = ctx.client();
     let (acc, mut raw) = client.get::<Account>(&format!("/accounts/{address}"))?;
-    let (history, raw_history) =
-        client.get::<History>(&format!("/accounts/{address}/history?since=0"))?;
+    let (events, raw_events) = client.history(&address.to_string(), 0)?;
     if ctx.json() {
-        raw["history"] = raw_history
-            .get("events")
-            .cloned()
-            .unwrap_or_else(|| serde_json::json!([]));
+        raw["history"] = serde_json::Value::Array(raw_events);
         output::json(&raw)?;
         return Ok(exit::OK);
     }
@@ -105,7 +101,6 @@ fn account(ctx: &Ctx, member: &str) -> anyhow::Result<i32> {
         ));
     }
     output::line(&output::fields(&pairs))?;
-    let events = &history.events;
     if events.is_empty() {
         output::line("\nno balance changes since genesis")?;
     } else {

@@ -183,7 +183,13 @@ pub(super) fn submit(ctx: &super::Ctx, args: &TxArgs, body: TxBody) -> anyhow::R
         TxBody::Evaluate { contribution, .. } => Some(*contribution),
         _ => None,
     };
-    let tx = Transaction::sign(&keypair, &status.chain_id, nonce, body);
+    let tx = Transaction::sign(
+        &keypair,
+        &status.chain_id,
+        &status.genesis_hash,
+        nonce,
+        body,
+    );
     let hash = client.post_tx(&tx)?;
     let expected_hash = tx.hash().to_string();
     if hash != expected_hash {

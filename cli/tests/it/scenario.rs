@@ -29,6 +29,7 @@ pub struct Outcome {
 struct Mirror {
     state: State,
     chain_id: String,
+    genesis_hash: pov_crypto::Hash,
     nonces: HashMap<Address, u64>,
 }
 
@@ -40,7 +41,7 @@ impl Mirror {
         advance(&mut self.state, height);
         let nonce = self.nonces.entry(key.address()).or_insert(0);
         *nonce += 1;
-        let tx = Transaction::sign(key, &self.chain_id, *nonce, body);
+        let tx = Transaction::sign(key, &self.chain_id, &self.genesis_hash, *nonce, body);
         self.state
             .apply(&tx)
             .unwrap_or_else(|e| panic!("the library rejects {:?}: {e}", tx.body));
@@ -84,6 +85,7 @@ pub fn devnet(pov: &Pov) -> Outcome {
     let mut mirror = Mirror {
         state: genesis.state().expect("dev genesis"),
         chain_id: genesis.chain_id.clone(),
+        genesis_hash: genesis.hash(),
         nonces: HashMap::new(),
     };
     let dev = |i: u32| Keypair::dev(i);

@@ -1,10 +1,11 @@
 //! `GET /accounts/{address}` and `GET /accounts/{address}/history`.
 
+use std::collections::HashMap;
+
 use axum::extract::{Path, Query, State as AxState};
 use axum::Json;
-use pov_crypto::Hash;
 use pov_protocol::{Amount, Transaction};
-use pov_storage::{HistoryQuery, MemberActivity};
+use pov_storage::{HistoryQuery, MemberActivity, Position};
 use serde_json::{json, Value};
 
 use super::{event_json, name_of, param, parse_address, ApiError, ApiResult, ApiState, Params};
@@ -66,7 +67,17 @@ pub(crate) async fn account(
     })))
 }
 
-/// A member's balance changes, oldest first, from `?since=HEIGHT`.
+/// Most events one history page holds unless `limit` says fewer.
+const HISTORY_PAGE: usize = 100;
+/// Most events one history page may hold.
+const HISTORY_PAGE_MAX: usize = 1_000;
+
+/// A member's balance changes, one page at a time:
+/// `?since=HEIGHT&after=CURSOR&limit=N&order=oldest|newest` (oldest first by default).
+///
+/// The store's lock is taken once per chunk of the index read and once per block whose
+/// transaction hashes are needed, never across the whole page: a commit waits for at most
+/// one such read, however long the member's history.
 pub(crate) async fn history(
     AxState(api): AxState<ApiState>,
     Path(address): Path<String>,
@@ -74,50 +85,125 @@ pub(crate) async fn history(
 ) -> ApiResult {
     let address = parse_address(&address)?;
     let since: u64 = param(&q, "since")?.unwrap_or(0);
-    let store = read(&api.shared.store);
-    let state = store.state();
-    let (id, _) = state
-        .member_by_address(&address)
-        .ok_or_else(|| ApiError::not_found(format!("{address} is not a member")))?;
-    // Start at `since` in the index itself, so a long history is never cut short.
-    let mut query = HistoryQuery::oldest(100_000);
-    query.after = since.checked_sub(1).map(|h| pov_storage::Position {
-        height: h,
-        tx_index: u32::MAX,
-        n: u32::MAX,
+    let limit = param::<usize>(&q, "limit")?
+        .unwrap_or(HISTORY_PAGE)
+        .clamp(1, HISTORY_PAGE_MAX);
+    let newest_first = match q.get("order").map(String::as_str) {
+        None | Some("oldest") => false,
+        Some("newest") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "query parameter order={other:?} is not valid (oldest or newest)"
+            )))
+        }
+    };
+    let after = match q.get("after") {
+        None => None,
+        Some(text) => Some(parse_cursor(text).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "query parameter after={text:?} is not a cursor (HEIGHT.TX.LINE, as in next)"
+            ))
+        })?),
+    };
+    let id = {
+        let store = read(&api.shared.store);
+        let (id, _) = store
+            .state()
+            .member_by_address(&address)
+            .ok_or_else(|| ApiError::not_found(format!("{address} is not a member")))?;
+        id
+    };
+    // Where the page starts: the cursor, else `since` (oldest first only).
+    let mut cursor = after.or_else(|| {
+        (!newest_first)
+            .then(|| since.checked_sub(1))
+            .flatten()
+            .map(|h| Position {
+                height: h,
+                tx_index: u32::MAX,
+                n: u32::MAX,
+            })
     });
-    let entries = store
-        .member_history(id, query)
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    let mut events = Vec::new();
-    let mut tx_hashes: std::collections::HashMap<u64, Vec<Hash>> = std::collections::HashMap::new();
-    for entry in entries {
-        if let MemberActivity::Balance {
-            event,
-            balance_after,
-        } = entry.activity
-        {
-            let height = entry.position.height;
-            let hashes = tx_hashes.entry(height).or_insert_with(|| {
-                store
-                    .block(height)
-                    .ok()
-                    .flatten()
-                    .map(|b| b.block.txs.iter().map(Transaction::hash).collect())
-                    .unwrap_or_default()
-            });
-            let tx_hash = hashes.get(entry.position.tx_index as usize).copied();
-            let mut line = event_json(state, &event);
-            if let Value::Object(map) = &mut line {
-                map.insert("height".into(), json!(entry.position.height));
-                map.insert("tx_index".into(), json!(entry.position.tx_index));
-                map.insert("tx_hash".into(), json!(tx_hash.map(|h| h.to_string())));
-                map.insert("balance_after".into(), json!(balance_after.to_string()));
+    // (position, event JSON without its transaction hash), at most `limit`.
+    let mut page: Vec<(Position, Value)> = Vec::new();
+    let mut more = true;
+    while page.len() < limit && more {
+        let query = HistoryQuery {
+            after: cursor,
+            newest_first,
+            limit,
+        };
+        let store = read(&api.shared.store);
+        let lines = store
+            .member_history(id, query)
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+        more = lines.len() == limit;
+        if let Some(last) = lines.last() {
+            cursor = Some(last.position);
+        }
+        for entry in lines {
+            if page.len() == limit {
+                more = true;
+                break;
             }
-            events.push(line);
+            if newest_first && entry.position.height < since {
+                more = false;
+                break;
+            }
+            if let MemberActivity::Balance {
+                event,
+                balance_after,
+            } = entry.activity
+            {
+                let mut line = event_json(store.state(), &event);
+                if let Value::Object(map) = &mut line {
+                    map.insert("height".into(), json!(entry.position.height));
+                    map.insert("tx_index".into(), json!(entry.position.tx_index));
+                    map.insert("balance_after".into(), json!(balance_after.to_string()));
+                }
+                page.push((entry.position, line));
+            }
         }
     }
+    // Transaction hashes: one block read (under a lock of its own) per height on the page.
+    let mut blocks: HashMap<u64, Option<Vec<Transaction>>> = HashMap::new();
+    let mut events = Vec::with_capacity(page.len());
+    for (position, mut line) in page.iter().cloned() {
+        let txs = blocks.entry(position.height).or_insert_with(|| {
+            let stored = read(&api.shared.store).block(position.height);
+            stored.ok().flatten().map(|b| b.block.txs)
+        });
+        let tx_hash = txs
+            .as_ref()
+            .and_then(|txs| txs.get(position.tx_index as usize))
+            .map(|tx| tx.hash().to_string());
+        if let Value::Object(map) = &mut line {
+            map.insert("tx_hash".into(), json!(tx_hash));
+        }
+        events.push(line);
+    }
+    let next = if more {
+        page.last().map(|(p, _)| cursor_text(p))
+    } else {
+        None
+    };
     Ok(Json(
-        json!({"address": address.to_string(), "events": events}),
+        json!({"address": address.to_string(), "events": events, "next": next}),
     ))
+}
+
+/// A history cursor as the API writes it: `HEIGHT.TX.LINE`.
+fn cursor_text(p: &Position) -> String {
+    format!("{}.{}.{}", p.height, p.tx_index, p.n)
+}
+
+/// Reads a cursor written by [`cursor_text`].
+fn parse_cursor(text: &str) -> Option<Position> {
+    let mut parts = text.split('.');
+    let position = Position {
+        height: parts.next()?.parse().ok()?,
+        tx_index: parts.next()?.parse().ok()?,
+        n: parts.next()?.parse().ok()?,
+    };
+    parts.next().is_none().then_some(position)
 }

@@ -46,6 +46,7 @@ fn a_stopping_node_refuses_transactions_with_503_and_keeps_answering_reads() {
     let tx = Transaction::sign(
         &Keypair::dev(1),
         "pov-devnet",
+        &Genesis::dev().hash(),
         1,
         TxBody::Contribute {
             kind: "work".into(),
@@ -60,7 +61,13 @@ fn a_stopping_node_refuses_transactions_with_503_and_keeps_answering_reads() {
     assert_eq!(status, 202, "{answer}");
 
     shared.stopping.store(true, Ordering::Relaxed);
-    let next = Transaction::sign(&Keypair::dev(1), "pov-devnet", 2, tx.body.clone());
+    let next = Transaction::sign(
+        &Keypair::dev(1),
+        "pov-devnet",
+        &Genesis::dev().hash(),
+        2,
+        tx.body.clone(),
+    );
     let body = serde_json::to_string(&next).expect("json");
     let (status, answer) = pov_tests::http::post_json(&format!("{url}/tx"), &body).expect("answer");
     assert_eq!(status, 503, "{answer}");

@@ -65,8 +65,8 @@ pub(crate) async fn submit(
     api.shared.metrics.submitted(match &admitted {
         Ok(Admitted::New(_)) => "accepted",
         Ok(Admitted::Known(_)) => "known",
-        Err(MempoolError::Full(_)) => "full",
         Err(MempoolError::Rejected(_)) => "rejected",
+        Err(_) => "full",
     });
     match admitted {
         Ok(Admitted::New(hash)) => {
@@ -87,15 +87,16 @@ pub(crate) async fn submit(
             Json(json!({"hash": hash.to_string()})),
         )
             .into_response(),
-        Err(MempoolError::Full(n)) => ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "mempool_full",
-            format!("mempool full ({n} transactions): try again after the next block"),
-        )
-        .into_response(),
         Err(MempoolError::Rejected(e)) => ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "tx_rejected",
+            e.to_string(),
+        )
+        .into_response(),
+        // The pool, or the sender's share of it, is full.
+        Err(e) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "mempool_full",
             e.to_string(),
         )
         .into_response(),
@@ -190,7 +191,7 @@ pub(crate) async fn submit_batch(
                 let hash = tx.hash();
                 shared
                     .verified
-                    .check(&tx, hash)
+                    .check(&tx, hash, &shared.genesis_hash)
                     .map_err(|e| ("tx_rejected", pov_protocol::TxError::from(e).to_string()))?;
                 Ok((tx, hash))
             })
@@ -208,13 +209,8 @@ pub(crate) async fn submit_batch(
                             Ok((Admitted::New(h), "accepted"))
                         }
                         Ok(known) => Ok((known, "known")),
-                        Err(MempoolError::Full(n)) => Err((
-                            "mempool_full",
-                            format!(
-                                "mempool full ({n} transactions): try again after the next block"
-                            ),
-                        )),
                         Err(MempoolError::Rejected(e)) => Err(("tx_rejected", e.to_string())),
+                        Err(e) => Err(("mempool_full", e.to_string())),
                     }
                 });
                 shared.metrics.submitted(match &result {

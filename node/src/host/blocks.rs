@@ -32,6 +32,12 @@ pub const MAX_BLOCKS_KEPT: usize = 64;
 /// Most executions of valid blocks kept for their commit (each holds a copy of the state;
 /// a height normally has one block, a failed round adds one).
 pub const MAX_EXECUTED_KEPT: usize = 4;
+/// How many rounds beyond the current one a proposal may be for and still be checked and
+/// kept. A proposer names its round, so without a bound one validator could fill the kept
+/// blocks with proposals for rounds far ahead (and make every node execute each); a proposal
+/// for a later round is re-broadcast by its proposer every 2 s and is taken once its round
+/// is near.
+pub const MAX_ROUNDS_AHEAD: u32 = 2;
 
 /// Blocks of the current and next height, with the verdicts on them.
 #[derive(Debug, Default)]
@@ -40,6 +46,9 @@ pub(super) struct BlockHost {
     blocks: BTreeMap<Hash, Block>,
     /// Whether each of those blocks is valid, so a re-broadcast proposal is checked once.
     verdicts: BTreeMap<Hash, Validity>,
+    /// The proposal kept at each (height, round): one per round, the first that came, so
+    /// that a proposer cannot make a node check and keep many blocks for one round.
+    proposed: BTreeMap<(u64, u32), SignedProposal>,
     /// A decision whose block has not arrived yet (it will come by sync).
     pub(super) awaiting: Option<(u64, Hash, Certificate)>,
     /// Own proposals (height, round) that are in the consensus log.
@@ -84,6 +93,19 @@ impl BlockHost {
         self.verdicts.get(hash).copied()
     }
 
+    /// The proposal first seen for `round` of `height`, if any: a proposal of another block
+    /// for that round is an equivocation, and is neither checked nor kept (a decided block
+    /// that was not kept comes by sync).
+    pub(super) fn proposed(&self, height: u64, round: u32) -> Option<&SignedProposal> {
+        self.proposed.get(&(height, round))
+    }
+
+    /// Notes `proposal` as its round's, unless the round has one already.
+    pub(super) fn note_proposal(&mut self, proposal: SignedProposal) {
+        let p = proposal.proposal;
+        self.proposed.entry((p.height, p.round)).or_insert(proposal);
+    }
+
     /// Keeps a checked block and its verdict (`None`: not settled yet, to be checked
     /// again), unless the height's quota is used up. Kept even when invalid: a peer that is
     /// locked on it may fetch it from here.
@@ -108,6 +130,7 @@ impl BlockHost {
             self.wanted.clear();
         }
         self.executed.retain(|hash, _| blocks.contains_key(hash));
+        self.proposed.retain(|(h, _), _| *h >= height);
     }
 
     /// Keeps the execution of a valid block for its commit, within the quota.

@@ -8,8 +8,9 @@
 
 use std::fmt::Debug;
 
-use pov_consensus::{Effect, Input};
+use pov_consensus::{Effect, Evidence, Input};
 
+use super::blocks::MAX_ROUNDS_AHEAD;
 use super::{Host, NodeError};
 use crate::mempool::Admitted;
 use crate::network::Verdict;
@@ -21,8 +22,9 @@ pub(super) const REGOSSIP_MAX: usize = 500;
 
 impl<P: Clone + Ord + Debug> Host<P> {
     /// Gossiped transactions: admitted to the mempool in order (accept when any is new),
-    /// all already known or not applicable now (ignore), or any badly signed, too many or
-    /// malformed (reject: a node relays only what it checked).
+    /// all already known or not applicable now (ignore), or any badly signed (a known forgery
+    /// is refused by its hash, without a second check), of another chain, too many or
+    /// malformed (reject: a node relays only what it checked, so the relay is at fault).
     ///
     /// Signatures are checked through the verified cache before the mempool's lock is taken,
     /// so the API is not held up while a batch is verified.
@@ -33,10 +35,20 @@ impl<P: Clone + Ord + Debug> Host<P> {
         if txs.is_empty() || txs.len() > MAX_GOSSIP_TXS {
             return Verdict::Reject;
         }
+        // Another chain's transaction: no honest relay passes one on (its mempool checks the
+        // chain first), so the relay is at fault, and no signature is checked for it.
+        if txs.iter().any(|tx| tx.chain_id != self.shared.chain_id) {
+            return Verdict::Reject;
+        }
         let mut checked = Vec::with_capacity(txs.len());
         for tx in txs {
             let hash = tx.hash();
-            if self.shared.verified.check(&tx, hash).is_err() {
+            if self
+                .shared
+                .verified
+                .check(&tx, hash, &self.shared.genesis_hash)
+                .is_err()
+            {
                 // A bad signature is the sender's fault.
                 return Verdict::Reject;
             }
@@ -122,6 +134,40 @@ impl<P: Clone + Ord + Debug> Host<P> {
                 if p.height != stored + 1 {
                     return Ok((Verdict::Ignore, Vec::new()));
                 }
+                // Only rounds near the current one, and one block per round: what a node
+                // checks (a full execution) and keeps per height stays bounded whatever a
+                // proposer sends (`blocks.rs`).
+                let current = if p.height == height {
+                    self.consensus.round()
+                } else {
+                    0
+                };
+                if p.round > current.saturating_add(MAX_ROUNDS_AHEAD) {
+                    return Ok((Verdict::Ignore, Vec::new()));
+                }
+                if let Some(first) = self.blocks.proposed(p.height, p.round) {
+                    if first.proposal.value != p.value {
+                        // Two blocks for one round: evidence, and no second execution.
+                        let evidence = Evidence::DoubleProposal {
+                            proposer: p.proposer,
+                            proposal_a: *first,
+                            proposal_b: proposal,
+                        };
+                        self.on_own_evidence(evidence)?;
+                        // Unless it is the block a decision needs (it then came by the
+                        // decision's quorum, not by this proposer's word alone).
+                        let needed = self.blocks.wanted.contains(&p.value)
+                            || self
+                                .blocks
+                                .awaiting
+                                .as_ref()
+                                .is_some_and(|(_, hash, _)| *hash == p.value);
+                        if !needed {
+                            return Ok((Verdict::Ignore, Vec::new()));
+                        }
+                    }
+                }
+                self.blocks.note_proposal(proposal);
                 let validity = match self.blocks.verdict(&p.value) {
                     Some(validity) => validity,
                     None => {

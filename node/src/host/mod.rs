@@ -47,7 +47,7 @@ use crate::wal::{ConsensusLog, WalError};
 use crate::wire::{ConsensusMessage, SyncRequest, SyncResponse};
 
 use blocks::BlockHost;
-pub use blocks::{MAX_BLOCKS_KEPT, MAX_CLOCK_DRIFT_MS};
+pub use blocks::{MAX_BLOCKS_KEPT, MAX_CLOCK_DRIFT_MS, MAX_ROUNDS_AHEAD};
 use sync_client::SyncClient;
 
 /// How often the engine's own messages of the height are sent again (the paper assumes
@@ -173,6 +173,13 @@ pub enum Output<P> {
         topic: Topic,
         /// The payload.
         data: Vec<u8>,
+    },
+    /// Disconnect `peer` and refuse it for a while: it sent what no honest node sends.
+    Ban {
+        /// The peer.
+        peer: P,
+        /// What it did, for the log.
+        reason: String,
     },
     /// Send a sync request to `peer`, and hand its answer back as [`Input::SyncReply`].
     Request {

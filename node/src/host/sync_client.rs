@@ -27,10 +27,14 @@ pub const SYNC_REQUEST_TIMEOUT_MS: u64 = 5_000;
 enum Stage {
     /// "What is your height?"
     Status,
-    /// Blocks up to the peer's height.
+    /// Blocks `from..=to`, towards the peer's height.
     Blocks {
         /// The height the peer reported.
         peer_height: u64,
+        /// The first height asked for.
+        from: u64,
+        /// The last height asked for.
+        to: u64,
     },
 }
 
@@ -173,41 +177,88 @@ impl<P: Clone + Ord + Debug> Host<P> {
         }
         let ours = read(&self.shared.store).height();
         match (stage, response) {
-            (Stage::Status, Some(SyncResponse::Status { genesis, height }))
-                if genesis == self.shared.genesis_hash =>
-            {
-                if height <= ours {
-                    return self.apply_synced(height, Vec::new());
+            (Stage::Status, Some(SyncResponse::Status { genesis, height })) => {
+                if genesis != self.shared.genesis_hash {
+                    // It passed the chain check with our genesis, and now names another.
+                    self.ban(
+                        peer,
+                        format!("sync status names another genesis ({genesis})"),
+                    );
+                    return Ok(());
                 }
+                if height <= ours {
+                    return self.apply_synced(&peer, height, Vec::new());
+                }
+                let (from, to) = (ours + 1, height.min(ours + MAX_SYNC_BATCH));
                 self.sync.in_flight = Some((
                     peer.clone(),
                     Stage::Blocks {
                         peer_height: height,
+                        from,
+                        to,
                     },
                 ));
                 self.sync.in_flight_since_ms = self.now_ms;
                 self.out.push(Output::Request {
                     peer,
-                    request: SyncRequest::Blocks {
-                        from: ours + 1,
-                        to: height.min(ours + MAX_SYNC_BATCH),
-                    },
+                    request: SyncRequest::Blocks { from, to },
                 });
                 Ok(())
             }
-            (Stage::Blocks { peer_height }, Some(SyncResponse::Blocks(blocks))) => {
-                self.apply_synced(peer_height, blocks)
+            (
+                Stage::Blocks {
+                    peer_height,
+                    from,
+                    to,
+                },
+                Some(SyncResponse::Blocks(blocks)),
+            ) => {
+                // Exactly the heights asked for, in order (a prefix of them: the answer may
+                // stop early). Anything else is refused whole, before any block is looked at:
+                // a reply stuffed with heights we hold would otherwise cost a store read each.
+                let wanted = to.saturating_sub(from).saturating_add(1);
+                let in_order = blocks
+                    .iter()
+                    .zip(from..)
+                    .all(|((block, _), height)| block.header.height == height);
+                if blocks.len() as u64 > wanted || !in_order {
+                    let heights: Vec<u64> = blocks
+                        .iter()
+                        .take(4)
+                        .map(|(b, _)| b.header.height)
+                        .collect();
+                    self.ban(
+                        peer,
+                        format!(
+                            "sync answer of {} blocks starting at heights {heights:?}, for {from}..={to}",
+                            blocks.len()
+                        ),
+                    );
+                    return Ok(());
+                }
+                self.apply_synced(&peer, peer_height, blocks)
             }
-            // A failed request, another chain, or an answer that does not fit: this round is
-            // over; the next one asks another peer.
-            _ => Ok(()),
+            // A failed request ends the round; the next one asks another peer.
+            (_, None) | (_, Some(SyncResponse::Error(_))) => Ok(()),
+            // An answer of the wrong kind: no honest node sends one.
+            (stage, Some(_)) => {
+                self.ban(peer, format!("sync answer of the wrong kind for {stage:?}"));
+                Ok(())
+            }
         }
+    }
+
+    /// Asks the driver to ban `peer`.
+    fn ban(&mut self, peer: P, reason: String) {
+        tracing::warn!(?peer, %reason, "banning a peer");
+        self.out.push(Output::Ban { peer, reason });
     }
 
     /// Commits synced blocks in order (stopping at the first that does not verify), then
     /// syncs on while behind, or re-enters consensus at the new height.
     fn apply_synced(
         &mut self,
+        peer: &P,
         peer_height: u64,
         blocks: Vec<(Block, Certificate)>,
     ) -> Result<(), NodeError> {
@@ -253,6 +304,7 @@ impl<P: Clone + Ord + Debug> Host<P> {
                     | pov_storage::StoreError::InvalidBlock { .. }),
                 ) => {
                     tracing::warn!(error = %e, height = block.header.height, "peer sent a block that does not verify; dropping the rest");
+                    self.ban(peer.clone(), format!("synced block does not verify: {e}"));
                     break;
                 }
                 // Anything else is this node's own storage failing: stop rather than run on.

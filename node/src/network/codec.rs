@@ -83,11 +83,18 @@ impl request_response::Codec for BytesCodec {
     type Request = Vec<u8>;
     type Response = Vec<u8>;
 
+    /// A request frame over the limit is handed on as an empty request, its body unread:
+    /// libp2p does not report a failed read to the behaviour (it only logs it), so an error
+    /// here would let the peer try again for free. An empty request never decodes, and the
+    /// node bans whoever sends one.
     async fn read_request<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Vec<u8>>
     where
         T: AsyncRead + Unpin + Send,
     {
-        read_frame(io, self.max_request).await
+        match read_frame(io, self.max_request).await {
+            Err(e) if e.kind() == io::ErrorKind::InvalidData => Ok(Vec::new()),
+            other => other,
+        }
     }
 
     async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Vec<u8>>
@@ -119,5 +126,44 @@ impl request_response::Codec for BytesCodec {
         T: AsyncWrite + Unpin + Send,
     {
         write_frame(io, &res, self.max).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use request_response::Codec;
+
+    fn frame(len: usize) -> Vec<u8> {
+        let mut out = (len as u32).to_be_bytes().to_vec();
+        out.extend(std::iter::repeat_n(7u8, len));
+        out
+    }
+
+    fn read(codec: &mut BytesCodec, bytes: Vec<u8>, request: bool) -> io::Result<Vec<u8>> {
+        let protocol = StreamProtocol::new("/test/1");
+        let mut io = futures::io::Cursor::new(bytes);
+        futures::executor::block_on(async {
+            if request {
+                codec.read_request(&protocol, &mut io).await
+            } else {
+                codec.read_response(&protocol, &mut io).await
+            }
+        })
+    }
+
+    #[test]
+    fn an_oversized_request_reaches_the_node_empty_so_its_sender_can_be_banned() {
+        let mut codec = BytesCodec::new(1 << 20, 16);
+        let within = read(&mut codec, frame(16), true).expect("within the limit");
+        assert_eq!(within, vec![7u8; 16]);
+        let over = read(&mut codec, frame(17), true).expect("handed on");
+        assert!(over.is_empty());
+        // Answers keep their own, larger limit, and a truncated frame is still an error.
+        let answer = read(&mut codec, frame(1000), false).expect("an answer");
+        assert_eq!(answer.len(), 1000);
+        let mut truncated = frame(10);
+        truncated.truncate(8);
+        assert!(read(&mut codec, truncated, true).is_err());
     }
 }

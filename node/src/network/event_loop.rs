@@ -40,6 +40,15 @@ use super::{
     topic::{Names, Topic},
 };
 
+/// Peers banned since the process started (`pov_peer_bans` in `/metrics`).
+static BANS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Peers banned since the process started: for a low gossip score, or by the node for
+/// breaking the sync protocol.
+pub fn bans() -> u64 {
+    BANS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// An inbound sync request waiting for the node's answer.
 type PendingReply = BoxFuture<'static, (PeerId, ResponseChannel<Vec<u8>>, Option<Vec<u8>>)>;
 
@@ -83,6 +92,8 @@ pub(crate) struct EventLoop {
     foreign_pending: HashMap<PeerId, Instant>,
     /// Peers banned for a low gossip score, and until when.
     bans: HashMap<PeerId, Instant>,
+    /// Gossip identities let through lately, to drop their repeats under fresh nonces.
+    repeats: super::repeats::Repeats,
     bootnodes: Bootnodes,
     /// Peer discovery: when to query, which discovered peers were tried.
     discovery: Discovery,
@@ -157,6 +168,7 @@ impl EventLoop {
             foreign: HashSet::new(),
             foreign_pending: HashMap::new(),
             bans: HashMap::new(),
+            repeats: Default::default(),
             bootnodes,
             discovery: Discovery::new(local_peer_id, Instant::now()),
             alone_since: None,
@@ -315,6 +327,7 @@ impl EventLoop {
                     debug!(%id, ?verdict, "verdict came after the message left the cache");
                 }
             }
+            Command::Ban { peer, reason } => self.ban(peer, &reason, Instant::now()),
             Command::Request { peer, data, reply } => {
                 if data.len() > MAX_REQUEST_BYTES {
                     let _ = reply.send(Err(NetworkError::MessageTooLarge {
@@ -636,6 +649,17 @@ impl EventLoop {
                 message_id,
                 message,
             } => match self.topics.get(&message.topic).copied() {
+                Some(_) if !self.repeats.admit(&message.data, Instant::now()) => {
+                    trace!(%message_id, "repeat of a recent message under another nonce; ignored");
+                    self.swarm
+                        .behaviour_mut()
+                        .gossipsub
+                        .report_message_validation_result(
+                            &message_id,
+                            &propagation_source,
+                            MessageAcceptance::Ignore,
+                        );
+                }
                 Some(topic) => self.emit(NetworkEvent::Gossip {
                     topic,
                     id: message_id,
@@ -695,11 +719,18 @@ impl EventLoop {
                 ..
             } => {
                 debug!(%peer, %error, "sync request failed");
+                if let request_response::OutboundFailure::Io(e) = &error {
+                    if e.kind() == std::io::ErrorKind::InvalidData {
+                        self.ban(peer, &format!("sync answer: {e}"), Instant::now());
+                    }
+                }
                 if let Some(reply) = self.pending_requests.remove(&request_id) {
                     let _ = reply.send(Err(error.into()));
                 }
             }
             request_response::Event::InboundFailure { peer, error, .. } => {
+                // (An oversized request never gets here: the codec hands it on empty, and the
+                // node bans its sender for a request that does not decode.)
                 debug!(%peer, %error, "inbound sync request failed");
             }
             request_response::Event::ResponseSent { peer, .. } => {
@@ -845,20 +876,31 @@ impl EventLoop {
             .filter(|(_, score)| *score < GRAYLIST_THRESHOLD)
             .collect();
         for (peer, score) in low {
-            if self.foreign.contains(&peer) || self.bans.contains_key(&peer) {
-                continue;
-            }
-            warn!(
-                %peer,
-                score,
-                ban = ?BAN_DURATION,
-                "peer's gossip score is below the graylist threshold; disconnecting and banning it"
+            self.ban(
+                peer,
+                &format!("gossip score {score:.1} is below the graylist threshold"),
+                now,
             );
-            self.bans.insert(peer, now + BAN_DURATION);
-            self.swarm.behaviour_mut().blocked.block_peer(peer);
-            if let Some(kad) = self.swarm.behaviour_mut().kad.as_mut() {
-                self.discovery.forget(kad, &peer);
-            }
+        }
+    }
+
+    /// Disconnects `peer` and refuses it until `now` + [`BAN_DURATION`] (unless it is banned
+    /// already, or refused for good as a peer of another chain).
+    fn ban(&mut self, peer: PeerId, reason: &str, now: Instant) {
+        if self.foreign.contains(&peer) || self.bans.contains_key(&peer) {
+            return;
+        }
+        BANS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        warn!(
+            %peer,
+            reason,
+            ban = ?BAN_DURATION,
+            "peer misbehaved; disconnecting and banning it"
+        );
+        self.bans.insert(peer, now + BAN_DURATION);
+        self.swarm.behaviour_mut().blocked.block_peer(peer);
+        if let Some(kad) = self.swarm.behaviour_mut().kad.as_mut() {
+            self.discovery.forget(kad, &peer);
         }
     }
 

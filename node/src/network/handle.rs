@@ -28,6 +28,10 @@ pub(crate) enum Command {
         source: PeerId,
         verdict: Verdict,
     },
+    Ban {
+        peer: PeerId,
+        reason: String,
+    },
     Request {
         peer: PeerId,
         data: Vec<u8>,
@@ -117,6 +121,20 @@ impl NetworkHandle {
         };
         if self.commands.send(command).is_err() {
             debug!("network has shut down; verdict dropped");
+        }
+    }
+
+    /// Disconnects `peer` and refuses it for the ban duration (10 minutes): for what no honest
+    /// node sends (a sync answer that breaks the protocol, a block that does not verify, a
+    /// malformed request). `reason` goes to the log. Like [`NetworkHandle::report`], it never
+    /// waits.
+    pub fn ban(&self, peer: PeerId, reason: impl Into<String>) {
+        let command = Command::Ban {
+            peer,
+            reason: reason.into(),
+        };
+        if self.commands.send(command).is_err() {
+            debug!("network has shut down; ban dropped");
         }
     }
 

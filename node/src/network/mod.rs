@@ -12,7 +12,8 @@
 //! - ping, closing connections that stop answering.
 //! - gossipsub on `/pov/<16 hex of genesis>/{tx,consensus}/1`, message id = blake3 of the
 //!   payload, nothing forwarded before the node's verdict, and peer scoring that disconnects
-//!   and bans peers relaying rejected messages (settings explained in `gossip.rs`).
+//!   and bans peers relaying rejected messages (settings explained in `gossip.rs`); copies of
+//!   one message under fresh nonces reach the node at most once a second (`repeats.rs`).
 //! - request-response on `/pov/<16 hex of genesis>/sync/1`: length-prefixed opaque bytes.
 //! - bootnodes (and the genesis validators' addresses, which the node passes as bootnodes)
 //!   dialled at start and re-dialled with backoff; mDNS discovery if enabled.
@@ -33,6 +34,7 @@ mod gossip;
 mod handle;
 mod limits;
 mod port_check;
+mod repeats;
 mod topic;
 
 #[cfg(test)]
@@ -49,11 +51,13 @@ use tracing::info;
 pub use config::NetworkConfig;
 pub use error::NetworkError;
 pub use event::NetworkEvent;
+pub use event_loop::bans as peer_bans;
 pub use handle::NetworkHandle;
 /// Re-exported so the node can build and store a [`NetworkConfig`] keypair, name peers and
 /// messages, and parse addresses without depending on libp2p paths.
 pub use libp2p::{gossipsub::MessageId, identity::Keypair, Multiaddr, PeerId};
 pub use limits::Limits;
+pub use repeats::dropped as gossip_repeats_dropped;
 pub use topic::{Topic, Verdict};
 
 use behaviour::Behaviour;

@@ -1005,7 +1005,7 @@ impl Sim {
                 break;
             }
             match output {
-                Output::Verdict(_) | Output::Reply(_) => {}
+                Output::Verdict(_) | Output::Reply(_) | Output::Ban { .. } => {}
                 Output::Publish { topic, data } => self.publish(i, topic, data),
                 Output::Request { peer, request } => {
                     let incarnation = self.nodes[i].incarnation;

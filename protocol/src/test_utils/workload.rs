@@ -38,6 +38,7 @@ impl Workload {
         let mut scratch = state.clone();
         let mut out = Vec::with_capacity(count);
         let chain_id = state.chain_id().to_string();
+        let genesis_hash = *state.genesis_hash();
         let mut attempts = 0;
         while out.len() < count && attempts < count * 3 + 10 {
             attempts += 1;
@@ -72,7 +73,7 @@ impl Workload {
                     value,
                 }
             };
-            let tx = Transaction::sign(key, &chain_id, nonce, body);
+            let tx = Transaction::sign(key, &chain_id, &genesis_hash, nonce, body);
             if scratch.apply_verified(&tx).is_ok() {
                 out.push(tx);
             }

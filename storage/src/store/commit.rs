@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use pov_crypto::Address;
-use pov_protocol::block::{Block, BlockOutcome, Certificate};
+use pov_protocol::block::{Block, BlockOutcome, Certificate, MAX_BLOCK_BYTES, MAX_BLOCK_TXS};
 use pov_protocol::{
     codec, Amount, Asset, ContributionId, Event, MemberId, State, Transaction, TxBody,
 };
@@ -18,6 +18,10 @@ use crate::schema::{
     self, Action, BlockLines, ContributionActivity, Head, Line, MemberActivity, TxRecord,
 };
 use crate::state_io::Persisted;
+
+/// Bytes [`Store::build_block`] keeps free in a block for its header and transaction count
+/// (a header is under 300 bytes with the longest chain id).
+const BLOCK_HEADER_ROOM: usize = 1024;
 
 impl Store {
     /// Commits a finalized block, checking every transaction signature. See
@@ -95,13 +99,23 @@ impl Store {
             .map_err(|error| StoreError::InvalidBlock { height, error })?;
         let mut txs = Vec::with_capacity(candidates.len());
         let mut events = Vec::with_capacity(candidates.len());
-        for tx in candidates {
+        // The protocol's block limits: room for the header (its size varies by a few bytes
+        // with the height and time) and the transaction count, then transactions while they
+        // fit. The first that does not fit ends the block, which keeps the pool's order (a
+        // sender's later transactions need it first).
+        let mut bytes = BLOCK_HEADER_ROOM;
+        for tx in candidates.into_iter().take(MAX_BLOCK_TXS) {
+            let size = tx.to_bytes().len();
+            if bytes + size > MAX_BLOCK_BYTES {
+                break;
+            }
             let applied = if verified(&tx) {
                 state.apply_verified(&tx)
             } else {
                 state.apply(&tx)
             };
             if let Ok(e) = applied {
+                bytes += size;
                 events.push(e);
                 txs.push(tx);
             }

