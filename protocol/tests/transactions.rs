@@ -342,7 +342,7 @@ fn open_admission_creates_unknown_senders_with_nothing() {
     let tx = Transaction::sign(
         &stranger,
         "pov-devnet",
-        &dev_hash(),
+        &genesis.hash(),
         1,
         TxBody::Evaluate {
             contribution: 0,
@@ -362,7 +362,7 @@ fn open_admission_creates_unknown_senders_with_nothing() {
     let bad = Transaction::sign(
         &other,
         "pov-devnet",
-        &dev_hash(),
+        &genesis.hash(),
         1,
         TxBody::Evaluate {
             contribution: 9,
