@@ -226,9 +226,14 @@ fn four_validators_agree_on_every_block_and_state_root() {
         assert_eq!(a["tokens"], accounts[0]["tokens"]);
     }
     assert_eq!(accounts[0]["nonce"], nonces[0]);
+    // Alice's whole history fits one page of the largest size.
     let history = nodes[0]
-        .get(&format!("/accounts/{}/history", members[0].address()))
+        .get(&format!(
+            "/accounts/{}/history?limit=1000",
+            members[0].address()
+        ))
         .expect("history");
+    assert_eq!(history["next"], Value::Null, "one page");
     let transfers: Vec<&str> = history["events"]
         .as_array()
         .expect("events")
