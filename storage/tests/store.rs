@@ -846,3 +846,60 @@ fn a_parameter_change_taking_effect_is_stored_with_its_block() {
         assert_eq!(store.start_events(height).expect("read"), vec![]);
     }
 }
+
+/// Transactions from alice (unsigned: the builder is told they were verified), nonces from 1.
+fn from_alice(bodies: impl Iterator<Item = TxBody>) -> Vec<Transaction> {
+    bodies
+        .enumerate()
+        .map(|(i, body)| Transaction {
+            chain_id: "pov-devnet".into(),
+            sender: Keypair::dev(0).address(),
+            nonce: i as u64 + 1,
+            body,
+            signature: Default::default(),
+        })
+        .collect()
+}
+
+#[test]
+fn a_proposer_builds_blocks_within_the_protocols_limits() {
+    use pov_protocol::block::{check_header, MAX_BLOCK_BYTES, MAX_BLOCK_TXS};
+    let mut genesis = Genesis::dev();
+    genesis.members[0].tokens = pov_protocol::Amount::from_int(1_000_000);
+    let store = Store::in_memory(genesis).expect("store");
+    let valid = |block: &Block| {
+        check_header(
+            &block.header,
+            &block.txs,
+            "pov-devnet",
+            &store.parent(),
+            store.validators(),
+        )
+    };
+    let proposer = dev_validator_key(0).address();
+
+    // More candidates than a block may hold: the first MAX_BLOCK_TXS go in.
+    let transfers = from_alice((0..=MAX_BLOCK_TXS).map(|_| TxBody::Transfer {
+        to: Keypair::dev(1).address(),
+        amount: pov_protocol::Amount::from_int(1),
+    }));
+    let (block, _) = store
+        .build_block(transfers, proposer, 0, &|_| true)
+        .expect("built");
+    assert_eq!(block.txs.len(), MAX_BLOCK_TXS);
+    valid(&block).expect("within the limits");
+
+    // Large contributions: the block stops before MAX_BLOCK_BYTES.
+    let big = from_alice((0..2_000).map(|i| TxBody::Contribute {
+        kind: "work".into(),
+        title: format!("large {i}"),
+        uri: format!("https://example.org/{}", "x".repeat(2_000)),
+        content_hash: None,
+    }));
+    let (block, _) = store
+        .build_block(big, proposer, 0, &|_| true)
+        .expect("built");
+    assert!(block.txs.len() < 2_000, "{} transactions", block.txs.len());
+    assert!(pov_protocol::codec::encode(&block).len() <= MAX_BLOCK_BYTES);
+    valid(&block).expect("within the limits");
+}
