@@ -244,7 +244,7 @@ fn metric(cluster: &Cluster, i: usize, name: &str) -> f64 {
 #[test]
 fn re_enveloped_votes_bad_transactions_and_bad_sync_requests_cost_only_the_attacker() {
     let options = Options {
-        extra_hosts: 3,
+        extra_hosts: 4,
         ..Options::validators(4)
     };
     let cluster = match Cluster::start(&options) {
@@ -266,11 +266,13 @@ fn re_enveloped_votes_bad_transactions_and_bad_sync_requests_cost_only_the_attac
     let started = Instant::now();
 
     // Every real vote and proposal validator 0 sends the attacker comes back 20 times under
-    // fresh nonces for 15 s; then bad transactions and garbage. Two other hosts each send
+    // fresh nonces for 15 s; then bad transactions and garbage. Three other hosts each send
     // one sync request no honest node sends.
     let gossip = attack(&cluster, 4, &["gossip", &target, &genesis, "20", "15"]);
     let garbage = attack(&cluster, 5, &["sync-bad", &target, &genesis, "garbage"]);
     let oversized = attack(&cluster, 6, &["sync-bad", &target, &genesis, "oversized"]);
+    let foreign = attack(&cluster, 7, &["sync-bad", &target, &genesis, "foreign"]);
+    let foreign = finish_attack(foreign);
     let garbage = finish_attack(garbage);
     let oversized = finish_attack(oversized);
     let gossip = finish_attack(gossip);
@@ -279,7 +281,7 @@ fn re_enveloped_votes_bad_transactions_and_bad_sync_requests_cost_only_the_attac
     let dropped = metric(&cluster, 0, "pov_gossip_repeats_dropped_total") - dropped_before;
     let bans = metric(&cluster, 0, "pov_peer_bans_total") - bans_before;
     eprintln!(
-        "attackers: {gossip} | {garbage} | {oversized}; validator 0: {during} blocks in \
+        "attackers: {gossip} | {garbage} | {oversized} | {foreign}; validator 0: {during} blocks in \
          {seconds} s, {dropped} repeats dropped unread, {bans} peers banned"
     );
 
@@ -295,6 +297,9 @@ fn re_enveloped_votes_bad_transactions_and_bad_sync_requests_cost_only_the_attac
         assert_eq!(count(report, "closed"), 1, "{report}");
         assert_eq!(count(report, "redial refused"), 1, "{report}");
     }
+    // A peer of another genesis gets no answer and is disconnected.
+    assert_eq!(count(&foreign, "answered"), 0, "{foreign}");
+    assert_eq!(count(&foreign, "closed"), 1, "{foreign}");
     assert_eq!(count(&garbage, "answered"), 0, "{garbage}");
     assert_eq!(count(&oversized, "answered"), 0, "{oversized}");
     assert!(bans >= 3.0, "{bans} bans");

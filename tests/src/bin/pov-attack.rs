@@ -23,9 +23,10 @@
 //!   with bad signatures (signed for another genesis of the same chain id) and of another
 //!   chain, and garbage; prints how many messages it received and re-sent, how many bad ones
 //!   it sent, and whether the target then closed the connection and refused a new one.
-//! - `sync-bad MULTIADDR GENESIS_HEX garbage|oversized`: sends one block-sync request that no
-//!   honest node sends (bytes that do not decode, or 64 KiB); prints whether it was answered,
-//!   whether the target closed the connection, and whether it refused a new one.
+//! - `sync-bad MULTIADDR GENESIS_HEX garbage|oversized|foreign`: sends one block-sync
+//!   request that no honest node sends (bytes that do not decode, 64 KiB, or a valid request
+//!   sent at once by a peer of another genesis); prints whether it was answered, whether the
+//!   target closed the connection, and whether it refused a new one.
 
 use std::collections::HashSet;
 use std::io::Read;
@@ -640,13 +641,23 @@ async fn sync_bad(args: &[String]) -> Result<()> {
     let target: Multiaddr = arg(args, 0, "MULTIADDR")?;
     let genesis: String = arg(args, 1, "GENESIS_HEX")?;
     let kind: String = arg(args, 2, "KIND")?;
-    let request = match kind.as_str() {
+    // (request, identify's genesis, wait for the chain check before sending)
+    let (request, claimed, wait) = match kind.as_str() {
         // Variant 9 does not exist.
-        "garbage" => vec![9u8, 1, 2, 3],
-        "oversized" => vec![0u8; 64 * 1024],
+        "garbage" => (vec![9u8, 1, 2, 3], genesis.clone(), 2),
+        "oversized" => (vec![0u8; 64 * 1024], genesis.clone(), 2),
+        // A valid status request, at once, from a peer of another genesis whose hash shares
+        // the first 16 hex digits (so the sync protocol's name matches): it never passes the
+        // chain check.
+        "foreign" => {
+            let mut other = genesis.clone();
+            let last = if other.ends_with('0') { "1" } else { "0" };
+            other.replace_range(63.., last);
+            (vec![0u8], other, 0)
+        }
         other => return Err(format!("unknown kind {other:?}")),
     };
-    let mut swarm = swarm(&genesis)?;
+    let mut swarm = swarm(&claimed)?;
     swarm
         .dial(DialOpts::unknown_peer_id().address(target.clone()).build())
         .map_err(|e| format!("dial: {e}"))?;
@@ -668,7 +679,7 @@ async fn sync_bad(args: &[String]) -> Result<()> {
             }
             event = swarm.select_next_some() => match event {
                 SwarmEvent::ConnectionEstablished { peer_id, .. } if !sent && send_at.is_none() => {
-                    send_at = Some((tokio::time::Instant::now() + Duration::from_secs(2), peer_id));
+                    send_at = Some((tokio::time::Instant::now() + Duration::from_secs(wait), peer_id));
                 }
                 SwarmEvent::Behaviour(AttackerEvent::Sync(request_response::Event::Message {
                     message: request_response::Message::Response { .. }, ..
