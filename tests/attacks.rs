@@ -244,7 +244,7 @@ fn metric(cluster: &Cluster, i: usize, name: &str) -> f64 {
 #[test]
 fn re_enveloped_votes_bad_transactions_and_bad_sync_requests_cost_only_the_attacker() {
     let options = Options {
-        extra_hosts: 4,
+        extra_hosts: 5,
         ..Options::validators(4)
     };
     let cluster = match Cluster::start(&options) {
@@ -266,12 +266,15 @@ fn re_enveloped_votes_bad_transactions_and_bad_sync_requests_cost_only_the_attac
     let started = Instant::now();
 
     // Every real vote and proposal validator 0 sends the attacker comes back 20 times under
-    // fresh nonces for 15 s; then bad transactions and garbage. Three other hosts each send
-    // one sync request no honest node sends.
+    // fresh nonces for 15 s (then bad transactions and garbage, if it is still connected).
+    // Three other hosts each send one sync request no honest node sends.
     let gossip = attack(&cluster, 4, &["gossip", &target, &genesis, "20", "15"]);
     let garbage = attack(&cluster, 5, &["sync-bad", &target, &genesis, "garbage"]);
     let oversized = attack(&cluster, 6, &["sync-bad", &target, &genesis, "oversized"]);
     let foreign = attack(&cluster, 7, &["sync-bad", &target, &genesis, "foreign"]);
+    // And one that copies nothing, only sends the bad transactions and garbage.
+    let junk = attack(&cluster, 8, &["gossip", &target, &genesis, "0", "3"]);
+    let junk = finish_attack(junk);
     let foreign = finish_attack(foreign);
     let garbage = finish_attack(garbage);
     let oversized = finish_attack(oversized);
@@ -281,7 +284,7 @@ fn re_enveloped_votes_bad_transactions_and_bad_sync_requests_cost_only_the_attac
     let dropped = metric(&cluster, 0, "pov_gossip_repeats_dropped_total") - dropped_before;
     let bans = metric(&cluster, 0, "pov_peer_bans_total") - bans_before;
     eprintln!(
-        "attackers: {gossip} | {garbage} | {oversized} | {foreign}; validator 0: {during} blocks in \
+        "attackers: {gossip} | {junk} | {garbage} | {oversized} | {foreign}; validator 0: {during} blocks in \
          {seconds} s, {dropped} repeats dropped unread, {bans} peers banned"
     );
 
@@ -292,8 +295,12 @@ fn re_enveloped_votes_bad_transactions_and_bad_sync_requests_cost_only_the_attac
         dropped >= count(&gossip, "re-sent") as f64 / 2.0,
         "{dropped} dropped of {gossip}"
     );
-    // Each attacker was disconnected and its peer id refused afterwards.
-    for report in [&gossip, &garbage, &oversized] {
+    // The copier was banned for its copies alone (far more than an honest relay passes on),
+    // and each attacker was disconnected and its peer id refused afterwards.
+    assert_eq!(count(&gossip, "cut off while copying"), 1, "{gossip}");
+    assert_eq!(count(&junk, "re-sent"), 0, "{junk}");
+    assert!(count(&junk, "bad") >= 3, "{junk}");
+    for report in [&gossip, &junk, &garbage, &oversized] {
         assert_eq!(count(report, "closed"), 1, "{report}");
         assert_eq!(count(report, "redial refused"), 1, "{report}");
     }
@@ -302,7 +309,7 @@ fn re_enveloped_votes_bad_transactions_and_bad_sync_requests_cost_only_the_attac
     assert_eq!(count(&foreign, "closed"), 1, "{foreign}");
     assert_eq!(count(&garbage, "answered"), 0, "{garbage}");
     assert_eq!(count(&oversized, "answered"), 0, "{oversized}");
-    assert!(bans >= 3.0, "{bans} bans");
+    assert!(bans >= 4.0, "{bans} bans");
     assert!(
         during >= 5,
         "validator 0 finalized only {during} blocks in {seconds} s"

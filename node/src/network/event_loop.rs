@@ -94,6 +94,8 @@ pub(crate) struct EventLoop {
     bans: HashMap<PeerId, Instant>,
     /// Gossip identities let through lately, to drop their repeats under fresh nonces.
     repeats: super::repeats::Repeats,
+    /// Repeats each peer relayed lately: a peer relaying far too many is banned.
+    relays: super::repeats::Relays<PeerId>,
     bootnodes: Bootnodes,
     /// Peer discovery: when to query, which discovered peers were tried.
     discovery: Discovery,
@@ -169,6 +171,7 @@ impl EventLoop {
             foreign_pending: HashMap::new(),
             bans: HashMap::new(),
             repeats: Default::default(),
+            relays: Default::default(),
             bootnodes,
             discovery: Discovery::new(local_peer_id, Instant::now()),
             alone_since: None,
@@ -659,6 +662,18 @@ impl EventLoop {
                             &propagation_source,
                             MessageAcceptance::Ignore,
                         );
+                    let now = Instant::now();
+                    if self.relays.note(propagation_source, now) {
+                        self.ban(
+                            propagation_source,
+                            &format!(
+                                "relayed more than {} copies of recent messages in {:?}",
+                                super::repeats::MAX_RELAYED_REPEATS,
+                                super::repeats::RELAY_WINDOW
+                            ),
+                            now,
+                        );
+                    }
                 }
                 Some(topic) => self.emit(NetworkEvent::Gossip {
                     topic,
@@ -898,6 +913,7 @@ impl EventLoop {
             "peer misbehaved; disconnecting and banning it"
         );
         self.bans.insert(peer, now + BAN_DURATION);
+        self.relays.forget(&peer);
         self.swarm.behaviour_mut().blocked.block_peer(peer);
         if let Some(kad) = self.swarm.behaviour_mut().kad.as_mut() {
             self.discovery.forget(kad, &peer);

@@ -9,11 +9,15 @@
 //! can produce, and each identity is let through at most once per [`REPEAT_WINDOW`]: the
 //! copies in between are ignored at once (no decoding, no signature check, not forwarded).
 //!
-//! They are ignored, not penalised: honest nodes produce such copies too (a validator's
+//! One copy is ignored, not penalised: honest nodes produce such copies too (a validator's
 //! periodic re-broadcast right after its first send, or two validators re-sending the same
-//! justification), so a copy says nothing about the peer that relayed it.
+//! justification), so a copy says nothing about the peer that relayed it. Many do: an honest
+//! relay forwards only what its own node let through, so the copies it relays here come from
+//! the two nodes' windows not lining up, a few a second at most. A peer that relays more than
+//! [`MAX_RELAYED_REPEATS`] in [`RELAY_WINDOW`] is banned ([`Relays`]).
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -96,6 +100,55 @@ impl Repeats {
     }
 }
 
+/// How long the repeats one peer relays are counted over.
+pub(crate) const RELAY_WINDOW: Duration = Duration::from_secs(10);
+
+/// Most repeats one peer may relay in a [`RELAY_WINDOW`] (100 a second on average, far above
+/// what timing differences between honest nodes produce).
+pub(crate) const MAX_RELAYED_REPEATS: u32 = 1_000;
+
+/// Most peers counted at once (the node holds far fewer connections).
+const MAX_COUNTED: usize = 4_096;
+
+/// Repeats relayed per peer, over a window that restarts when it has passed.
+#[derive(Debug)]
+pub(crate) struct Relays<K> {
+    counts: HashMap<K, (Instant, u32)>,
+}
+
+impl<K> Default for Relays<K> {
+    fn default() -> Self {
+        Relays {
+            counts: HashMap::new(),
+        }
+    }
+}
+
+impl<K: Hash + Eq> Relays<K> {
+    /// Counts a repeat relayed by `peer` at `now`: true exactly when this one takes the peer
+    /// past [`MAX_RELAYED_REPEATS`] in its window (the caller bans it then, once).
+    pub(crate) fn note(&mut self, peer: K, now: Instant) -> bool {
+        if self.counts.len() >= MAX_COUNTED && !self.counts.contains_key(&peer) {
+            self.counts
+                .retain(|_, (start, _)| now.saturating_duration_since(*start) < RELAY_WINDOW);
+            if self.counts.len() >= MAX_COUNTED {
+                return false;
+            }
+        }
+        let (start, count) = self.counts.entry(peer).or_insert((now, 0));
+        if now.saturating_duration_since(*start) >= RELAY_WINDOW {
+            (*start, *count) = (now, 0);
+        }
+        *count += 1;
+        *count == MAX_RELAYED_REPEATS + 1
+    }
+
+    /// Forgets a peer (it disconnected or was banned).
+    pub(crate) fn forget(&mut self, peer: &K) {
+        self.counts.remove(peer);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,6 +197,25 @@ mod tests {
         // Expired identities are forgotten.
         let _ = repeats.admit(b"\x01x", later + REPEAT_WINDOW * 2);
         assert_eq!(repeats.len(), 1);
+    }
+
+    #[test]
+    fn a_peer_relaying_repeats_beyond_the_rate_is_named_once() {
+        let mut relays = Relays::default();
+        let start = Instant::now();
+        // An honest relay's few repeats a second never come near the limit.
+        for i in 0..(10 * 20) {
+            let at = start + Duration::from_millis(i * 50);
+            assert!(!relays.note("honest", at));
+        }
+        // A flood crosses it once: the caller bans the peer then.
+        let over: Vec<bool> = (0..=MAX_RELAYED_REPEATS)
+            .map(|_| relays.note("flood", start))
+            .collect();
+        assert_eq!(over.iter().filter(|o| **o).count(), 1);
+        assert_eq!(over.last(), Some(&true));
+        // A window later, the count starts again.
+        assert!(!relays.note("flood", start + RELAY_WINDOW));
     }
 
     #[test]

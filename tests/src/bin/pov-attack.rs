@@ -22,7 +22,8 @@
 //!   proposals) again COPIES times under fresh envelope nonces; then publishes transactions
 //!   with bad signatures (signed for another genesis of the same chain id) and of another
 //!   chain, and garbage; prints how many messages it received and re-sent, how many bad ones
-//!   it sent, and whether the target then closed the connection and refused a new one.
+//!   it sent, whether the target cut it off while it was copying, or at all, and
+//!   whether it refused a new one.
 //! - `sync-bad MULTIADDR GENESIS_HEX garbage|oversized|foreign`: sends one block-sync
 //!   request that no honest node sends (bytes that do not decode, 64 KiB, or a valid request
 //!   sent at once by a peer of another genesis); prints whether it was answered, whether the
@@ -571,11 +572,13 @@ async fn gossip_abuse(args: &[String]) -> Result<()> {
     let mut nonce = u64::from(std::process::id()) << 32;
     let (mut received, mut resent, mut unsent) = (0u64, 0u64, 0u64);
     let mut peer: Option<PeerId> = None;
+    let mut closed = false;
     loop {
         tokio::select! {
             _ = tokio::time::sleep_until(deadline) => break,
             event = swarm.select_next_some() => match event {
                 SwarmEvent::ConnectionEstablished { peer_id, .. } => peer = Some(peer_id),
+                SwarmEvent::ConnectionClosed { num_established: 0, .. } => closed = true,
                 SwarmEvent::Behaviour(GossiperEvent::Gossipsub(gossipsub::Event::Message {
                     message, ..
                 })) if message.topic == consensus.hash() => {
@@ -618,7 +621,7 @@ async fn gossip_abuse(args: &[String]) -> Result<()> {
             bad += 1;
         }
     }
-    let mut closed = false;
+    let closed_while_copying = closed;
     drain(
         &mut swarm,
         tokio::time::Instant::now() + Duration::from_secs(8),
@@ -627,9 +630,10 @@ async fn gossip_abuse(args: &[String]) -> Result<()> {
     .await;
     let refused = closed && redial_refused(&mut swarm, &target).await;
     println!(
-        "gossip: peer {}, received {received}, re-sent {resent}, not sent {unsent}, bad {bad}, \
-         closed {}, redial refused {}",
+        "gossip: target {}, received {received}, re-sent {resent}, not sent {unsent}, bad {bad}, \
+         cut off while copying {}, closed {}, redial refused {}",
         peer.map(|p| p.to_string()).unwrap_or_default(),
+        u8::from(closed_while_copying),
         u8::from(closed),
         u8::from(refused)
     );
