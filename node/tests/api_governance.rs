@@ -40,6 +40,7 @@ fn evaluate(node: &NodeProcess, who: u32, value: i64) -> u64 {
         &Transaction::sign(
             &Keypair::dev(who),
             "pov-devnet",
+            &pov_protocol::genesis::Genesis::dev().hash(),
             1,
             TxBody::Evaluate {
                 contribution: 0,
@@ -86,6 +87,7 @@ fn a_proposal_passes_at_half_of_all_reputation_and_rules_the_next_block() {
         &Transaction::sign(
             &Keypair::dev(2),
             "pov-devnet",
+            &pov_protocol::genesis::Genesis::dev().hash(),
             1,
             TxBody::ProposeParams {
                 title: "Raise the work fee".into(),
