@@ -459,8 +459,17 @@ async function memberPage(address) {
 const FULL_ROWS = 20000;
 
 async function memberFullPage(address) {
-  const h = await get("/accounts/" + encodeURIComponent(address) + "/history");
-  const rows = h.events.slice(0, FULL_ROWS).map((e) =>
+  // The history comes a page at a time (at most 1,000 events each): follow the pages.
+  const base = "/accounts/" + encodeURIComponent(address) + "/history?limit=1000";
+  let events = [];
+  let next = null;
+  do {
+    const h = await get(base + (next ? "&after=" + encodeURIComponent(next) : ""));
+    events = events.concat(h.events);
+    next = h.next;
+  } while (next && events.length < FULL_ROWS);
+  const more = next !== null || events.length > FULL_ROWS;
+  const rows = events.slice(0, FULL_ROWS).map((e) =>
     el("tr", {},
       cell(String(e.height), true), cell(e.rule), cell(e.asset), cell(signed(e.amount), true),
       cell(e.balance_after, true),
@@ -468,7 +477,7 @@ async function memberFullPage(address) {
   return [
     el("h1", {}, "Every change of ", member(address, null)),
     el("p", {}, link(["member", address], "Back to the explanation")),
-    h.events.length > FULL_ROWS ? el("p", { class: "muted" }, "The first " + FULL_ROWS + " of " + h.events.length + " changes.") : null,
+    more ? el("p", { class: "muted" }, "The first " + FULL_ROWS + " changes.") : null,
     table([{ label: "block", num: true }, "rule", "asset", { label: "amount", num: true }, { label: "balance after", num: true }, { label: "contribution", num: true }], rows),
   ];
 }
