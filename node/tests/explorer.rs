@@ -50,7 +50,9 @@ fn missing() -> Option<String> {
 }
 
 fn sign(who: u32, nonce: u64, body: TxBody) -> serde_json::Value {
-    serde_json::to_value(Transaction::sign(&Keypair::dev(who), CHAIN, nonce, body)).expect("json")
+    let genesis_hash = pov_protocol::genesis::Genesis::dev().hash();
+    let tx = Transaction::sign(&Keypair::dev(who), CHAIN, &genesis_hash, nonce, body);
+    serde_json::to_value(tx).expect("json")
 }
 
 fn get(url: &str) -> (u16, String, Vec<(String, String)>) {

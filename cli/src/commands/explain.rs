@@ -375,12 +375,19 @@ mod tests {
         let genesis = genesis_with_members(1000);
         let mut state = genesis.state().expect("genesis");
         let chain = state.chain_id().to_string();
+        let genesis_hash = *state.genesis_hash();
         let subject = 500u32;
         let mut nonces = vec![0u64; 1000];
         let mut explainer = Explainer::new(subject);
         let mut apply = |state: &mut pov_protocol::State, who: u32, body: TxBody| {
             nonces[who as usize] += 1;
-            let tx = Transaction::sign(&Keypair::dev(who), &chain, nonces[who as usize], body);
+            let tx = Transaction::sign(
+                &Keypair::dev(who),
+                &chain,
+                &genesis_hash,
+                nonces[who as usize],
+                body,
+            );
             for e in state.apply(&tx).expect("applies") {
                 explainer.add(&e).expect("sum");
             }

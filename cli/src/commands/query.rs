@@ -7,9 +7,7 @@ use super::tx::{render_tx, tx_json};
 use super::{label, Ctx};
 use crate::cli::ShowCommand;
 use crate::exit;
-use crate::node::{
-    Account, Block, Contribution, ContributionPage, History, HistoryEvent, TxStatus,
-};
+use crate::node::{Account, Block, Contribution, ContributionPage, HistoryEvent, TxStatus};
 use crate::output::{self, Align, Table};
 
 /// How many history lines `pov show account` prints (`pov explain --full` prints them all).
