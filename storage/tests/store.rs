@@ -776,7 +776,13 @@ fn a_parameter_change_taking_effect_is_stored_with_its_block() {
             .into_iter()
             .map(|(member, body)| {
                 let nonce = state.members()[member].nonce + 1;
-                Transaction::sign(&keys[member], state.chain_id(), nonce, body)
+                Transaction::sign(
+                    &keys[member],
+                    state.chain_id(),
+                    state.genesis_hash(),
+                    nonce,
+                    body,
+                )
             })
             .collect();
         let parent = store.parent();
