@@ -142,12 +142,29 @@ propose = (
     + varint(2)
     + b"\x00"
 )
+# Sealed evaluations (protocol 1.2, spec section 12): commit 5, reveal 6, appended, so
+# the earlier bodies keep their bytes and the tag stays v2. A commitment is
+# blake3("pov/seal/v1" || chain id || contribution u64 LE || sender || value i64 LE || salt).
+salt = bytes(range(32))
+commitment = h(
+    b"pov/seal/v1"
+    + b"pov-devnet"
+    + (7).to_bytes(8, "little")
+    + A
+    + (3).to_bytes(8, "little", signed=True)
+    + salt
+)
+expect("commitment to 3 on contribution 7 by alice", commitment)
+commit = chain + A + varint(5) + varint(5) + varint(7) + commitment
+reveal = chain + A + varint(6) + varint(6) + varint(7) + varint(zigzag(3)) + salt
 for name, unsigned, key in [
     ("contribute", contribute, alice),
     ("evaluate", evaluate, bob),
     ("transfer", transfer, bob),
     ("admit", admit, alice),
     ("propose-params", propose, bob),
+    ("commit", commit, alice),
+    ("reveal", reveal, alice),
 ]:
     signing = b"pov/tx/v2" + unsigned
     whole = unsigned + key.sign(signing)

@@ -47,7 +47,7 @@ use serde::{Deserialize, Serialize};
 
 /// Version of this layout. Bumped on any incompatible change, so an old binary refuses a
 /// newer database instead of misreading it.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// By default a checkpoint of the whole state is written with every block whose height is a
 /// multiple of this, so the state after any past block is rebuilt by replaying fewer blocks
@@ -305,6 +305,17 @@ pub enum Action {
         /// The new proposal.
         contribution: ContributionId,
     },
+    /// Committed a hidden value on a sealed contribution (protocol 1.2).
+    Committed {
+        /// The contribution.
+        contribution: ContributionId,
+    },
+    /// Revealed its commitment on a sealed contribution (the value is kept out of the
+    /// history: the API shows values only after settlement).
+    Revealed {
+        /// The contribution.
+        contribution: ContributionId,
+    },
 }
 
 /// One line of a member's history.
@@ -350,6 +361,21 @@ pub enum ContributionActivity {
         evaluator: MemberId,
         /// The value.
         value: EvalValue,
+        /// The transaction.
+        tx: Hash,
+    },
+    /// A member committed a hidden value (sealed types, protocol 1.2).
+    Committed {
+        /// The member.
+        member: MemberId,
+        /// The transaction.
+        tx: Hash,
+    },
+    /// A member revealed its commitment (the value is not kept here; it is in the
+    /// contribution's state, shown after settlement).
+    Revealed {
+        /// The member.
+        member: MemberId,
         /// The transaction.
         tx: Hash,
     },

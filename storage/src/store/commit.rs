@@ -350,6 +350,26 @@ impl Store {
                     };
                     (Some((id, activity)), Action::Proposed { contribution: id })
                 }
+                TxBody::Commit { contribution, .. } => {
+                    let activity = ContributionActivity::Committed {
+                        member: sender,
+                        tx: tx_hash,
+                    };
+                    let action = Action::Committed {
+                        contribution: *contribution,
+                    };
+                    (Some((*contribution, activity)), action)
+                }
+                TxBody::Reveal { contribution, .. } => {
+                    let activity = ContributionActivity::Revealed {
+                        member: sender,
+                        tx: tx_hash,
+                    };
+                    let action = Action::Revealed {
+                        contribution: *contribution,
+                    };
+                    (Some((*contribution, activity)), action)
+                }
                 TxBody::Transfer { to, amount } => (
                     None,
                     Action::Transferred {
