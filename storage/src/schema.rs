@@ -31,7 +31,8 @@
 //!
 //! Within a block, lines are ordered by `(tx index, n)`, where `n` is 0 when the
 //! transaction created the member's account, 1 for the member's own transaction, `2 + i`
-//! for event `i` of the transaction (contributions: always 0).
+//! for event `i` of the transaction (contributions: always 0). Lines of the block's start
+//! (settlements) have tx index [`START_LINES`] and `n` = their order.
 //!
 //! [`BlockHeader`]: pov_protocol::block::BlockHeader
 //! [`Certificate`]: pov_protocol::block::Certificate
@@ -270,6 +271,11 @@ pub struct Line<T> {
     pub activity: T,
 }
 
+/// The transaction index of history lines made by a block's start (settlements of sealed
+/// contributions, protocol 1.2): they ran before the block's transactions but sort after
+/// them, so that every position stays unique and ordered; `n` counts them.
+pub const START_LINES: u32 = u32::MAX;
+
 /// All of one member's (or contribution's) history lines in one block, in order.
 pub type BlockLines<T> = Vec<Line<T>>;
 
@@ -378,5 +384,14 @@ pub enum ContributionActivity {
         member: MemberId,
         /// The transaction.
         tx: Hash,
+    },
+    /// The contribution settled at the start of the block and closed (sealed types).
+    Settled {
+        /// Live commitments.
+        committed: u64,
+        /// Revealed ones, processed in commitment order.
+        revealed: u64,
+        /// Unrevealed ones, whose stakes stay burned.
+        forfeited: u64,
     },
 }

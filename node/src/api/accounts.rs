@@ -112,6 +112,9 @@ pub(crate) async fn history(
                 map.insert("height".into(), json!(entry.position.height));
                 map.insert("tx_index".into(), json!(entry.position.tx_index));
                 map.insert("tx_hash".into(), json!(tx_hash.map(|h| h.to_string())));
+                // A settlement at the start of the block (no transaction made it).
+                let start = entry.position.tx_index == pov_storage::START_LINES;
+                map.insert("block_start".into(), json!(start));
                 map.insert("balance_after".into(), json!(balance_after.to_string()));
             }
             events.push(line);
