@@ -247,7 +247,7 @@ fn contribution(ctx: &Ctx, id: u64) -> anyhow::Result<i32> {
 /// A sealed contribution's phase, countdown, windows and commitments (protocol 1.2).
 fn sealed_fields(
     sealed: &serde_json::Value,
-    names: &BTreeMap<String, String>,
+    names: &std::collections::BTreeMap<String, String>,
     pairs: &mut Vec<(&'static str, String)>,
 ) {
     let n = |k: &str| sealed[k].as_u64().unwrap_or_default();
@@ -306,7 +306,7 @@ fn sealed_fields(
 /// After settlement: each commitment's value (or forfeit) and what each rule did.
 fn sealed_tables(
     sealed: &serde_json::Value,
-    names: &BTreeMap<String, String>,
+    names: &std::collections::BTreeMap<String, String>,
 ) -> anyhow::Result<()> {
     let settlement = &sealed["settlement"];
     if settlement.is_null() {
