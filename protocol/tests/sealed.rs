@@ -6,6 +6,10 @@
 //!   blocks of the reveal window) settle to the same state: only commitment order matters;
 //! - a changed commitment moves to the end of the order and pays the stake again.
 
+mod support;
+
+use support::accounting::{check_events_account_for_changes, sum};
+
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
@@ -69,63 +73,10 @@ fn advance_to(state: &mut State, height: u64) -> Vec<BlockEvent> {
     events
 }
 
-fn sum(state: &State, asset: Asset) -> Amount {
-    Amount::sum(state.members().iter().map(|m| match asset {
-        Asset::Reputation => m.reputation,
-        Asset::Tokens => m.tokens,
-    }))
-    .expect("sum")
-}
-
 /// Every balance changed by exactly the sum of its events, and so did both totals; and
 /// the totals are the sums of the balances.
 fn check_accounting(before: &State, after: &State, events: &[Event]) -> Result<(), TestCaseError> {
-    let mut deltas: BTreeMap<(MemberId, Asset), Amount> = BTreeMap::new();
-    for e in events {
-        let d = deltas.entry((e.member, e.asset)).or_insert(Amount::ZERO);
-        *d = d.checked_add(e.amount).expect("delta");
-    }
-    for (id, m) in after.members().iter().enumerate() {
-        let id = id as MemberId;
-        let (rep0, tok0) = before
-            .member(id)
-            .map_or((Amount::ZERO, Amount::ZERO), |b| (b.reputation, b.tokens));
-        for (asset, was, now) in [
-            (Asset::Reputation, rep0, m.reputation),
-            (Asset::Tokens, tok0, m.tokens),
-        ] {
-            let delta = deltas.get(&(id, asset)).copied().unwrap_or(Amount::ZERO);
-            prop_assert_eq!(
-                now.checked_sub(was).expect("sub"),
-                delta,
-                "member {} {:?}",
-                id,
-                asset
-            );
-        }
-    }
-    for (asset, was, now) in [
-        (
-            Asset::Reputation,
-            before.total_reputation(),
-            after.total_reputation(),
-        ),
-        (Asset::Tokens, before.total_tokens(), after.total_tokens()),
-    ] {
-        let total = Amount::sum(
-            deltas
-                .iter()
-                .filter(|((_, a), _)| *a == asset)
-                .map(|(_, d)| *d),
-        )
-        .expect("sum");
-        prop_assert_eq!(
-            now.checked_sub(was).expect("sub"),
-            total,
-            "{:?} total",
-            asset
-        );
-    }
+    check_events_account_for_changes(before, after, events)?;
     prop_assert_eq!(after.total_reputation(), sum(after, Asset::Reputation));
     prop_assert_eq!(after.total_tokens(), sum(after, Asset::Tokens));
     for m in after.members() {
