@@ -111,7 +111,7 @@ expect("precommit nil", vote(2, 5, 0, None))
 # body); the transaction is postcard(chain_id, sender, nonce, body, signature) and its hash
 # blake3 of that. Bodies are enum variants by index: contribute 0, evaluate 1, transfer 2,
 # admit 3, propose-params 4 (protocol 1.1 added admit's name and propose-params, and moved
-# the tag from v1 to v2; 1.1.1 signs the genesis hash, tag v3). The pinned transactions sign
+# the tag from v1 to v2; 1.2.1 signs the genesis hash, tag v3). The pinned transactions sign
 # the genesis hash blake3("genesis").
 signed_genesis = h(b"genesis")
 chain = text(b"pov-devnet")
@@ -145,12 +145,30 @@ propose = (
     + varint(2)
     + b"\x00"
 )
+# Sealed evaluations (protocol 1.2, spec section 12): commit 5, reveal 6, appended, so
+# the earlier bodies keep their bytes (1.2 kept the tag v2; 1.2.1 signs them under v3 with
+# the genesis hash, like every other body). A commitment is
+# blake3("pov/seal/v1" || chain id || contribution u64 LE || sender || value i64 LE || salt).
+salt = bytes(range(32))
+commitment = h(
+    b"pov/seal/v1"
+    + b"pov-devnet"
+    + (7).to_bytes(8, "little")
+    + A
+    + (3).to_bytes(8, "little", signed=True)
+    + salt
+)
+expect("commitment to 3 on contribution 7 by alice", commitment)
+commit = chain + A + varint(5) + varint(5) + varint(7) + commitment
+reveal = chain + A + varint(6) + varint(6) + varint(7) + varint(zigzag(3)) + salt
 for name, unsigned, key in [
     ("contribute", contribute, alice),
     ("evaluate", evaluate, bob),
     ("transfer", transfer, bob),
     ("admit", admit, alice),
     ("propose-params", propose, bob),
+    ("commit", commit, alice),
+    ("reveal", reveal, alice),
 ]:
     signing = b"pov/tx/v3" + signed_genesis + unsigned
     whole = unsigned + key.sign(signing)

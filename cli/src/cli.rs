@@ -95,6 +95,10 @@ pub enum Command {
         tx: TxArgs,
     },
     /// Evaluate a contribution with a value of its evaluation set (stakes reputation).
+    ///
+    /// On a sealed contribution this commits the value, hidden, in the commit window, with
+    /// a fresh random salt kept encrypted in the keystore folder; `pov reveal` opens it in
+    /// the reveal window. Lose that file and the commitment can never be revealed.
     #[command(
         allow_negative_numbers = true,
         after_help = "Example:\n  pov evaluate 0 4 --from alice"
@@ -104,6 +108,26 @@ pub enum Command {
         contribution: u64,
         /// The value (e.g. 0..5 under the default median rule).
         value: i64,
+        /// Signing and waiting.
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+    /// Reveal your commitments on sealed contributions whose reveal window is open.
+    ///
+    /// `pov evaluate` on a sealed contribution commits a hidden value and keeps the value
+    /// and a random salt encrypted in the keystore folder (`seals/`); this opens the
+    /// commitment with them. Without that file the commitment cannot be opened and its stake
+    /// is forfeited at settlement.
+    #[command(
+        after_help = "Examples:\n  pov reveal 3 --from alice\n  pov reveal --all --from alice"
+    )]
+    Reveal {
+        /// The contribution's id.
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        contribution: Option<u64>,
+        /// Every stored commitment of the signer whose reveal window is open.
+        #[arg(long)]
+        all: bool,
         /// Signing and waiting.
         #[command(flatten)]
         tx: TxArgs,
@@ -430,12 +454,15 @@ pub enum GenesisCommand {
     ///   types.KIND.reward.threshold.threshold     0..1
     ///   types.KIND.reward.threshold.token_factor  amount
     ///   types.KIND.reward.threshold.reputation_factor amount
+    ///   types.KIND.sealed.commit_blocks           blocks (at least 1): seals the kind
+    ///   types.KIND.sealed.reveal_blocks           blocks (at least 1): seals the kind
+    ///   types.KIND.sealed                         none (open again)
     ///
     /// Setting a field of a kind that does not exist adds that kind with the defaults.
     #[command(
         verbatim_doc_comment,
         allow_negative_numbers = true,
-        after_help = "Examples:\n  pov genesis set-param types.work.stake 0.03\n  pov genesis set-param types.care.evaluation_set 0,1,2,3\n  pov genesis set-param admission open"
+        after_help = "Examples:\n  pov genesis set-param types.work.stake 0.03\n  pov genesis set-param types.care.evaluation_set 0,1,2,3\n  pov genesis set-param types.work.sealed.commit_blocks 20\n  pov genesis set-param admission open"
     )]
     SetParam {
         /// The parameter (see above).
@@ -606,7 +633,7 @@ pub enum DevnetCommand {
     /// 127.0.0.1, and a `devnet.json` manifest of the nodes. Validators use the public dev
     /// validator keys and the members are the dev genesis's: never use it for value.
     #[command(
-        after_help = "Example:\n  pov devnet init --validators 4 --dir devnet\n  povd --home devnet/node0   # and node1, node2, node3"
+        after_help = "Example:\n  pov devnet init --validators 4 --dir devnet\n  povd --home devnet/node0   # and node1, node2, node3\n  pov devnet init --set types.work.sealed.commit_blocks=5 --set types.work.sealed.reveal_blocks=5"
     )]
     Init {
         /// How many validators (and homes), 1 to 100.
@@ -624,6 +651,10 @@ pub enum DevnetCommand {
         /// The block interval written into each node's config.
         #[arg(long, default_value_t = 1000, value_name = "MS")]
         block_time_ms: u64,
+        /// Change a parameter of the dev genesis first, as `pov genesis set-param KEY VALUE`
+        /// would (repeatable), e.g. `--set types.work.sealed.commit_blocks=5`.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
     },
 }
 

@@ -12,6 +12,7 @@ mod fsutil;
 mod keystore;
 mod node;
 mod output;
+mod seals;
 
 use clap::Parser;
 

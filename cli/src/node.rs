@@ -545,6 +545,9 @@ pub struct Contribution {
     /// `median` or `threshold`.
     #[serde(default)]
     pub reward_rule: Option<String>,
+    /// For a sealed contribution (protocol 1.2): its phase, windows and commitments.
+    #[serde(default)]
+    pub sealed: Option<serde_json::Value>,
 }
 
 /// `GET /contributions?...`.

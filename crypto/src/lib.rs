@@ -9,9 +9,11 @@
 mod hash;
 mod hex_text;
 mod keys;
+mod salt;
 mod signature;
 
 pub use hash::{hash, hash_parts, Hash};
 pub use hex_text::ParseHexError;
 pub use keys::{Address, KeyError, Keypair};
+pub use salt::Salt;
 pub use signature::{verifications, verify_many, Signature, SignatureError};

@@ -142,7 +142,7 @@ impl SyncResponse {
 /// A consensus message as gossiped: with a sender-chosen nonce so that deliberate
 /// re-broadcasts are new gossip messages (gossipsub drops exact repeats for a while).
 ///
-/// The nonce comes first (since protocol 1.1.1): the network takes what follows it as the
+/// The nonce comes first (since protocol 1.2.1): the network takes what follows it as the
 /// message's identity and lets each identity through at most once a second, so that
 /// copies of a real message under fresh nonces cannot be multiplied
 /// (`network/repeats.rs`).
@@ -202,7 +202,7 @@ mod tests {
 
     /// The bytes the first release put on the wire and in consensus logs for these messages
     /// (captured from its hand-written wire types): the engine's types must encode the same.
-    /// The envelope's nonce moved to the front in protocol 1.1.1.
+    /// The envelope's nonce moved to the front in protocol 1.2.1.
     const VOTE_ENVELOPE: &str = "090101050201fbf7129093429293d558b3993ca13988daba893f4a191bc2b1c1e5b52a0d01729e76590ddaa8d01aae431592f45116b308c849d5c6c330e63cbe8afa7dc588950e6168e70ef7d2622ce8e46feab14ab0c43808fcbbe7d6413bc0779e22fc08dd48fd956726366d66f400e2ab920cea8141081d748c29f66679d83286ebb1b204";
     const NIL_VOTE: &str = "01000502009e76590ddaa8d01aae431592f45116b308c849d5c6c330e63cbe8afa7dc58895d4454aa3c1e85161e156ed43028993ec31ba54ac57d790d315d71c545419a937e5f453b37137321be448bb2cc5cdb273eb6d939893c4a8d1fb5d84bb5db33900";
     const PROPOSAL: &str = "0003015b28511f776cbb3bbdf9d20f87582fbdc2a4d7e0c2f7f80e5e82f08825dff5e601009e76590ddaa8d01aae431592f45116b308c849d5c6c330e63cbe8afa7dc58895db4fd15867e3f5f989ce4723c6db8af93148f2071847d14b91a38f9c8bae4249fedbf950463fd63cdcea5b013bc8b5ac5c031bf119e32e74787ec4d0a8992c070a706f762d6465766e65740373f291693e31fe77be7bfb78ebc9042b2e2c437c87eca0c122e0e8a0bbfbe625d2099e76590ddaa8d01aae431592f45116b308c849d5c6c330e63cbe8afa7dc5889500000000000000000000000000000000000000000000000000000000000000003d1d92230feb6db469532f26d9e2d7ab2b9a7982924c2706ac5a89679756e6bfbc5951d11bb316e797d865954d9ccd9ad62db056313d23a752a9515896916f3a00";

@@ -178,6 +178,7 @@ fn the_domain_tags_the_docs_name_are_the_ones_the_code_signs_with() {
         leading_tag(VOTE_DOMAIN),
         leading_tag(PROPOSAL_DOMAIN),
         leading_tag(pov_protocol::proof::HASH_DOMAIN.as_bytes()),
+        leading_tag(pov_protocol::sealed::COMMITMENT_DOMAIN),
     ];
     // Tags of earlier protocol versions, which the docs may name as history (docs/protocol.md,
     // "Byte forms and protocol versions"). A tag is added here when a form's layout changes.

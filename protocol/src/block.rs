@@ -26,13 +26,13 @@ pub const PREVOTE: u8 = 1;
 /// The kind byte of a precommit in [`vote_sign_bytes`].
 pub const PRECOMMIT: u8 = 2;
 
-/// Most transactions in one block (protocol 1.1.1; the spec sets no limit). A block is
+/// Most transactions in one block (protocol 1.2.1; the spec sets no limit). A block is
 /// checked, executed and stored whole, and every node must do so within a block interval:
 /// without a bound, one proposer could make a block no node can finish in time.
 pub const MAX_BLOCK_TXS: usize = 5_000;
 
 /// Most bytes in one block: its canonical encoding, header and transactions (protocol
-/// 1.1.1). 4 MiB keeps a proposal with its block, and a sync answer of one block with its
+/// 1.2.1). 4 MiB keeps a proposal with its block, and a sync answer of one block with its
 /// certificate, far under the 16 MiB a node accepts in one network message, so every valid
 /// block can always be gossiped and synced.
 pub const MAX_BLOCK_BYTES: usize = 4 * 1024 * 1024;

@@ -15,23 +15,30 @@
 //! rejected one included. Steps are an evaluation (`evaluator`, `contribution`, `value`),
 //! `{"contribute": [member]}` (a `work` contribution paying the current fee),
 //! `{"propose": [member, {PATH: VALUE, ...}]}` (a parameter proposal paying the governance
-//! fee; values as strings) or `{"advance": n}` (`n` empty blocks). Contributions and
-//! proposals share ids.
+//! fee; values as strings), `{"commit": [member, contribution, value, salt]}` and
+//! `{"reveal": [member, contribution]}` (section 12, with `"sealed"` in `pov_params`; the
+//! reveal opens the member's live commitment with the value and salt of the commit step
+//! that made it) or `{"advance": n}` (`n` empty blocks). Contributions and proposals share
+//! ids. Member `i` of a vector signs with the development key `i` on chain `conformance`.
 
 use std::collections::BTreeMap;
 
-use pov_crypto::Keypair;
+use pov_crypto::{Keypair, Salt};
 use rust_decimal::Decimal;
 use serde_json::{Number, Value};
 use thiserror::Error;
 
 use crate::amount::Amount;
 use crate::governance::{ParamChange, ParamPath, ParamValue, ValueKind};
-use crate::params::{EvalValue, GovernanceParams, Params, Revote, RewardRule, TypeParams};
-use crate::state::{MemberId, State};
+use crate::params::{EvalValue, GovernanceParams, Params, Revote, RewardRule, Sealed, TypeParams};
+use crate::state::{ContributionId, MemberId, State};
+use crate::tx::TxBody;
 
 /// The contribution type every vector's contributions belong to (spec section 11).
 const KIND: &str = "work";
+
+/// The chain id of every vector's state (commitments include it).
+const CHAIN_ID: &str = "conformance";
 
 /// Most empty blocks one `advance` step may ask for (each is a real block start).
 const MAX_ADVANCE: u64 = 1_000_000;
@@ -123,7 +130,10 @@ fn run_vector(vector: &mut Value, name: &str) -> Result<(), ConformanceError> {
     if let Some(p) = problems.first() {
         return Err(err(format!("{name}: pov_params"), p.to_string()));
     }
-    let mut state = State::new("conformance", params.clone());
+    let mut state = State::new(CHAIN_ID, params.clone());
+    // The value and salt of each member's live commitment per contribution, for reveals.
+    let mut sealed_values: BTreeMap<(MemberId, ContributionId), (EvalValue, Salt)> =
+        BTreeMap::new();
 
     let initial = obj
         .get("initial_state_after_contribution_fees")
@@ -230,6 +240,44 @@ fn run_vector(vector: &mut Value, name: &str) -> Result<(), ConformanceError> {
                 }
                 Err(reason) => Err(reason),
             },
+            Step::Commit {
+                member,
+                contribution,
+                value,
+                salt,
+            } => {
+                let address = Keypair::dev(member).address();
+                let commitment =
+                    crate::sealed::commitment(CHAIN_ID, contribution, &address, value, &salt);
+                let body = TxBody::Commit {
+                    contribution,
+                    commitment,
+                };
+                let result = state.submit(member, &body).map(drop);
+                if result.is_ok() {
+                    sealed_values.insert((member, contribution), (value, salt));
+                }
+                result.map_err(|e| e.to_string())
+            }
+            Step::Reveal {
+                member,
+                contribution,
+            } => {
+                // Without a commit step to open, reveal something: the state refuses it.
+                let (value, salt) = sealed_values
+                    .get(&(member, contribution))
+                    .copied()
+                    .unwrap_or_default();
+                let body = TxBody::Reveal {
+                    contribution,
+                    value,
+                    salt,
+                };
+                state
+                    .submit(member, &body)
+                    .map(drop)
+                    .map_err(|e| e.to_string())
+            }
         };
         if let Err(reason) = &outcome {
             s.insert("rejected".into(), Value::String(reason.clone()));
@@ -266,6 +314,16 @@ enum Step {
     /// or a value of the wrong type: the state machine would refuse the transaction, so the
     /// step is rejected rather than the vector).
     Propose(MemberId, Result<Vec<ParamChange>, String>),
+    Commit {
+        member: MemberId,
+        contribution: ContributionId,
+        value: EvalValue,
+        salt: Salt,
+    },
+    Reveal {
+        member: MemberId,
+        contribution: ContributionId,
+    },
     Advance(u64),
 }
 
@@ -314,11 +372,50 @@ fn read_step(
             .collect::<Result<Vec<_>, String>>();
         return Ok(Step::Propose(member, changes));
     }
+    if let Some(v) = s.get("commit") {
+        let at = format!("{at}.commit");
+        let parts = v
+            .as_array()
+            .filter(|a| a.len() == 4)
+            .ok_or_else(|| err(&at, "must be [member, contribution, value, salt]"))?;
+        let member = member_index(&parts[0], members, &format!("{at}[0]"))?;
+        let contribution = parts[1]
+            .as_u64()
+            .ok_or_else(|| err(format!("{at}[1]"), "must be a contribution id"))?;
+        let value = parts[2]
+            .as_i64()
+            .ok_or_else(|| err(format!("{at}[2]"), "must be an integer value"))?;
+        let salt = parts[3]
+            .as_str()
+            .and_then(|t| t.parse::<Salt>().ok())
+            .ok_or_else(|| err(format!("{at}[3]"), "must be a salt of 64 hex digits"))?;
+        return Ok(Step::Commit {
+            member,
+            contribution,
+            value,
+            salt,
+        });
+    }
+    if let Some(v) = s.get("reveal") {
+        let at = format!("{at}.reveal");
+        let parts = v
+            .as_array()
+            .filter(|a| a.len() == 2)
+            .ok_or_else(|| err(&at, "must be [member, contribution]"))?;
+        let member = member_index(&parts[0], members, &format!("{at}[0]"))?;
+        let contribution = parts[1]
+            .as_u64()
+            .ok_or_else(|| err(format!("{at}[1]"), "must be a contribution id"))?;
+        return Ok(Step::Reveal {
+            member,
+            contribution,
+        });
+    }
     let evaluator = member_index(
         s.get("evaluator").ok_or_else(|| {
             err(
                 at,
-                "missing `evaluator` (or `contribute`, `propose`, `advance`)",
+                "missing `evaluator` (or `contribute`, `propose`, `commit`, `reveal`, `advance`)",
             )
         })?,
         members,
@@ -442,6 +539,7 @@ fn reference_params(p: &Value, at: &str) -> Result<VectorParams, ConformanceErro
             reputation_factor: amount_field(p, "reputation_reward_factor", at)?,
         },
         evaluator_fund: fund,
+        sealed: None,
     };
     Ok(VectorParams {
         work: tp,
@@ -505,6 +603,21 @@ fn pov_params(p: &Value, at: &str) -> Result<VectorParams, ConformanceError> {
         None | Some(Value::Null) => Amount::ONE,
         Some(v) => amount_value(v, &format!("{at}.fee"))?,
     };
+    let sealed = match p.get("sealed") {
+        None | Some(Value::Null) => None,
+        Some(v) => {
+            let sat = format!("{at}.sealed");
+            let blocks = |key: &str| {
+                v.get(key)
+                    .and_then(Value::as_u64)
+                    .ok_or_else(|| err(&sat, format!("`{key}` must be a whole number of blocks")))
+            };
+            Some(Sealed {
+                commit_blocks: blocks("commit_blocks")?,
+                reveal_blocks: blocks("reveal_blocks")?,
+            })
+        }
+    };
     let tp = TypeParams {
         fee,
         stake: amount_field(p, "stake", at)?,
@@ -513,6 +626,7 @@ fn pov_params(p: &Value, at: &str) -> Result<VectorParams, ConformanceError> {
         evaluation_set: set,
         reward,
         evaluator_fund: optional("evaluator_fund")?,
+        sealed,
     };
     let mut governance = GovernanceParams::default();
     if let Some(g) = p.get("governance").filter(|g| !g.is_null()) {

@@ -143,6 +143,72 @@ pub enum TxError {
         /// The current height.
         height: u64,
     },
+    /// `Evaluate` on a contribution of a sealed type (spec section 12).
+    #[error("contribution {contribution} is sealed: commit a hidden value in its commit window and reveal it later (pov evaluate commits)")]
+    SealedEvaluate {
+        /// The contribution.
+        contribution: ContributionId,
+    },
+    /// `Commit` or `Reveal` on a contribution whose type is open.
+    #[error("contribution {contribution} is open, not sealed: evaluate it directly")]
+    NotSealed {
+        /// The contribution.
+        contribution: ContributionId,
+    },
+    /// `Commit` outside the contribution's commit window.
+    #[error("outside the commit window: contribution {contribution} takes commitments at heights {first} to {last}, this is height {height}")]
+    OutsideCommitWindow {
+        /// The contribution.
+        contribution: ContributionId,
+        /// The window's first height.
+        first: u64,
+        /// The window's last height.
+        last: u64,
+        /// The current height.
+        height: u64,
+    },
+    /// `Reveal` outside the contribution's reveal window.
+    #[error("outside the reveal window: contribution {contribution} takes reveals at heights {first} to {last}, this is height {height}")]
+    OutsideRevealWindow {
+        /// The contribution.
+        contribution: ContributionId,
+        /// The window's first height.
+        first: u64,
+        /// The window's last height.
+        last: u64,
+        /// The current height.
+        height: u64,
+    },
+    /// `Commit` or `Reveal` on a settled (closed) sealed contribution.
+    #[error("contribution {contribution} is closed: it settled at height {height}")]
+    Closed {
+        /// The contribution.
+        contribution: ContributionId,
+        /// Its settlement height.
+        height: u64,
+    },
+    /// `Reveal` by a member without a live commitment on the contribution.
+    #[error(
+        "no commitment to reveal: the sender has no live commitment on contribution {contribution}"
+    )]
+    NoCommitment {
+        /// The contribution.
+        contribution: ContributionId,
+    },
+    /// `Reveal` of a commitment already opened.
+    #[error("already revealed: the sender's commitment on contribution {contribution} is open")]
+    AlreadyRevealed {
+        /// The contribution.
+        contribution: ContributionId,
+    },
+    /// `Reveal` whose value and salt do not hash to the live commitment.
+    #[error(
+        "the value and salt do not match the sender's commitment on contribution {contribution}"
+    )]
+    RevealMismatch {
+        /// The contribution.
+        contribution: ContributionId,
+    },
     /// An arithmetic step overflowed.
     #[error(transparent)]
     Arithmetic(#[from] AmountError),

@@ -46,6 +46,22 @@ use crate::events::{Asset, Rule};
 use crate::params::{EvalValue, Revote, RewardRule};
 use crate::state::{Change, ContributionId, LiveEvaluation, MemberId};
 
+/// How an evaluation is processed: as an `Evaluate` transaction, or as one revealed
+/// commitment inside a settlement (spec section 12).
+#[derive(Debug, Clone, Copy)]
+enum Mode {
+    /// Section 4 in full: checks, evaluator fund, stake, redistribution, reward.
+    Open,
+    /// Section 12's settlement: steps 2, 4 and 5 only, with `r` as recorded at commit; the
+    /// live evaluations so far are the ones processed so far in this settlement.
+    Settle {
+        /// The reputation recorded with the commitment.
+        r: Amount,
+        /// The commitment's place in commitment order.
+        seq: u64,
+    },
+}
+
 /// Applies `k`'s evaluation of `c` with value `v` inside `change`.
 pub(crate) fn evaluate(
     change: &mut Change<'_>,
@@ -53,11 +69,38 @@ pub(crate) fn evaluate(
     c: ContributionId,
     v: EvalValue,
 ) -> Result<(), TxError> {
+    run(change, k, c, v, Mode::Open)
+}
+
+/// Processes one revealed commitment of `k` (value `v`, reputation `r` recorded at commit,
+/// place `seq` in commitment order) during the settlement of `c` (spec section 12).
+pub(crate) fn settle_one(
+    change: &mut Change<'_>,
+    k: MemberId,
+    c: ContributionId,
+    v: EvalValue,
+    r: Amount,
+    seq: u64,
+) -> Result<(), TxError> {
+    run(change, k, c, v, Mode::Settle { r, seq })
+}
+
+fn run(
+    change: &mut Change<'_>,
+    k: MemberId,
+    c: ContributionId,
+    v: EvalValue,
+    mode: Mode,
+) -> Result<(), TxError> {
     let state = &*change.state;
     let contribution = state
         .contribution(c)
         .ok_or(TxError::UnknownContribution(c))?;
     let p = &contribution.params;
+    let open = matches!(mode, Mode::Open);
+    if open && p.sealed.is_some() {
+        return Err(TxError::SealedEvaluate { contribution: c });
+    }
     if let Some(proposal) = &contribution.proposal {
         if state.height() > proposal.expires_at {
             return Err(TxError::ProposalExpired {
@@ -74,14 +117,14 @@ pub(crate) fn evaluate(
     let members = state.members_slice();
     let r_k = members[k as usize].reputation;
     let min = state.params().min_reputation_to_evaluate;
-    if r_k < min {
+    if open && r_k < min {
         return Err(TxError::ReputationTooLow {
             have: r_k,
             need: min,
         });
     }
     let previous = contribution.evaluations.iter().position(|e| e.member == k);
-    if state.params().revote == Revote::RejectSame {
+    if open && state.params().revote == Revote::RejectSame {
         if let Some(pos) = previous {
             if contribution.evaluations[pos].value == v {
                 return Err(TxError::SameValueRevote {
@@ -122,7 +165,8 @@ pub(crate) fn evaluate(
     let mut passes = false;
 
     // Step 1: evaluator fund. V' excludes k: a first-time evaluator has no live evaluation.
-    if first_time && !fund.is_zero() {
+    // (A sealed contribution pays it at commit, see `crate::sealed`.)
+    if open && first_time && !fund.is_zero() {
         let unengaged = r_total.checked_sub(Amount::from_mantissa(engaged_before)?)?;
         if unengaged > Amount::ZERO {
             let t = fund.checked_mul(r_k)?.checked_div(unengaged)?;
@@ -132,13 +176,18 @@ pub(crate) fn evaluate(
     }
 
     // Step 2: snapshot (the fund paid tokens, so reputations are unchanged since the pass).
-    let r = r_k;
-    weights[vi] += r.mantissa();
-    let engaged = Amount::from_mantissa(engaged_before + r.mantissa())?;
+    // In a settlement `r` is the reputation recorded at commit, while V and W count k with
+    // its current reputation, as every other member of the snapshot.
+    let r = match mode {
+        Mode::Open => r_k,
+        Mode::Settle { r, .. } => r,
+    };
+    weights[vi] += r_k.mantissa();
+    let engaged = Amount::from_mantissa(engaged_before + r_k.mantissa())?;
     let same_value = Amount::from_mantissa(weights[vi])?;
 
-    // Step 3: stake.
-    if r_total > Amount::ZERO && r > Amount::ZERO {
+    // Step 3: stake (a sealed contribution's was taken at commit).
+    if open && r_total > Amount::ZERO && r > Amount::ZERO {
         let share = engaged.checked_div(r_total)?.pow(exponent)?;
         let fee = stake
             .checked_mul(r)?
@@ -240,12 +289,18 @@ pub(crate) fn evaluate(
     if let Some(pos) = previous {
         contribution.evaluations.remove(pos);
     }
+    let seq = match mode {
+        Mode::Open => {
+            contribution.next_seq += 1;
+            contribution.next_seq - 1
+        }
+        Mode::Settle { seq, .. } => seq,
+    };
     contribution.evaluations.push(LiveEvaluation {
         member: k,
         value: v,
-        seq: contribution.next_seq,
+        seq,
     });
-    contribution.next_seq += 1;
     contribution.evaluated_ever.insert(k);
     contribution.evaluation_count += 1;
     contribution.fund = fund;

@@ -1,5 +1,6 @@
 //! Events: every change of a balance, with the rule that made it (spec section 4, step 7),
-//! and what the start of a block did (parameter changes taking effect, spec section 11).
+//! and what the start of a block did (parameter changes taking effect, spec section 11;
+//! sealed contributions settling, spec section 12).
 //!
 //! Events are the answer to "why did my reputation change?": they are returned by every
 //! applied transaction, stored with its block, and replayed line by line by `pov explain`.
@@ -79,8 +80,8 @@ pub struct Event {
 /// Something the start of a block did, before its transactions (spec sections 11 and 12).
 ///
 /// [`crate::State::begin_block`] returns these in order; a node stores them with the block.
-/// Section 12's settlement of sealed contributions happens at the same point and reports
-/// through this type too.
+/// Section 12's settlement of sealed contributions happens at the same point: per
+/// contribution, in ascending id, its balance changes and then its `settled` event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum BlockEvent {
@@ -90,4 +91,13 @@ pub enum BlockEvent {
     /// A passed proposal whose changes no longer made valid parameters, combined with those
     /// that took effect before it: nothing of it applied.
     ProposalVoid(crate::governance::VoidEvent),
+    /// A balance change made by a settlement (spec section 12): redistribution, referral or
+    /// contributor reward, exactly as an evaluation's events.
+    Balance(Event),
+    /// `settled`: a sealed contribution settled and closed; how many committed, revealed
+    /// and forfeited (spec section 12).
+    Settled(crate::sealed::SettledEvent),
+    /// A revealed evaluation that settlement could not process (an arithmetic overflow):
+    /// its changes were undone and it counts nowhere; the settlement went on without it.
+    SettlementSkipped(crate::sealed::SkippedEvent),
 }

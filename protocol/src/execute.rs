@@ -1,6 +1,7 @@
 //! Transaction bodies other than evaluation (spec section 5): contribute, transfer, admit,
 //! propose (spec section 11), and the envelope rules every transaction passes first
-//! (sender, nonce, open admission).
+//! (sender, nonce, open admission). Evaluations go to [`crate::evaluation`], commitments
+//! and reveals (spec section 12) to [`crate::sealed`].
 
 use pov_crypto::Address;
 
@@ -55,6 +56,15 @@ pub(crate) fn execute_body(
             uri,
             changes,
         } => propose(change, sender, title, uri, changes),
+        TxBody::Commit {
+            contribution,
+            commitment,
+        } => crate::sealed::commit(change, sender, *contribution, *commitment),
+        TxBody::Reveal {
+            contribution,
+            value,
+            salt,
+        } => crate::sealed::reveal(change, sender, sender_address, *contribution, *value, salt),
     }
 }
 
@@ -139,7 +149,11 @@ fn push_contribution(
     let median_max = s.params.lowest_value();
     let fund = s.params.evaluator_fund;
     let height = change.state.height();
-    change.state.contributions_mut().push(Contribution {
+    let sealed = s
+        .params
+        .sealed
+        .map(|_| crate::sealed::SealedState::default());
+    change.state.push_contribution(Contribution {
         id,
         height,
         contributor: sender,
@@ -158,6 +172,7 @@ fn push_contribution(
         minted_reputation: Amount::ZERO,
         evaluation_count: 0,
         proposal: s.proposal,
+        sealed,
     });
     Ok(())
 }

@@ -584,6 +584,23 @@ fn validate_type(kind: &str, t: &TypeParams, out: &mut Vec<Problem>) {
     fraction(out, format!("{at}.distribution"), t.distribution);
     non_negative(out, format!("{at}.evaluator_fund"), t.evaluator_fund);
     exponent(out, format!("{at}.fee_exponent"), t.fee_exponent);
+    if let Some(sealed) = &t.sealed {
+        for (name, blocks) in [
+            ("commit_blocks", sealed.commit_blocks),
+            ("reveal_blocks", sealed.reveal_blocks),
+        ] {
+            if blocks == 0 || blocks > crate::params::MAX_SEALED_WINDOW {
+                problem(
+                    out,
+                    format!("{at}.sealed.{name}"),
+                    format!(
+                        "{blocks} must be at least 1 and at most {} (a window needs a block)",
+                        crate::params::MAX_SEALED_WINDOW
+                    ),
+                );
+            }
+        }
+    }
     let set = &t.evaluation_set;
     if set.len() > MAX_EVALUATION_SET {
         problem(

@@ -35,7 +35,7 @@ use thiserror::Error;
 use crate::amount::Amount;
 use crate::genesis::Problem;
 use crate::params::{
-    Admission, EvalValue, GovernanceParams, Grant, Params, Revote, RewardRule, TypeParams,
+    Admission, EvalValue, GovernanceParams, Grant, Params, Revote, RewardRule, Sealed, TypeParams,
     GOVERNANCE_KIND,
 };
 use crate::state::ContributionId;
@@ -62,11 +62,18 @@ pub enum TypeField {
     Reward,
     /// `evaluator_fund`
     EvaluatorFund,
+    /// `sealed`: the windows of a sealed type, or `none` for an open one (v1.2).
+    Sealed,
+    /// `sealed.commit_blocks` (setting it on an open type seals it, both windows this long).
+    SealedCommitBlocks,
+    /// `sealed.reveal_blocks` (setting it on an open type seals it, both windows this long).
+    SealedRevealBlocks,
 }
 
 impl TypeField {
-    /// Every field, in the order `GET /params` lists them.
-    pub const ALL: [TypeField; 7] = [
+    /// Every field with a value of its own, in the order `GET /params` lists them (the
+    /// two windows of `sealed` are listed within it).
+    pub const ALL: [TypeField; 8] = [
         TypeField::Fee,
         TypeField::Stake,
         TypeField::Distribution,
@@ -74,6 +81,7 @@ impl TypeField {
         TypeField::EvaluationSet,
         TypeField::Reward,
         TypeField::EvaluatorFund,
+        TypeField::Sealed,
     ];
 
     fn name(self) -> &'static str {
@@ -85,6 +93,9 @@ impl TypeField {
             TypeField::EvaluationSet => "evaluation_set",
             TypeField::Reward => "reward",
             TypeField::EvaluatorFund => "evaluator_fund",
+            TypeField::Sealed => "sealed",
+            TypeField::SealedCommitBlocks => "sealed.commit_blocks",
+            TypeField::SealedRevealBlocks => "sealed.reveal_blocks",
         }
     }
 }
@@ -180,6 +191,8 @@ pub enum ValueKind {
     Type,
     /// The whole governance table as JSON.
     Governance,
+    /// `none`, or a sealed type's windows as JSON.
+    Sealed,
 }
 
 impl ValueKind {
@@ -198,6 +211,9 @@ impl ValueKind {
             ValueKind::Grant => "a grant as JSON (like {\"reputation\": \"1\", \"tokens\": \"10\"})",
             ValueKind::Type => "a contribution type as JSON (fee, stake, distribution, fee_exponent, evaluation_set, reward)",
             ValueKind::Governance => "the governance table as JSON",
+            ValueKind::Sealed => {
+                "none, or the windows as JSON (like {\"commit_blocks\": 100, \"reveal_blocks\": 50})"
+            }
         }
     }
 }
@@ -229,7 +245,7 @@ pub enum PathError {
     },
 }
 
-const TOP_LEVEL_HINT: &str = "valid paths are types.<kind>, types.<kind>.<fee|stake|distribution|fee_exponent|evaluation_set|reward|evaluator_fund>, revote, referral_fraction, admission, initial_grant, initial_grant.<reputation|tokens>, min_reputation_to_evaluate, governance, governance.<fee|stake|distribution|fee_exponent|expiry_blocks|enabled>";
+const TOP_LEVEL_HINT: &str = "valid paths are types.<kind>, types.<kind>.<fee|stake|distribution|fee_exponent|evaluation_set|reward|evaluator_fund|sealed>, types.<kind>.sealed.<commit_blocks|reveal_blocks>, revote, referral_fraction, admission, initial_grant, initial_grant.<reputation|tokens>, min_reputation_to_evaluate, governance, governance.<fee|stake|distribution|fee_exponent|expiry_blocks|enabled>";
 
 impl ParamPath {
     /// Reads a path's text. Whether a `types.<kind>.<field>` path names an existing type is
@@ -250,8 +266,16 @@ impl ParamPath {
                     .into_iter()
                     .find(|f| f.name() == *field)
                     .ok_or_else(|| {
-                        unknown("a contribution type's fields are fee, stake, distribution, fee_exponent, evaluation_set, reward, evaluator_fund")
+                        unknown("a contribution type's fields are fee, stake, distribution, fee_exponent, evaluation_set, reward, evaluator_fund, sealed")
                     })?;
+                ParamPath::TypeField((*kind).to_string(), field)
+            }
+            ["types", kind, "sealed", window] if !kind.is_empty() => {
+                let field = match *window {
+                    "commit_blocks" => TypeField::SealedCommitBlocks,
+                    "reveal_blocks" => TypeField::SealedRevealBlocks,
+                    _ => return Err(unknown("a sealed type's windows are commit_blocks and reveal_blocks")),
+                };
                 ParamPath::TypeField((*kind).to_string(), field)
             }
             ["revote"] => ParamPath::Revote,
@@ -304,6 +328,8 @@ impl ParamPath {
             ParamPath::TypeField(_, f) => match f {
                 TypeField::EvaluationSet => ValueKind::Set,
                 TypeField::Reward => ValueKind::Reward,
+                TypeField::Sealed => ValueKind::Sealed,
+                TypeField::SealedCommitBlocks | TypeField::SealedRevealBlocks => ValueKind::Count,
                 _ => ValueKind::Amount,
             },
             ParamPath::Revote => ValueKind::Revote,
@@ -335,6 +361,9 @@ impl ParamPath {
                     TypeField::EvaluationSet => ParamValue::Set(t.evaluation_set.clone()),
                     TypeField::Reward => ParamValue::Reward(t.reward.clone()),
                     TypeField::EvaluatorFund => ParamValue::Amount(t.evaluator_fund),
+                    TypeField::Sealed => ParamValue::Sealed(t.sealed),
+                    TypeField::SealedCommitBlocks => ParamValue::Count(t.sealed?.commit_blocks),
+                    TypeField::SealedRevealBlocks => ParamValue::Count(t.sealed?.reveal_blocks),
                 }
             }
             ParamPath::Revote => ParamValue::Revote(params.revote),
@@ -396,6 +425,21 @@ impl ParamPath {
                     (TypeField::Distribution, ParamValue::Amount(a)) => t.distribution = *a,
                     (TypeField::FeeExponent, ParamValue::Amount(a)) => t.fee_exponent = *a,
                     (TypeField::EvaluatorFund, ParamValue::Amount(a)) => t.evaluator_fund = *a,
+                    (TypeField::Sealed, ParamValue::Sealed(sealed)) => t.sealed = *sealed,
+                    (TypeField::SealedCommitBlocks, ParamValue::Count(n)) => {
+                        let sealed = t.sealed.get_or_insert(Sealed {
+                            commit_blocks: *n,
+                            reveal_blocks: *n,
+                        });
+                        sealed.commit_blocks = *n;
+                    }
+                    (TypeField::SealedRevealBlocks, ParamValue::Count(n)) => {
+                        let sealed = t.sealed.get_or_insert(Sealed {
+                            commit_blocks: *n,
+                            reveal_blocks: *n,
+                        });
+                        sealed.reveal_blocks = *n;
+                    }
                     _ => return Err(mismatch()),
                 }
             }
@@ -461,6 +505,10 @@ impl ParamPath {
     /// The path that contains this one (`types.work` for `types.work.fee`), if any.
     pub fn parent(&self) -> Option<ParamPath> {
         match self {
+            ParamPath::TypeField(
+                kind,
+                TypeField::SealedCommitBlocks | TypeField::SealedRevealBlocks,
+            ) => Some(ParamPath::TypeField(kind.clone(), TypeField::Sealed)),
             ParamPath::TypeField(kind, _) => Some(ParamPath::Type(kind.clone())),
             ParamPath::InitialGrantReputation | ParamPath::InitialGrantTokens => {
                 Some(ParamPath::InitialGrant)
@@ -514,6 +562,8 @@ pub enum ParamValue {
     Type(Box<TypeParams>),
     /// The whole governance table (boxed, as a type).
     Governance(Box<GovernanceParams>),
+    /// A type's sealed windows, or `None` for an open type (v1.2).
+    Sealed(Option<Sealed>),
 }
 
 /// Why a value's text does not fit its path.
@@ -583,6 +633,12 @@ impl ParamValue {
             ValueKind::Governance => ParamValue::Governance(
                 serde_json::from_value(json(t)?).map_err(|e| fail(e.to_string()))?,
             ),
+            ValueKind::Sealed => match t {
+                "none" | "null" => ParamValue::Sealed(None),
+                _ => ParamValue::Sealed(Some(
+                    serde_json::from_value(json(t)?).map_err(|e| fail(e.to_string()))?,
+                )),
+            },
         })
     }
 
@@ -599,6 +655,7 @@ impl ParamValue {
             ParamValue::Grant(_) => ValueKind::Grant,
             ParamValue::Type(_) => ValueKind::Type,
             ParamValue::Governance(_) => ValueKind::Governance,
+            ParamValue::Sealed(_) => ValueKind::Sealed,
         }
     }
 
@@ -615,6 +672,7 @@ impl ParamValue {
             ParamValue::Grant(g) => serde_json::to_value(g),
             ParamValue::Type(t) => serde_json::to_value(t),
             ParamValue::Governance(g) => serde_json::to_value(g),
+            ParamValue::Sealed(s) => serde_json::to_value(s),
         };
         v.unwrap_or(serde_json::Value::Null)
     }
@@ -624,6 +682,9 @@ impl fmt::Display for ParamValue {
     /// The text [`ParamValue::parse`] reads back: plain for scalars and words, JSON for the
     /// rest.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let ParamValue::Sealed(None) = self {
+            return f.write_str("none");
+        }
         match self.to_json() {
             serde_json::Value::String(s) => f.write_str(&s),
             other => write!(f, "{other}"),

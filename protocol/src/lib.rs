@@ -30,6 +30,7 @@ mod lint_canary;
 pub mod merkle;
 pub mod params;
 pub mod proof;
+pub mod sealed;
 pub mod state;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod test_utils;
@@ -41,8 +42,9 @@ pub use error::TxError;
 pub use events::{Asset, BlockEvent, Event, Rule};
 pub use governance::{ParamChange, ParamPath, ParamValue, Proposal};
 pub use params::{
-    Admission, EvalValue, GovernanceParams, Grant, Params, Revote, RewardRule, TypeParams,
+    Admission, EvalValue, GovernanceParams, Grant, Params, Revote, RewardRule, Sealed, TypeParams,
 };
+pub use sealed::{Commitment, Phase, SealedState, SettledEvent, Settlement};
 pub use state::{
     ChainEntry, Contribution, ContributionId, LiveEvaluation, Member, MemberId, State,
 };

@@ -33,6 +33,43 @@ pub struct TypeParams {
     /// Tokens minted per contribution for its first-time evaluators (0 = none).
     #[serde(default)]
     pub evaluator_fund: Amount,
+    /// Sealed evaluation (spec section 12, v1.2): values are committed, revealed and
+    /// settled together, so that nobody can copy earlier values. `None`: open, as in v1.
+    #[serde(default)]
+    pub sealed: Option<Sealed>,
+}
+
+/// The windows of a sealed contribution type (spec section 12), in blocks after the block
+/// that included the contribution: `commit_blocks` heights for `Commit`, then
+/// `reveal_blocks` heights for `Reveal`, then settlement at the start of the next block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sealed {
+    /// How many blocks the commit window lasts (at least 1).
+    pub commit_blocks: u64,
+    /// How many blocks the reveal window lasts (at least 1).
+    pub reveal_blocks: u64,
+}
+
+/// The longest window a sealed type may have, in blocks (about three years of one-second
+/// blocks): it keeps every settlement height far from `u64::MAX`.
+pub const MAX_SEALED_WINDOW: u64 = 100_000_000;
+
+impl Sealed {
+    /// The last height of the commit window of a contribution included at `included`.
+    pub fn commit_end(&self, included: u64) -> u64 {
+        included.saturating_add(self.commit_blocks)
+    }
+
+    /// The last height of the reveal window of a contribution included at `included`.
+    pub fn reveal_end(&self, included: u64) -> u64 {
+        self.commit_end(included).saturating_add(self.reveal_blocks)
+    }
+
+    /// The height at whose start a contribution included at `included` settles.
+    pub fn settles_at(&self, included: u64) -> u64 {
+        self.reveal_end(included).saturating_add(1)
+    }
 }
 
 /// The contributor reward rule of spec section 4, step 5.
@@ -200,6 +237,7 @@ impl GovernanceParams {
                 reputation_value: vec![Amount::ZERO; 2],
             },
             evaluator_fund: Amount::ZERO,
+            sealed: None,
         }
     }
 }
@@ -229,6 +267,7 @@ impl TypeParams {
                 reputation_value: reputation.iter().map(|v| Amount::from_int(*v)).collect(),
             },
             evaluator_fund: Amount::ZERO,
+            sealed: None,
         }
     }
 

@@ -92,6 +92,9 @@ pub struct Contribution {
     pub evaluation_count: u64,
     /// For a parameter proposal (kind `governance`): its changes and where it stands.
     pub proposal: Option<Proposal>,
+    /// For a contribution of a sealed type (spec section 12): its commitments and, once
+    /// settled, the settlement. Its live `evaluations` stay empty until settlement.
+    pub sealed: Option<crate::sealed::SealedState>,
 }
 
 /// The whole state of a cooperative.
@@ -118,6 +121,10 @@ pub struct State {
     /// Non-empty name to member id; derived from `members`, never encoded.
     #[serde(skip)]
     names: BTreeMap<String, MemberId>,
+    /// Unsettled sealed contributions by the height at whose start they settle; derived
+    /// from `contributions`, never encoded.
+    #[serde(skip)]
+    due: BTreeMap<u64, BTreeSet<ContributionId>>,
 }
 
 /// The encoded fields of [`State`], from which the indexes are rebuilt on decode.
@@ -149,6 +156,12 @@ impl From<StateRepr> for State {
             .filter(|(_, m)| !m.name.is_empty())
             .map(|(i, m)| (m.name.clone(), i as MemberId))
             .collect();
+        let mut due: BTreeMap<u64, BTreeSet<ContributionId>> = BTreeMap::new();
+        for c in &r.contributions {
+            if let Some(at) = crate::sealed::settles_at(c) {
+                due.entry(at).or_default().insert(c.id);
+            }
+        }
         State {
             chain_id: r.chain_id,
             genesis_hash: r.genesis_hash,
@@ -161,6 +174,7 @@ impl From<StateRepr> for State {
             governance: r.governance,
             index,
             names,
+            due,
         }
     }
 }
@@ -184,7 +198,8 @@ pub(crate) struct Change<'a> {
 }
 
 impl<'a> Change<'a> {
-    fn begin(state: &'a mut State) -> Change<'a> {
+    /// Starts a change of `state` that [`Change::rollback`] can undo.
+    pub(crate) fn begin(state: &'a mut State) -> Change<'a> {
         let journal = Journal {
             members_len: state.members.len(),
             contributions_len: state.contributions.len(),
@@ -200,7 +215,10 @@ impl<'a> Change<'a> {
         }
     }
 
-    fn rollback(self) {
+    /// Undoes every balance change, account and contribution made since
+    /// [`Change::begin`]. (Rules change an existing contribution only after their last
+    /// fallible step, so there is nothing of it to undo.)
+    pub(crate) fn rollback(self) {
         let Change { state, journal, .. } = self;
         for (id, reputation, tokens, nonce) in journal.members.into_iter().rev() {
             if let Some(m) = state.members.get_mut(id as usize) {
@@ -219,7 +237,16 @@ impl<'a> Change<'a> {
                 state.names.remove(&m.name);
             }
         }
-        state.contributions.truncate(journal.contributions_len);
+        for c in state.contributions.drain(journal.contributions_len..) {
+            if let Some(at) = crate::sealed::settles_at(&c) {
+                if let Some(ids) = state.due.get_mut(&at) {
+                    ids.remove(&c.id);
+                    if ids.is_empty() {
+                        state.due.remove(&at);
+                    }
+                }
+            }
+        }
         state.governance.pending.truncate(journal.pending_len);
         state.total_reputation = journal.total_reputation;
         state.total_tokens = journal.total_tokens;
@@ -319,6 +346,7 @@ impl State {
             governance: GovernanceState::default(),
             index: BTreeMap::new(),
             names: BTreeMap::new(),
+            due: BTreeMap::new(),
         }
     }
 
@@ -463,11 +491,12 @@ impl State {
     ///
     /// - Parameter proposals that passed in the previous block take effect, in the order
     ///   they passed (spec section 11).
+    /// - Then sealed contributions whose reveal window ended with the previous block settle,
+    ///   in ascending id (spec section 12). They keep the parameters they were submitted
+    ///   with, so the order of these two steps changes nothing but the order of the events.
     ///
-    /// This is the one hook for start-of-block rules: section 12's settlement of sealed
-    /// contributions belongs here too, after the parameter changes (so that the whole block
-    /// runs under the new parameters). Transactions applied afterwards see `height` as
-    /// the current height.
+    /// This is the one hook for start-of-block rules. Transactions applied afterwards see
+    /// `height` as the current height.
     pub fn begin_block(
         &mut self,
         height: u64,
@@ -480,7 +509,9 @@ impl State {
             });
         }
         self.height = height;
-        Ok(crate::governance::take_effect(self, height))
+        let mut events = crate::governance::take_effect(self, height);
+        events.extend(crate::sealed::settle_due(self, height));
+        Ok(events)
     }
 
     /// Applies a signed transaction: chain id, signature, nonce, then its body.
@@ -579,6 +610,23 @@ impl State {
         }
     }
 
+    /// Applies a transaction body as `member` would send it, without signature or nonce:
+    /// the entry point of the conformance runner for commitments and reveals.
+    pub fn submit(&mut self, member: MemberId, body: &TxBody) -> Result<Vec<Event>, TxError> {
+        let address = self
+            .member(member)
+            .map(|m| m.address)
+            .ok_or(TxError::UnknownMember(Address::default()))?;
+        let mut change = Change::begin(self);
+        match crate::execute::execute_body(&mut change, member, address, body) {
+            Ok(()) => Ok(change.events),
+            Err(err) => {
+                change.rollback();
+                Err(err)
+            }
+        }
+    }
+
     /// Submits a parameter proposal for `proposer` as a `ProposeParams` body would (fee
     /// included): the entry point of the conformance runner.
     pub fn propose(
@@ -612,6 +660,27 @@ impl State {
 
     pub(crate) fn contributions_mut(&mut self) -> &mut Vec<Contribution> {
         &mut self.contributions
+    }
+
+    /// Appends a contribution (its id already the next one), indexing its settlement
+    /// height if it is sealed.
+    pub(crate) fn push_contribution(&mut self, c: Contribution) {
+        if let Some(at) = crate::sealed::settles_at(&c) {
+            self.due.entry(at).or_default().insert(c.id);
+        }
+        self.contributions.push(c);
+    }
+
+    /// Removes and returns, in ascending id, the unsettled sealed contributions that settle
+    /// at or before `height`.
+    pub(crate) fn take_due(&mut self, height: u64) -> Vec<ContributionId> {
+        let later = match height.checked_add(1) {
+            Some(next) => self.due.split_off(&next),
+            None => BTreeMap::new(),
+        };
+        let now = std::mem::replace(&mut self.due, later);
+        let ids: BTreeSet<ContributionId> = now.into_values().flatten().collect();
+        ids.into_iter().collect()
     }
 
     pub(crate) fn governance_mut(&mut self) -> &mut GovernanceState {

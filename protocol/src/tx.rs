@@ -33,7 +33,7 @@ pub fn check_member_name(name: &str) -> Result<(), &'static str> {
 }
 
 /// Prefix of every transaction's signing bytes, so that no other signed object of `pov`
-/// (a consensus vote, say) can ever be replayed as a transaction. `v3` (protocol 1.1.1):
+/// (a consensus vote, say) can ever be replayed as a transaction. `v3` (protocol 1.2.1):
 /// the genesis hash follows the tag.
 const TX_SIGN_DOMAIN: &[u8] = b"pov/tx/v3";
 
@@ -86,6 +86,24 @@ pub enum TxBody {
         uri: String,
         /// The changes, applied in this order when the proposal passes.
         changes: Vec<crate::governance::ParamChange>,
+    },
+    /// Commit to a hidden value on a sealed contribution, in its commit window (spec
+    /// section 12, v1.2). The stake is taken now; a later commitment replaces this one.
+    Commit {
+        /// The contribution's id.
+        contribution: ContributionId,
+        /// [`crate::sealed::commitment`] of the value and a secret salt.
+        commitment: Hash,
+    },
+    /// Open one's live commitment on a sealed contribution, in its reveal window (spec
+    /// section 12, v1.2).
+    Reveal {
+        /// The contribution's id.
+        contribution: ContributionId,
+        /// The committed value.
+        value: EvalValue,
+        /// The salt the commitment was made with.
+        salt: pov_crypto::Salt,
     },
 }
 

@@ -24,13 +24,13 @@
 //! `cryptography` package's Ed25519, postcard built by hand): `scripts/check_known_answers.py`,
 //! which a deliberate change extends.
 
-use pov_crypto::{Address, Hash, Keypair};
+use pov_crypto::{Address, Hash, Keypair, Salt};
 use pov_protocol::block::{
     precommit_sign_bytes, tx_root, vote_sign_bytes, BlockHeader, Certificate, CommitSig, PRECOMMIT,
     PREVOTE,
 };
 use pov_protocol::genesis::{dev_validator_key, Genesis};
-use pov_protocol::{codec, merkle, Amount, ParamChange, State, Transaction, TxBody};
+use pov_protocol::{codec, merkle, sealed, Amount, ParamChange, State, Transaction, TxBody};
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -169,7 +169,64 @@ fn transactions() -> Vec<(&'static str, Transaction)> {
                 },
             ),
         ),
+        (
+            "commit",
+            Transaction::sign(
+                &alice(),
+                CHAIN,
+                &signed_genesis(),
+                5,
+                TxBody::Commit {
+                    contribution: 7,
+                    commitment: commitment_answer(),
+                },
+            ),
+        ),
+        (
+            "reveal",
+            Transaction::sign(
+                &alice(),
+                CHAIN,
+                &signed_genesis(),
+                6,
+                TxBody::Reveal {
+                    contribution: 7,
+                    value: 3,
+                    salt: salt(),
+                },
+            ),
+        ),
     ]
+}
+
+/// The salt of the pinned commitment: bytes 0, 1, ..., 31.
+fn salt() -> Salt {
+    let mut bytes = [0u8; 32];
+    for (i, b) in bytes.iter_mut().enumerate() {
+        *b = i as u8;
+    }
+    Salt(bytes)
+}
+
+/// Alice's commitment to value 3 on contribution 7 with [`salt`] (spec section 12).
+fn commitment_answer() -> Hash {
+    sealed::commitment(CHAIN, 7, &alice().address(), 3, &salt())
+}
+
+#[test]
+fn sealed_commitment() {
+    let mut a = Answers::default();
+    a.hash(
+        "commitment to 3 on contribution 7 by alice",
+        commitment_answer(),
+        "18fa7224af1e4b76eff2a118cdab64a9679fd99c6600e6c7e9e65fd4e821bdfd",
+    );
+    a.hash(
+        "the same on another chain",
+        sealed::commitment("bakery-coop", 7, &alice().address(), 3, &salt()),
+        "96c58f258fd4f0db4b5e7c3813fb261b98a137a98594b698527a28cf45e24344",
+    );
+    a.done();
 }
 
 #[test]
@@ -214,7 +271,7 @@ fn amounts_encode_as_their_mantissa() {
 
 #[test]
 fn transaction_signing_bytes_bytes_and_hashes() {
-    let want: [(&str, &str, &str); 6] = [
+    let want: [(&str, &str, &str); 8] = [
         (
             "706f762f74782f7633df840a304e772ef4cdfb23293d8adadde8d43567bde4b0190c3d954f696f0b0a0a706f762d6465766e657440791195ef383510f352b8336902b2d40c40c315eb4eb3b898c6f1cfbd376e91010004776f726b0c4669782074686520726f6f661868747470733a2f2f6578616d706c652e6f72672f726f6f660146dcb5516974927852412a2ddb0b788d78d31c769f7bd67d816f3e71a4d0b13c",
             "0a706f762d6465766e657440791195ef383510f352b8336902b2d40c40c315eb4eb3b898c6f1cfbd376e91010004776f726b0c4669782074686520726f6f661868747470733a2f2f6578616d706c652e6f72672f726f6f660146dcb5516974927852412a2ddb0b788d78d31c769f7bd67d816f3e71a4d0b13c66f7839962b08596fe58739abe4444f9d1cfcf97c5a025995fb4e157da7005d849cb0c6d81bf70366ab686baab23684560c4e0fb0f6a50da124eb43edd8c020f",
@@ -241,6 +298,16 @@ fn transaction_signing_bytes_bytes_and_hashes() {
             "66af6ac3f0ec9e91e4f0d535bed246961abda9e97a15b2ede4292ba3ce7bb9b1",
         ),
         ("706f762f74782f7633df840a304e772ef4cdfb23293d8adadde8d43567bde4b0190c3d954f696f0b0a0a706f762d6465766e65746d1850e5c156724ba3a88d7b9ac1ca4179d902ebab4eceb542209bca62438bd404040c4368656170657220776f726b00020e74797065732e776f726b2e6665650080a094a58d1d12676f7665726e616e63652e656e61626c65640200", "0a706f762d6465766e65746d1850e5c156724ba3a88d7b9ac1ca4179d902ebab4eceb542209bca62438bd404040c4368656170657220776f726b00020e74797065732e776f726b2e6665650080a094a58d1d12676f7665726e616e63652e656e61626c656402005013ff160996a59fbf9bcdeeffdcb0473e8121f150610d711b850e18f7d4698337ad5149f31f9b8b1286a863771a7aa530ee77a564873480cb233a7f00b48d0b", "0e8593da293dbad25f8fcce1755d8e501eac19ddc855f7b1b8f18be49c968ae0"),
+        (
+            "706f762f74782f7633df840a304e772ef4cdfb23293d8adadde8d43567bde4b0190c3d954f696f0b0a0a706f762d6465766e657440791195ef383510f352b8336902b2d40c40c315eb4eb3b898c6f1cfbd376e9105050718fa7224af1e4b76eff2a118cdab64a9679fd99c6600e6c7e9e65fd4e821bdfd",
+            "0a706f762d6465766e657440791195ef383510f352b8336902b2d40c40c315eb4eb3b898c6f1cfbd376e9105050718fa7224af1e4b76eff2a118cdab64a9679fd99c6600e6c7e9e65fd4e821bdfd5f47ade3fa925d0ea358f0ad2bac3a4489ba7740a5e5898b61f45b1c2e8c29da7829c2cf54070481be5c81eef87b3562f540d09214d734ea31e612f78c80a80a",
+            "9fd6b893fcbca06c14eec7e9c939e30401231f41f42483c0e9027211892c89f6",
+        ),
+        (
+            "706f762f74782f7633df840a304e772ef4cdfb23293d8adadde8d43567bde4b0190c3d954f696f0b0a0a706f762d6465766e657440791195ef383510f352b8336902b2d40c40c315eb4eb3b898c6f1cfbd376e9106060706000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+            "0a706f762d6465766e657440791195ef383510f352b8336902b2d40c40c315eb4eb3b898c6f1cfbd376e9106060706000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f04a4bf3887f0d96221e27707489d6e6da3a07f14e469247b7216527f32b68154e8a112234ad67b267378773daafeb838f595ce6ad39441e3419210ce9d76c300",
+            "6ae916ce73f63bbdd2b305d25d485fae6139156c204e8cfff530cfb02d8e01c7",
+        ),
     ];
     let mut a = Answers::default();
     for ((name, tx), (signing, bytes, hash)) in transactions().into_iter().zip(want) {
@@ -318,11 +385,11 @@ fn header_hash_validator_set_and_certificate() {
         "bc5951d11bb316e797d865954d9ccd9ad62db056313d23a752a9515896916f3a",
     );
     let header = header();
-    a.bytes("header canonical bytes", &codec::encode(&header), "0a706f762d6465766e65740151baf11aa6d536f1cf3a015bc7e5e8927f345dc29d7fb402983e05f641284af2e8d7eab6b733be69e4ffa61f51419537fa398f252169efa3b7ff5f24757414840cb16a38339d004912bedee14ba0de7f410644fefd01888393770224ed5346f383949b8bc8a991bbc552a06f36b86a561c63ce63ae6dd84beda2990742f8e4f51d5a296e2060bc5951d11bb316e797d865954d9ccd9ad62db056313d23a752a9515896916f3a");
+    a.bytes("header canonical bytes", &codec::encode(&header), "0a706f762d6465766e6574013a5fb94d4502b06698ca495746c7d53661960f93399b40bc6b0c24f487fb21e1e8d7eab6b733be69e4ffa61f51419537fa398f252169efa3b7ff5f24757414840cb16a38339d004912bedee14ba0de7f410644fefd01888393770224ed5346f383949b8bc8a991bbc552a06f36b86a561c63ce63ae6dd84beda2990742f8e4f51d5a296e2060bc5951d11bb316e797d865954d9ccd9ad62db056313d23a752a9515896916f3a");
     a.hash(
         "header hash",
         header.hash(),
-        "6db7c33d056cfa00ab7d1830ef41bb860e87c0d6b21bd710b257fa5e90561492",
+        "85ad5a756ba2088bb9f8fb4afca139e88a7cc5af397bcad411acb17354cf1c10",
     );
     let key = dev_validator_key(0);
     let certificate = Certificate {
@@ -344,13 +411,13 @@ fn header_hash_validator_set_and_certificate() {
     a.bytes(
         "certificate canonical bytes",
         &codec::encode(&certificate),
-        "01026db7c33d056cfa00ab7d1830ef41bb860e87c0d6b21bd710b257fa5e9056149201be69e4ffa61f51419537fa398f252169efa3b7ff5f24757414840cb16a38339d0ae234b8d1ccab5a309ccaa9efa004f9e697f7873049bcf05527b700af62f53ed6bc4e23760776c66a16bf69172cca1af55aaddb69d2081c0284eb9490cd330a",
+        "010285ad5a756ba2088bb9f8fb4afca139e88a7cc5af397bcad411acb17354cf1c1001be69e4ffa61f51419537fa398f252169efa3b7ff5f24757414840cb16a38339d17408c47ef6972aa24fe1eff77a0ea7d13f7e612eade0d82214b3a41bb49df91cb2e2681e6060de2a4d5c035f48fd14136dc63125897a943e1d23b713351d405",
     );
     a.done();
 }
 
 /// A second genesis, as an operator would write it: two kinds (one under the threshold
-/// rule), every optional parameter set, two validators, one with an address.
+/// rule, one sealed), every optional parameter set, two validators, one with an address.
 const OTHER_GENESIS: &str = r#"
 chain_id = "bakery-coop"
 genesis_time = 2026-03-01T12:30:00+01:00
@@ -389,6 +456,10 @@ evaluation_set = [0, 1, 2]
 token_value = [0, 1, "2.5"]
 reputation_value = [0, "0.5", 1]
 
+[params.types.care.sealed]
+commit_blocks = 100
+reveal_blocks = 50
+
 [[members]]
 public_key = "PK0"
 name = "ada"
@@ -426,22 +497,22 @@ fn genesis_hashes() {
     a.hash(
         "dev genesis hash",
         Genesis::dev().hash(),
-        "51baf11aa6d536f1cf3a015bc7e5e8927f345dc29d7fb402983e05f641284af2",
+        "3a5fb94d4502b06698ca495746c7d53661960f93399b40bc6b0c24f487fb21e1",
     );
     a.hash(
         "second genesis hash",
         other_genesis().hash(),
-        "05424ee46df3654fc46b42c4d75c69610f9a5d91d40e853c227e382ae234d0f3",
+        "18aeed2b336ed5b77e464842688ab7376989a3faca4cf86f1eae2af32b576266",
     );
     a.hash(
         "dev genesis state root",
         Genesis::dev().state().expect("state").state_root(),
-        "fee47ff72440105ddd9e42f9079453687397044d2fdec8bdd6c80f5dc96517f7",
+        "78447c14e2196c429d22839d2a6e80b61f6b4b56dcbe931bc7965860e49af7a5",
     );
     a.hash(
         "second genesis state root",
         other_genesis().state().expect("state").state_root(),
-        "f308b0d93ebb6893df5f6beb8e9d42ed35dc8aa7e575835b998c4f2a4a445b11",
+        "c370a0cd856feae81e3692940ebc43330a7ce13c5720b9238ed700b4082acca6",
     );
     a.done();
 }
@@ -503,9 +574,9 @@ fn merkle_roots() {
         "0000000000000000000000000000000000000000000000000000000000000000",
     );
     a.hash(
-        "tx root of the six transactions",
+        "tx root of the eight transactions",
         tx_root(&txs),
-        "be2ad54c9d4ce7f7f7b198a10ba9e3da38703f99a8381a5039570d0e97c9116a",
+        "9116e961b20a7ba65e4ccb5f6f1fc92ab5c4934afe88e11dc16032838ec4a9be",
     );
     a.done();
 }
@@ -596,7 +667,7 @@ fn state_root_after_a_fixed_scenario() {
     a.hash(
         "state root after the scenario",
         state.state_root(),
-        "375456f416ed033d26b7a82ac7d6479f85fa6e790517cc0bcfd19ed429532428",
+        "9bb018c5badbd1753a49bf5a42cab5bba02540071c1cfee5efac8b4ca579c4bd",
     );
     let carl: Address = Keypair::dev(9).address();
     let (_, member) = state.member_by_address(&carl).expect("carl");
@@ -608,7 +679,114 @@ fn state_root_after_a_fixed_scenario() {
     a.bytes(
         "the whole state's canonical bytes (blake3)",
         pov_crypto::hash(&state.to_bytes()).as_bytes(),
-        "bf9162ae211991d8c0bda06ff717a90f3c6dfefabe724c7b85b4ff9fc90beca4",
+        "b4d883eb955f335c851327824fc122a9bbea1377c8ef57a3e196d98d54db2ff2",
+    );
+    a.done();
+}
+
+/// The dev cooperative with `work` sealed (2 commit blocks, 2 reveal blocks) after one
+/// sealed contribution went through commit, a replacement commit, reveal, one forfeit and
+/// settlement (spec section 12).
+fn sealed_scenario() -> State {
+    let mut genesis = Genesis::dev();
+    if let Some(work) = genesis.params.types.get_mut("work") {
+        work.sealed = Some(pov_protocol::Sealed {
+            commit_blocks: 2,
+            reveal_blocks: 2,
+        });
+    }
+    let mut state = genesis.state().expect("state");
+    let genesis_hash = genesis.hash();
+    let mut nonces = [0u64; 4];
+    let mut send = |state: &mut State, who: u32, body: TxBody| {
+        nonces[who as usize] += 1;
+        let tx = Transaction::sign(
+            &Keypair::dev(who),
+            CHAIN,
+            &genesis_hash,
+            nonces[who as usize],
+            body,
+        );
+        state.apply(&tx).expect("applies")
+    };
+    let seal = |who: u32, value: i64| {
+        let mut s = salt();
+        s.0[0] = who as u8;
+        (
+            sealed::commitment(CHAIN, 0, &Keypair::dev(who).address(), value, &s),
+            s,
+        )
+    };
+    state.begin_block(1).expect("block 1");
+    send(
+        &mut state,
+        0,
+        TxBody::Contribute {
+            kind: "work".into(),
+            title: "Fix the roof".into(),
+            uri: "https://example.org/roof".into(),
+            content_hash: None,
+        },
+    );
+    state.begin_block(2).expect("block 2");
+    for (who, value) in [(1, 4), (2, 3)] {
+        let (commitment, _) = seal(who, value);
+        send(
+            &mut state,
+            who,
+            TxBody::Commit {
+                contribution: 0,
+                commitment,
+            },
+        );
+    }
+    state.begin_block(3).expect("block 3");
+    for (who, value) in [(3, 5), (1, 5)] {
+        let (commitment, _) = seal(who, value);
+        send(
+            &mut state,
+            who,
+            TxBody::Commit {
+                contribution: 0,
+                commitment,
+            },
+        );
+    }
+    state.begin_block(4).expect("block 4");
+    for (who, value) in [(2, 3), (1, 5)] {
+        let (_, salt) = seal(who, value);
+        send(
+            &mut state,
+            who,
+            TxBody::Reveal {
+                contribution: 0,
+                value,
+                salt,
+            },
+        );
+    }
+    state.begin_block(5).expect("block 5");
+    let start = state.begin_block(6).expect("block 6 settles");
+    assert!(
+        matches!(start.last(), Some(pov_protocol::BlockEvent::Settled(s)) if s.forfeited == 1),
+        "{start:?}"
+    );
+    state
+}
+
+#[test]
+fn state_root_after_a_sealed_settlement() {
+    let state = sealed_scenario();
+    let mut a = Answers::default();
+    a.hash(
+        "state root after the sealed scenario",
+        state.state_root(),
+        "235e060de8cffc2cc8663a3a1b3d564fe3512f6e6feff79562af685d4915005f",
+    );
+    a.bytes(
+        "the sealed contribution's canonical bytes",
+        &codec::encode(state.contribution(0).expect("contribution 0")),
+        "00010004776f726b0c4669782074686520726f6f661868747470733a2f2f6578616d706c652e6f72672f726f6f660080c0a8ca9a3a80a0be8195018080f985d40480a094a58d1d0600020406080a01060080c0a8ca9a3a8080d194b57480c0caf384a302808095e789c6048080aace938c09060080c0a8ca9a3a8080d194b5748080a2a9eae80180c09b88ba9703808095e789c6040001020202020601010a03030102030400000000000200010302206220b9a486e26f969466e2e663dd07d2692df86da0877ed94c4ec62fa840348080aace938c090201010603c01131e318ec89959a9695b4c7d67323493afe8e82cda235fe67246cc48a6977808095e789c60403020001bf96cac4fc9130788069e13a90c15d5969def9fffa680d1465fb57eab02f04f3cee0a1cab7c20d0303010a0106030201",
     );
     a.done();
 }

@@ -5,6 +5,10 @@
 //! drifted so that, say, no evaluation ever applied would fail here instead of passing
 //! while checking nothing.
 
+mod support;
+
+use support::accounting::{check_events_account_for_changes, sum};
+
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
@@ -194,14 +198,6 @@ fn to_tx(state: &State, keys: &[Keypair], op: &Op) -> Transaction {
     )
 }
 
-fn sum(state: &State, asset: Asset) -> Amount {
-    Amount::sum(state.members().iter().map(|m| match asset {
-        Asset::Reputation => m.reputation,
-        Asset::Tokens => m.tokens,
-    }))
-    .expect("sum")
-}
-
 /// R equals the sum of reputations, the supply the sum of tokens, nothing is ever
 /// negative, transfers conserve tokens, a rejected transaction changes nothing, and the
 /// events of an applied one account for every change of every balance.
@@ -257,63 +253,6 @@ fn totals_and_balances_hold() {
         }
         Ok(())
     });
-}
-
-/// Every balance of every member (new ones from zero) changed by exactly the sum of its
-/// events, and so did the totals.
-fn check_events_account_for_changes(
-    before: &State,
-    after: &State,
-    events: &[Event],
-) -> Result<(), TestCaseError> {
-    let mut deltas: BTreeMap<(u32, Asset), Amount> = BTreeMap::new();
-    for e in events {
-        let d = deltas.entry((e.member, e.asset)).or_insert(Amount::ZERO);
-        *d = d.checked_add(e.amount).expect("delta");
-    }
-    for (id, m) in after.members().iter().enumerate() {
-        let id = id as u32;
-        let (rep0, tok0) = before
-            .member(id)
-            .map_or((Amount::ZERO, Amount::ZERO), |b| (b.reputation, b.tokens));
-        for (asset, was, now) in [
-            (Asset::Reputation, rep0, m.reputation),
-            (Asset::Tokens, tok0, m.tokens),
-        ] {
-            let delta = deltas.get(&(id, asset)).copied().unwrap_or(Amount::ZERO);
-            prop_assert_eq!(
-                now.checked_sub(was).expect("sub"),
-                delta,
-                "member {} {:?}: events say {}",
-                id,
-                asset,
-                delta
-            );
-        }
-    }
-    for (asset, was, now) in [
-        (
-            Asset::Reputation,
-            before.total_reputation(),
-            after.total_reputation(),
-        ),
-        (Asset::Tokens, before.total_tokens(), after.total_tokens()),
-    ] {
-        let total = Amount::sum(
-            deltas
-                .iter()
-                .filter(|((_, a), _)| *a == asset)
-                .map(|(_, d)| *d),
-        )
-        .expect("sum");
-        prop_assert_eq!(
-            now.checked_sub(was).expect("sub"),
-            total,
-            "{:?} total",
-            asset
-        );
-    }
-    Ok(())
 }
 
 /// Under the median rule nothing is minted for a contribution before at least half of

@@ -44,7 +44,7 @@ pub use engine::SledOptions;
 pub use error::StoreError;
 pub use read::StoredBlock;
 pub use replay::{ReplayOptions, ReplayReport};
-pub use schema::{Action, ContributionActivity, Head, MemberActivity};
+pub use schema::{Action, ContributionActivity, Head, MemberActivity, START_LINES};
 pub use store::{
     verify_dir, Account, CommitReceipt, CommitTimings, ContributionInfo, ExecutedBlock,
     HistoryEntry, HistoryQuery, OpenOptions, OpenReport, Position, Rebuild, Store, StoreStatus,

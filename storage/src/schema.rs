@@ -31,7 +31,8 @@
 //!
 //! Within a block, lines are ordered by `(tx index, n)`, where `n` is 0 when the
 //! transaction created the member's account, 1 for the member's own transaction, `2 + i`
-//! for event `i` of the transaction (contributions: always 0).
+//! for event `i` of the transaction (contributions: always 0). Lines of the block's start
+//! (settlements) have tx index [`START_LINES`] and `n` = their order.
 //!
 //! [`BlockHeader`]: pov_protocol::block::BlockHeader
 //! [`Certificate`]: pov_protocol::block::Certificate
@@ -47,7 +48,7 @@ use serde::{Deserialize, Serialize};
 
 /// Version of this layout. Bumped on any incompatible change, so an old binary refuses a
 /// newer database instead of misreading it.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
 /// By default a checkpoint of the whole state is written with every block whose height is a
 /// multiple of this, so the state after any past block is rebuilt by replaying fewer blocks
@@ -272,6 +273,11 @@ pub struct Line<T> {
     pub activity: T,
 }
 
+/// The transaction index of history lines made by a block's start (settlements of sealed
+/// contributions, protocol 1.2): they ran before the block's transactions but sort after
+/// them, so that every position stays unique and ordered; `n` counts them.
+pub const START_LINES: u32 = u32::MAX;
+
 /// All of one member's (or contribution's) history lines in one block, in order.
 pub type BlockLines<T> = Vec<Line<T>>;
 
@@ -305,6 +311,17 @@ pub enum Action {
     /// Proposed parameter changes (a proposal, which got this contribution id).
     Proposed {
         /// The new proposal.
+        contribution: ContributionId,
+    },
+    /// Committed a hidden value on a sealed contribution (protocol 1.2).
+    Committed {
+        /// The contribution.
+        contribution: ContributionId,
+    },
+    /// Revealed its commitment on a sealed contribution (the value is kept out of the
+    /// history: the API shows values only after settlement).
+    Revealed {
+        /// The contribution.
         contribution: ContributionId,
     },
 }
@@ -354,5 +371,29 @@ pub enum ContributionActivity {
         value: EvalValue,
         /// The transaction.
         tx: Hash,
+    },
+    /// A member committed a hidden value (sealed types, protocol 1.2).
+    Committed {
+        /// The member.
+        member: MemberId,
+        /// The transaction.
+        tx: Hash,
+    },
+    /// A member revealed its commitment (the value is not kept here; it is in the
+    /// contribution's state, shown after settlement).
+    Revealed {
+        /// The member.
+        member: MemberId,
+        /// The transaction.
+        tx: Hash,
+    },
+    /// The contribution settled at the start of the block and closed (sealed types).
+    Settled {
+        /// Live commitments.
+        committed: u64,
+        /// Revealed ones, processed in commitment order.
+        revealed: u64,
+        /// Unrevealed ones, whose stakes stay burned.
+        forfeited: u64,
     },
 }

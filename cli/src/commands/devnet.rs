@@ -29,6 +29,8 @@ pub struct DevnetInit {
     pub api_port: u16,
     /// Block interval written into each config.
     pub block_time_ms: u64,
+    /// `KEY=VALUE` parameter changes of the dev genesis (`pov genesis set-param` keys).
+    pub set: Vec<String>,
 }
 
 /// Writes the devnet and prints where it is.
@@ -54,10 +56,20 @@ pub fn init(ctx: &super::Ctx, opts: &DevnetInit) -> anyhow::Result<i32> {
         ))
         .into());
     }
+    let mut genesis = Genesis::dev();
+    for change in &opts.set {
+        let (key, value) = change.split_once('=').ok_or_else(|| {
+            InvalidInput(format!(
+                "--set {change:?}: write KEY=VALUE, e.g. types.work.fee=2"
+            ))
+        })?;
+        for note in super::genesis::set_param(&mut genesis.params, key, value)?.1 {
+            crate::output::note(&note);
+        }
+    }
     std::fs::create_dir_all(&opts.dir)
         .with_context(|| format!("creating {}", opts.dir.display()))?;
 
-    let mut genesis = Genesis::dev();
     genesis.validators = (0..opts.validators)
         .map(|i| GenesisValidator {
             public_key: dev_validator_key(i).address(),

@@ -13,7 +13,7 @@ use pov_protocol::genesis::{
     Genesis, GenesisError, GenesisMember, GenesisValidator, MemberProvenance, Problem,
 };
 use pov_protocol::proof::ReputationProof;
-use pov_protocol::{Admission, Amount, Params, Revote, RewardRule, TypeParams};
+use pov_protocol::{Admission, Amount, Params, Revote, RewardRule, Sealed, TypeParams};
 
 use crate::cli::GenesisCommand;
 use crate::exit::{self, InvalidInput};
@@ -636,7 +636,12 @@ fn threshold_defaults() -> RewardRule {
 
 /// Applies `key = value` to `params`. Returns the field path validation problems are named
 /// by, and notes for the user about side effects.
-fn set_param(params: &mut Params, key: &str, value: &str) -> anyhow::Result<(String, Vec<String>)> {
+/// Sets one parameter by its `set-param` key; returns the field written and notes to print.
+pub(crate) fn set_param(
+    params: &mut Params,
+    key: &str,
+    value: &str,
+) -> anyhow::Result<(String, Vec<String>)> {
     let key = key.strip_prefix("params.").unwrap_or(key);
     let field = format!("params.{key}");
     let parts: Vec<&str> = key.split('.').collect();
@@ -769,6 +774,42 @@ fn set_type_param(
                 _ => return Err(unknown(field)),
             }
         }
+        // Sealed evaluations (protocol 1.2): `none` makes the kind open again; a window's
+        // length on an open kind seals it with both windows that long.
+        ["sealed"] => match value {
+            "none" => {
+                if t.sealed.take().is_some() {
+                    notes.push("the kind is open again: members evaluate directly".into());
+                }
+            }
+            _ => {
+                return Err(bad_choice(
+                    field,
+                    value,
+                    "none (or set sealed.commit_blocks and sealed.reveal_blocks)",
+                ))
+            }
+        },
+        ["sealed", window @ ("commit_blocks" | "reveal_blocks")] => {
+            let blocks: u64 = value.trim().parse().map_err(|_| {
+                InvalidInput(format!(
+                    "{field}: {value:?} is not a whole number of blocks"
+                ))
+            })?;
+            let sealed = t.sealed.get_or_insert_with(|| {
+                notes.push(format!(
+                    "the kind is now sealed: values are committed, revealed, then settled together; both windows are {blocks} blocks until set"
+                ));
+                Sealed {
+                    commit_blocks: blocks,
+                    reveal_blocks: blocks,
+                }
+            });
+            match *window {
+                "commit_blocks" => sealed.commit_blocks = blocks,
+                _ => sealed.reveal_blocks = blocks,
+            }
+        }
         _ => return Err(unknown(field)),
     }
     Ok(())
@@ -850,6 +891,10 @@ mod tests {
             ("types.vote.reward.threshold.token_factor", "40"),
             ("types.vote.reward.threshold.reputation_factor", "4"),
             ("types.care", "default"),
+            ("types.work.sealed.commit_blocks", "20"),
+            ("types.work.sealed.reveal_blocks", "10"),
+            ("types.vote.sealed.reveal_blocks", "5"),
+            ("types.vote.sealed", "none"),
         ];
         for (k, v) in cases {
             set_param(&mut p, k, v).unwrap_or_else(|e| panic!("{k}: {e}"));
@@ -877,6 +922,14 @@ mod tests {
                 reputation_value: ints(&[0, 1, 1, 2, 2, 3]),
             }
         );
+        assert_eq!(
+            work.sealed,
+            Some(Sealed {
+                commit_blocks: 20,
+                reveal_blocks: 10
+            })
+        );
+        assert_eq!(p.types["vote"].sealed, None);
         assert_eq!(p.types["vote"].evaluation_set, vec![0, 1]);
         assert_eq!(
             p.types["vote"].reward,

@@ -162,6 +162,8 @@ fn flatten(path: &str, value: &Value, out: &mut Vec<(String, String)>) {
             let text: Vec<String> = items.iter().map(scalar).collect();
             out.push((path.to_string(), text.join(",")));
         }
+        // An open contribution type (no sealed windows): the word `set-param` takes.
+        Value::Null if path.ends_with(".sealed") => out.push((path.to_string(), "none".into())),
         other => out.push((path.to_string(), scalar(other))),
     }
 }

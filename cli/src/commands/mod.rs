@@ -233,6 +233,7 @@ pub fn run(ctx: &Ctx, command: Command) -> anyhow::Result<i32> {
             p2p_port,
             api_port,
             block_time_ms,
+            set,
         }) => devnet::init(
             ctx,
             &devnet::DevnetInit {
@@ -241,6 +242,7 @@ pub fn run(ctx: &Ctx, command: Command) -> anyhow::Result<i32> {
                 p2p_port,
                 api_port,
                 block_time_ms,
+                set,
             },
         ),
         Command::Completions { shell } => completions(shell),
@@ -256,6 +258,11 @@ pub fn run(ctx: &Ctx, command: Command) -> anyhow::Result<i32> {
             value,
             tx,
         } => tx::evaluate(ctx, contribution, value, &tx),
+        Command::Reveal {
+            contribution,
+            all,
+            tx,
+        } => tx::reveal(ctx, contribution, all, &tx),
         Command::Transfer { to, amount, tx } => tx::transfer(ctx, &to, &amount, &tx),
         Command::Admit { member, name, tx } => tx::admit(ctx, &member, name, &tx),
         Command::Propose {

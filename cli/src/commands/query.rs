@@ -172,14 +172,18 @@ fn contribution(ctx: &Ctx, id: u64) -> anyhow::Result<i32> {
     if let Some(rule) = &c.reward_rule {
         pairs.push(("reward rule", rule.clone()));
     }
+    // A sealed contribution has no live evaluation before it settles: its tally says nothing.
+    let unsettled = raw["sealed"]["settlement"].is_null() && !raw["sealed"].is_null();
     let engaged = match (c.engaged_share, c.engaged_reputation) {
         (Some(s), Some(r)) => format!("{} of all reputation ({r})", output::percent(s)),
         (Some(s), None) => output::percent(s),
         (None, Some(r)) => r.to_string(),
         (None, None) => "-".into(),
     };
-    pairs.push(("engaged", engaged));
-    if let Some(m) = c.median {
+    if !unsettled {
+        pairs.push(("engaged", engaged));
+    }
+    if let Some(m) = c.median.filter(|_| !unsettled) {
         pairs.push((
             "median",
             format!(
@@ -200,13 +204,21 @@ fn contribution(ctx: &Ctx, id: u64) -> anyhow::Result<i32> {
             c.minted_tokens, c.minted_reputation
         ),
     ));
-    if let Some(n) = c.evaluation_count {
+    if let Some(n) = c.evaluation_count.filter(|_| !unsettled) {
         pairs.push((
             "evaluations",
             format!("{n} processed, {} live", c.evaluations.len()),
         ));
     }
+    let sealed = &raw["sealed"];
+    if !sealed.is_null() {
+        sealed_fields(sealed, &names, &mut pairs);
+    }
     output::line(&output::fields(&pairs))?;
+    if !sealed.is_null() {
+        sealed_tables(sealed, &names)?;
+        return Ok(exit::OK);
+    }
     if !c.evaluations.is_empty() {
         let mut t = Table::new(&[
             ("seq", Align::Right),
@@ -223,6 +235,134 @@ fn contribution(ctx: &Ctx, id: u64) -> anyhow::Result<i32> {
         output::line(&format!("\n{}", t.render()))?;
     }
     Ok(exit::OK)
+}
+
+/// A sealed contribution's phase, countdown, windows and commitments (protocol 1.2).
+fn sealed_fields(
+    sealed: &serde_json::Value,
+    names: &std::collections::BTreeMap<String, String>,
+    pairs: &mut Vec<(&'static str, String)>,
+) {
+    let n = |k: &str| sealed[k].as_u64().unwrap_or_default();
+    let phase = sealed["phase"].as_str().unwrap_or_default();
+    let left = n("blocks_left_in_phase");
+    let plural = |k: u64| if k == 1 { "block" } else { "blocks" };
+    let status = match phase {
+        "commit" => format!(
+            "commit: values are hidden; {left} {} left to commit (until height {}), then reveal until {}",
+            plural(left),
+            n("commit_ends"),
+            n("reveal_ends")
+        ),
+        "reveal" => format!(
+            "reveal: committers open their values; {left} {} left (until height {}), settles at {}",
+            plural(left),
+            n("reveal_ends"),
+            n("settles_at")
+        ),
+        "settling" => format!("settling at the start of the next block ({})", n("settles_at")),
+        _ => format!("settled at height {} and closed", n("settles_at")),
+    };
+    pairs.push(("sealed", status));
+    pairs.push((
+        "windows",
+        format!(
+            "commit {} blocks (to height {}), reveal {} blocks (to height {})",
+            n("commit_blocks"),
+            n("commit_ends"),
+            n("reveal_blocks"),
+            n("reveal_ends")
+        ),
+    ));
+    let committers = sealed["committers"].as_array().cloned().unwrap_or_default();
+    let opened = committers.iter().filter(|m| m["revealed"] == true).count();
+    let who: Vec<String> = committers
+        .iter()
+        .map(|m| label(names, m["member"].as_str().unwrap_or_default()))
+        .collect();
+    pairs.push((
+        "commitments",
+        format!(
+            "{} ({} revealed), engaging {} reputation now{}",
+            committers.len(),
+            opened,
+            sealed["committed_reputation"].as_str().unwrap_or("0"),
+            if who.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", who.join(", "))
+            }
+        ),
+    ));
+}
+
+/// After settlement: each commitment's value (or forfeit) and what each rule did.
+fn sealed_tables(
+    sealed: &serde_json::Value,
+    names: &std::collections::BTreeMap<String, String>,
+) -> anyhow::Result<()> {
+    let settlement = &sealed["settlement"];
+    if settlement.is_null() {
+        output::line("\nvalues stay hidden until settlement")?;
+        return Ok(());
+    }
+    let n = |k: &str| settlement[k].as_u64().unwrap_or_default();
+    output::line(&format!(
+        "\nsettled at height {}: {} committed, {} revealed, {} forfeited (stake kept burned)",
+        n("height"),
+        n("committed"),
+        n("revealed"),
+        n("forfeited")
+    ))?;
+    let mut t = Table::new(&[
+        ("order", Align::Right),
+        ("member", Align::Left),
+        ("value", Align::Right),
+        ("r at commit", Align::Right),
+    ]);
+    for (i, v) in settlement["values"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
+        t.row(vec![
+            (i + 1).to_string(),
+            label(names, v["member"].as_str().unwrap_or_default()),
+            v["value"]
+                .as_i64()
+                .map_or("forfeited".to_string(), |x| x.to_string()),
+            v["recorded_reputation"].as_str().unwrap_or("-").to_string(),
+        ]);
+    }
+    output::line(&format!("\n{}", t.render()))?;
+    let events: Vec<crate::node::TxEvent> =
+        serde_json::from_value(settlement["events"].clone()).unwrap_or_default();
+    if events.is_empty() {
+        output::line("\nsettlement changed no balance")?;
+        return Ok(());
+    }
+    let mut t = Table::new(&[
+        ("rule", Align::Left),
+        ("asset", Align::Left),
+        ("total", Align::Right),
+        ("members", Align::Left),
+    ]);
+    for row in super::tx::summarize(&events) {
+        t.row(vec![
+            row.rule.clone(),
+            row.asset.clone(),
+            output::signed(row.total),
+            row.members
+                .iter()
+                .map(|m| label(names, m))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ]);
+    }
+    output::line(&format!("\nwhat settlement did:\n{}", t.render()))?;
+    Ok(())
 }
 
 fn block(ctx: &Ctx, height: u64) -> anyhow::Result<i32> {

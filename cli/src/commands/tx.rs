@@ -1,5 +1,5 @@
-//! Transactions: `contribute`, `evaluate`, `transfer`, `admit` (and `propose`, whose
-//! checks live in `governance`).
+//! Transactions: `contribute`, `evaluate` (a `commit` on a sealed contribution), `reveal`,
+//! `transfer`, `admit` (and `propose`, whose checks live in `governance`).
 //!
 //! Every one takes the same path: ask the node which chain it serves (`GET /status`), unlock
 //! the signing key, fetch the sender's next nonce (`GET /accounts/{address}`), sign, submit
@@ -12,13 +12,14 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use pov_crypto::Hash;
+use pov_crypto::{Hash, Keypair, Salt};
 use pov_protocol::{Amount, Transaction, TxBody};
 
 use crate::cli::TxArgs;
 use crate::exit::{self, InvalidInput};
 use crate::node::{Account, Client, Contribution, Proposal, Status, TxEvent, TxStatus};
 use crate::output::{self, Align, Table};
+use crate::seals::{Seals, Secret};
 
 /// What a rule does, in a few words (for the result table and `pov explain`).
 pub fn describe_rule(rule: &str) -> &'static str {
@@ -65,21 +66,209 @@ pub fn contribute(
     )
 }
 
-/// `pov evaluate`.
+/// `pov evaluate`: an `evaluate` transaction, or, on a sealed contribution, a `commit` of
+/// the value with a fresh random salt kept encrypted in the keystore folder.
 pub fn evaluate(
     ctx: &super::Ctx,
     contribution: u64,
     value: i64,
     args: &TxArgs,
 ) -> anyhow::Result<i32> {
-    submit(
+    let sealed = match ctx
+        .client()
+        .get_value(&format!("/contributions/{contribution}"))
+    {
+        Ok(c) if !c["sealed"].is_null() => Some(c),
+        Ok(_) => None,
+        // An unknown contribution: the node says so when the evaluation arrives.
+        Err(e) if e.is_not_found() => None,
+        Err(e) => return Err(e.into()),
+    };
+    let Some(c) = sealed else {
+        return submit(
+            ctx,
+            args,
+            TxBody::Evaluate {
+                contribution,
+                value,
+            },
+        );
+    };
+    commit(ctx, &c, contribution, value, args)
+}
+
+/// Commits `value` to the sealed contribution `c` (its `GET /contributions/{id}` answer).
+fn commit(
+    ctx: &super::Ctx,
+    c: &serde_json::Value,
+    contribution: u64,
+    value: i64,
+    args: &TxArgs,
+) -> anyhow::Result<i32> {
+    let sealed = &c["sealed"];
+    let phase = sealed["phase"].as_str().unwrap_or_default();
+    let commit_ends = sealed["commit_ends"].as_u64().unwrap_or_default();
+    let reveal_ends = sealed["reveal_ends"].as_u64().unwrap_or_default();
+    if phase != "commit" {
+        let why = match phase {
+            "reveal" | "settling" => format!(
+                "its commit window ended at height {commit_ends}; a commitment made then is opened with `pov reveal {contribution}` until height {reveal_ends}"
+            ),
+            _ => "it is settled and closed".to_string(),
+        };
+        return Err(InvalidInput(format!(
+            "contribution #{contribution} is sealed and takes no more commitments: {why} (nothing was signed)"
+        ))
+        .into());
+    }
+    let set: Vec<i64> = c["evaluation_set"]
+        .as_array()
+        .map(|a| a.iter().filter_map(serde_json::Value::as_i64).collect())
+        .unwrap_or_default();
+    if !set.is_empty() && !set.contains(&value) {
+        return Err(InvalidInput(format!(
+            "VALUE {value} is not in contribution #{contribution}'s evaluation set {set:?}: a hidden value outside it could never be revealed (nothing was signed)"
+        ))
+        .into());
+    }
+    let (chain_id, genesis_hash) = chain_of(ctx)?;
+    let (name, keypair) = ctx.signer(args.from.as_deref())?;
+    let secret = Secret {
+        value,
+        salt: Salt::random(),
+    };
+    let commitment = pov_protocol::sealed::commitment(
+        &chain_id,
+        contribution,
+        &keypair.address(),
+        value,
+        &secret.salt,
+    );
+    // The secret is on disk before the commitment leaves: a commitment nobody can open
+    // would only burn the stake.
+    let path = Seals::new(ctx.keystore().dir()).save(
+        &keypair,
+        &chain_id,
+        contribution,
+        &commitment,
+        &secret,
+    )?;
+    let code = submit_signed(
         ctx,
         args,
-        TxBody::Evaluate {
+        (&chain_id, &genesis_hash),
+        &name,
+        &keypair,
+        TxBody::Commit {
             contribution,
-            value,
+            commitment,
         },
-    )
+    )?;
+    output::note(&format!(
+        "committed a hidden value to sealed contribution #{contribution}; the value and its salt are kept encrypted in {}: lose that file and the commitment can never be revealed, and its stake is forfeited. Reveal it after height {commit_ends}, until height {reveal_ends}, with `pov reveal {contribution}` (or `pov reveal --all`).",
+        path.display()
+    ));
+    Ok(code)
+}
+
+/// `pov reveal CONTRIBUTION` or `pov reveal --all`: opens the signer's live commitments
+/// whose reveal window is open, with the secrets kept by `pov evaluate`.
+pub fn reveal(
+    ctx: &super::Ctx,
+    contribution: Option<u64>,
+    all: bool,
+    args: &TxArgs,
+) -> anyhow::Result<i32> {
+    let (chain_id, genesis_hash) = chain_of(ctx)?;
+    let (name, keypair) = ctx.signer(args.from.as_deref())?;
+    let me = keypair.address();
+    let seals = Seals::new(ctx.keystore().dir());
+    let targets: Vec<u64> = match (contribution, all) {
+        (Some(id), false) => vec![id],
+        (None, true) => {
+            let (stored, damaged) = seals.list(&chain_id, &me)?;
+            for d in damaged {
+                output::note(&format!("warning: skipped {d}"));
+            }
+            let mut ids: Vec<u64> = stored.iter().map(|s| s.contribution).collect();
+            ids.dedup();
+            ids
+        }
+        _ => return Err(InvalidInput("give a CONTRIBUTION id or --all (not both)".into()).into()),
+    };
+    let mut revealed = 0;
+    for id in targets {
+        let c = ctx.client().get_value(&format!("/contributions/{id}"))?;
+        let sealed = &c["sealed"];
+        if sealed.is_null() {
+            return Err(InvalidInput(format!(
+                "contribution #{id} is not sealed: there is nothing to reveal, `pov evaluate {id} VALUE` evaluates it"
+            ))
+            .into());
+        }
+        let phase = sealed["phase"].as_str().unwrap_or_default();
+        let mine = sealed["committers"]
+            .as_array()
+            .and_then(|a| a.iter().find(|m| m["member"] == me.to_string()).cloned());
+        let problem = match (phase, &mine) {
+            (_, None) => Some(format!("{name} has no live commitment on it")),
+            (_, Some(m)) if m["revealed"] == true => Some("already revealed".to_string()),
+            ("commit", _) => Some(format!(
+                "its reveal window opens after height {}",
+                sealed["commit_ends"]
+            )),
+            ("settling" | "settled", _) => Some(format!(
+                "its reveal window ended at height {}",
+                sealed["reveal_ends"]
+            )),
+            _ => None,
+        };
+        if let Some(problem) = problem {
+            if all {
+                output::note(&format!(
+                    "contribution #{id}: nothing to reveal ({problem})"
+                ));
+                continue;
+            }
+            return Err(InvalidInput(format!(
+                "cannot reveal on contribution #{id}: {problem} (nothing was signed)"
+            ))
+            .into());
+        }
+        let commitment: Hash = mine
+            .as_ref()
+            .and_then(|m| m["commitment"].as_str())
+            .and_then(|t| t.parse().ok())
+            .ok_or_else(|| anyhow::anyhow!("the node did not give the commitment of #{id}"))?;
+        let Some(secret) = seals.open(&keypair, &chain_id, id, &commitment)? else {
+            let problem = format!(
+                "the secret of {name}'s commitment on contribution #{id} is not in {}: it was made elsewhere or its file was lost, and without it the commitment cannot be opened",
+                ctx.keystore().dir().join("seals").display()
+            );
+            if all {
+                output::note(&format!("warning: {problem}"));
+                continue;
+            }
+            return Err(InvalidInput(problem).into());
+        };
+        submit_signed(
+            ctx,
+            args,
+            (&chain_id, &genesis_hash),
+            &name,
+            &keypair,
+            TxBody::Reveal {
+                contribution: id,
+                value: secret.value,
+                salt: secret.salt,
+            },
+        )?;
+        revealed += 1;
+    }
+    if all && revealed == 0 {
+        output::note("nothing to reveal: no stored commitment is in its reveal window");
+    }
+    Ok(exit::OK)
 }
 
 /// `pov transfer`.
@@ -152,8 +341,9 @@ fn hash_file(path: &Path) -> anyhow::Result<Hash> {
     Ok(Hash(*hasher.finalize().as_bytes()))
 }
 
-/// Signs, submits and (by default) follows one transaction.
-pub(super) fn submit(ctx: &super::Ctx, args: &TxArgs, body: TxBody) -> anyhow::Result<i32> {
+/// The chain the node serves (its id, checked against the configuration's, and its genesis
+/// hash, which every transaction signs).
+fn chain_of(ctx: &super::Ctx) -> anyhow::Result<(String, Hash)> {
     let client = ctx.client();
     let (status, _) = client.get::<Status>("/status")?;
     if let Some(expected) = &ctx.settings.chain_id.0 {
@@ -166,7 +356,26 @@ pub(super) fn submit(ctx: &super::Ctx, args: &TxArgs, body: TxBody) -> anyhow::R
             .into());
         }
     }
+    Ok((status.chain_id, status.genesis_hash))
+}
+
+/// Signs, submits and (by default) follows one transaction.
+pub(super) fn submit(ctx: &super::Ctx, args: &TxArgs, body: TxBody) -> anyhow::Result<i32> {
+    let (chain_id, genesis_hash) = chain_of(ctx)?;
     let (name, keypair) = ctx.signer(args.from.as_deref())?;
+    submit_signed(ctx, args, (&chain_id, &genesis_hash), &name, &keypair, body)
+}
+
+/// [`submit`] with the chain (id and genesis hash) and the signing key already in hand.
+fn submit_signed(
+    ctx: &super::Ctx,
+    args: &TxArgs,
+    (chain_id, genesis_hash): (&str, &Hash),
+    name: &str,
+    keypair: &Keypair,
+    body: TxBody,
+) -> anyhow::Result<i32> {
+    let client = ctx.client();
     let sender = keypair.address();
     let nonce = match client.get::<Account>(&format!("/accounts/{sender}")) {
         Ok((account, _)) => account.next_nonce,
@@ -180,16 +389,12 @@ pub(super) fn submit(ctx: &super::Ctx, args: &TxArgs, body: TxBody) -> anyhow::R
     );
     let proposing = matches!(body, TxBody::ProposeParams { .. });
     let evaluated = match &body {
-        TxBody::Evaluate { contribution, .. } => Some(*contribution),
+        TxBody::Evaluate { contribution, .. }
+        | TxBody::Commit { contribution, .. }
+        | TxBody::Reveal { contribution, .. } => Some(*contribution),
         _ => None,
     };
-    let tx = Transaction::sign(
-        &keypair,
-        &status.chain_id,
-        &status.genesis_hash,
-        nonce,
-        body,
-    );
+    let tx = Transaction::sign(keypair, chain_id, genesis_hash, nonce, body);
     let hash = client.post_tx(&tx)?;
     let expected_hash = tx.hash().to_string();
     if hash != expected_hash {
@@ -465,6 +670,24 @@ pub fn render_tx(
 
 /// One line on a contribution's progress after an evaluation.
 pub fn contribution_line(c: &Contribution) -> String {
+    if let Some(sealed) = c.sealed.as_ref().filter(|s| !s.is_null()) {
+        let phase = sealed["phase"].as_str().unwrap_or("?");
+        let settles_at = &sealed["settles_at"];
+        return match phase {
+            "settled" => format!(
+                "contribution #{} (sealed): settled at height {settles_at}; minted {} tokens and {} reputation",
+                c.id, c.minted_tokens, c.minted_reputation
+            ),
+            _ => {
+                let n = sealed["commitments"].as_u64().unwrap_or_default();
+                format!(
+                    "contribution #{} (sealed): {phase} phase, {n} commitment{}; values stay hidden until it settles at height {settles_at}",
+                    c.id,
+                    if n == 1 { "" } else { "s" }
+                )
+            }
+        };
+    }
     let engaged = c
         .engaged_share
         .map(output::percent)

@@ -159,6 +159,9 @@ pub(crate) async fn history(
                 if let Value::Object(map) = &mut line {
                     map.insert("height".into(), json!(entry.position.height));
                     map.insert("tx_index".into(), json!(entry.position.tx_index));
+                    // A settlement at the start of the block (no transaction made it).
+                    let start = entry.position.tx_index == pov_storage::START_LINES;
+                    map.insert("block_start".into(), json!(start));
                     map.insert("balance_after".into(), json!(balance_after.to_string()));
                 }
                 page.push((entry.position, line));

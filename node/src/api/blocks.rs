@@ -1,12 +1,12 @@
-//! `GET /blocks/{height}`: a final block's header, what its start did, its transactions and
-//! certificate.
+//! `GET /blocks/{height}`: a final block's header, what its start did (parameter changes,
+//! settlements of sealed contributions), its transactions and certificate.
 
 use axum::extract::{Path, State as AxState};
 use axum::Json;
-use pov_protocol::BlockEvent;
+use pov_protocol::{BlockEvent, State};
 use serde_json::{json, Value};
 
-use super::{ApiError, ApiResult, ApiState};
+use super::{event_json, ApiError, ApiResult, ApiState};
 use crate::shared::read;
 
 /// The final block at a height.
@@ -33,7 +33,7 @@ pub(crate) async fn block(
         "hash": b.hash().to_string(),
         "header": b.header,
         "txs": b.txs.iter().map(|t| t.hash().to_string()).collect::<Vec<_>>(),
-        "start": stored.start.iter().map(start_json).collect::<Vec<_>>(),
+        "start": stored.start.iter().map(|e| start_json(store.state(), e)).collect::<Vec<_>>(),
         "certificate": {
             "round": stored.certificate.round,
             "signatures": stored.certificate.signatures,
@@ -42,9 +42,21 @@ pub(crate) async fn block(
 }
 
 /// What a block's start did, as JSON: a `param-change` with the proposal, path, old and new
-/// value, or a `proposal-void` with its reason.
-fn start_json(event: &BlockEvent) -> Value {
+/// value, or a `proposal-void` with its reason; a sealed contribution's settlement as its
+/// `balance` changes, then `settled` (or `settlement-skipped`).
+fn start_json(state: &State, event: &BlockEvent) -> Value {
     match event {
+        BlockEvent::Balance(e) => {
+            let mut v = event_json(state, e);
+            if let Value::Object(map) = &mut v {
+                map.insert("event".into(), json!("balance"));
+            }
+            v
+        }
+        BlockEvent::Settled(s) => json!({"event": "settled", "contribution": s.contribution,
+            "committed": s.committed, "revealed": s.revealed, "forfeited": s.forfeited}),
+        BlockEvent::SettlementSkipped(s) => json!({"event": "settlement-skipped",
+            "contribution": s.contribution, "member": s.member, "reason": s.reason}),
         BlockEvent::ParamChange(e) => json!({"event": "param-change", "proposal": e.proposal,
             "path": e.change.path, "old": e.change.old.as_ref().map(|v| v.to_json()),
             "new": e.change.new.to_json()}),

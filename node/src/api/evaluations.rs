@@ -95,7 +95,12 @@ pub(crate) async fn page(
                 value,
                 tx,
             } => Some((h.position.height, evaluator, value, tx)),
-            ContributionActivity::Submitted { .. } => None,
+            // A sealed contribution's commits and reveals are no evaluations (its values are
+            // shown by GET /contributions/{id} once it has settled).
+            ContributionActivity::Submitted { .. }
+            | ContributionActivity::Committed { .. }
+            | ContributionActivity::Revealed { .. }
+            | ContributionActivity::Settled { .. } => None,
         })
         .collect();
     let start = after.map_or(0, |a| a.saturating_add(1));

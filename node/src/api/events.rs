@@ -1,5 +1,5 @@
-//! `GET /events`: final blocks, minted rewards and parameter changes as a server-sent event
-//! stream.
+//! `GET /events`: final blocks, minted rewards, parameter changes and settlements of sealed
+//! contributions as a server-sent event stream.
 
 use std::convert::Infallible;
 
@@ -62,9 +62,26 @@ pub(crate) async fn events(
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
-/// A block-start event as SSE: `param-change` (spec section 11) or `proposal-void`.
+/// A block-start event as SSE: `param-change` (spec section 11) or `proposal-void`; a
+/// sealed contribution's `settled` (or `settlement-skipped`), spec section 12. (Settlement's
+/// balance changes go out as `reward` events, see `Host::after_commit`.)
 fn start_event(height: u64, event: &BlockEvent) -> SseEvent {
     match event {
+        BlockEvent::Settled(s) => SseEvent::default().event("settled").data(
+            json!({"height": height, "contribution": s.contribution, "committed": s.committed,
+                   "revealed": s.revealed, "forfeited": s.forfeited})
+            .to_string(),
+        ),
+        BlockEvent::SettlementSkipped(s) => SseEvent::default().event("settlement-skipped").data(
+            json!({"height": height, "contribution": s.contribution, "member": s.member,
+                   "reason": s.reason})
+            .to_string(),
+        ),
+        BlockEvent::Balance(e) => SseEvent::default().event("balance").data(
+            json!({"height": height, "contribution": e.contribution, "member_id": e.member,
+                   "rule": e.rule.name(), "asset": e.asset, "amount": e.amount.to_string()})
+            .to_string(),
+        ),
         BlockEvent::ParamChange(e) => SseEvent::default().event("param-change").data(
             json!({"height": height, "proposal": e.proposal, "path": e.change.path,
                    "old": e.change.old.as_ref().map(|v| v.to_json()),

@@ -19,7 +19,7 @@ use std::fmt::Debug;
 use pov_consensus::{SignedProposal, Validity};
 use pov_crypto::Hash;
 use pov_protocol::block::{check_header, Block, Certificate};
-use pov_protocol::{Rule, Transaction};
+use pov_protocol::{BlockEvent, Event, Rule, Transaction};
 use pov_storage::ExecutedBlock;
 
 use super::{Host, NodeError, Timer};
@@ -343,16 +343,39 @@ impl<P: Clone + Ord + Debug> Host<P> {
         tracing::debug!(dropped, "mempool re-checked");
         // No subscriber is not an error.
         let height = block.header.height;
+        let reward = |event: Event| {
+            if event.rule == Rule::ContributorReward
+                || (event.rule == Rule::Referral && event.contribution.is_some())
+            {
+                let member = store
+                    .state()
+                    .member(event.member)
+                    .map(|m| m.address)
+                    .unwrap_or_default();
+                let _ = self.shared.events.send(NodeEvent::Reward {
+                    height,
+                    event,
+                    member,
+                });
+            }
+        };
+        // The block's start first, as it ran: parameter changes, then settlements of sealed
+        // contributions (whose rewards go out as `Reward`, like a transaction's).
         match store.start_events(height) {
             Ok(events) => {
                 for event in events {
-                    let _ = self.shared.events.send(NodeEvent::Start { height, event });
+                    match event {
+                        BlockEvent::Balance(e) => reward(e),
+                        event => {
+                            let _ = self.shared.events.send(NodeEvent::Start { height, event });
+                        }
+                    }
                 }
             }
             Err(e) => tracing::warn!(height, error = %e, "start events not read for subscribers"),
         }
         let _ = self.shared.events.send(NodeEvent::Block {
-            height: block.header.height,
+            height,
             hash: block.hash(),
             txs: hashes.clone(),
         });
@@ -361,20 +384,7 @@ impl<P: Clone + Ord + Debug> Host<P> {
                 continue;
             };
             for event in info.events {
-                if event.rule == Rule::ContributorReward
-                    || (event.rule == Rule::Referral && event.contribution.is_some())
-                {
-                    let member = store
-                        .state()
-                        .member(event.member)
-                        .map(|m| m.address)
-                        .unwrap_or_default();
-                    let _ = self.shared.events.send(NodeEvent::Reward {
-                        height: block.header.height,
-                        event,
-                        member,
-                    });
-                }
+                reward(event);
             }
         }
     }

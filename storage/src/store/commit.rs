@@ -8,7 +8,7 @@ use std::time::Instant;
 use pov_crypto::Address;
 use pov_protocol::block::{Block, BlockOutcome, Certificate, MAX_BLOCK_BYTES, MAX_BLOCK_TXS};
 use pov_protocol::{
-    codec, Amount, Asset, ContributionId, Event, MemberId, State, Transaction, TxBody,
+    codec, Amount, Asset, BlockEvent, ContributionId, Event, MemberId, State, Transaction, TxBody,
 };
 
 use super::{CommitReceipt, CommitTimings, ExecutedBlock, Store};
@@ -298,7 +298,17 @@ impl Store {
             height.to_be_bytes().to_vec(),
         );
 
-        let balances_after = balances_after(&self.state, events)?;
+        // Balance changes of the block's start (settlements of sealed contributions) come
+        // first, then each transaction's.
+        let start_events: Vec<&Event> = outcome
+            .start
+            .iter()
+            .filter_map(|e| match e {
+                BlockEvent::Balance(e) => Some(e),
+                _ => None,
+            })
+            .collect();
+        let (start_balances, balances_after) = balances_after(&self.state, &start_events, events)?;
         let mut members: HashMap<MemberId, BlockLines<MemberActivity>> = HashMap::new();
         let mut contributions: HashMap<ContributionId, BlockLines<ContributionActivity>> =
             HashMap::new();
@@ -364,6 +374,26 @@ impl Store {
                     };
                     (Some((id, activity)), Action::Proposed { contribution: id })
                 }
+                TxBody::Commit { contribution, .. } => {
+                    let activity = ContributionActivity::Committed {
+                        member: sender,
+                        tx: tx_hash,
+                    };
+                    let action = Action::Committed {
+                        contribution: *contribution,
+                    };
+                    (Some((*contribution, activity)), action)
+                }
+                TxBody::Reveal { contribution, .. } => {
+                    let activity = ContributionActivity::Revealed {
+                        member: sender,
+                        tx: tx_hash,
+                    };
+                    let action = Action::Revealed {
+                        contribution: *contribution,
+                    };
+                    (Some((*contribution, activity)), action)
+                }
                 TxBody::Transfer { to, amount } => (
                     None,
                     Action::Transferred {
@@ -413,6 +443,29 @@ impl Store {
                 codec::encode(&record),
             );
         }
+        // The start's lines sort after the block's transactions (tx index `START_LINES`),
+        // although they ran before them: positions must stay unique and ordered.
+        for (j, event) in start_events.iter().enumerate() {
+            let activity = MemberActivity::Balance {
+                event: (*event).clone(),
+                balance_after: start_balances[j],
+            };
+            member_line(event.member, schema::START_LINES, j as u32, activity);
+        }
+        for e in &outcome.start {
+            if let BlockEvent::Settled(s) = e {
+                let activity = ContributionActivity::Settled {
+                    committed: s.committed,
+                    revealed: s.revealed,
+                    forfeited: s.forfeited,
+                };
+                contributions.entry(s.contribution).or_default().push(Line {
+                    tx_index: schema::START_LINES,
+                    n: 0,
+                    activity,
+                });
+            }
+        }
         for (member, mut lines) in members {
             lines.sort_by_key(|l| (l.tx_index, l.n));
             batch.put(
@@ -446,13 +499,28 @@ impl Store {
     }
 }
 
-/// The balance after each event of a block, found by walking the events backwards from
-/// the balances after the block (the state before the block is gone by then).
-fn balances_after(state: &State, events: &[Vec<Event>]) -> Result<Vec<Vec<Amount>>, StoreError> {
+/// The balance after each event of a block, its start's and then each transaction's, found
+/// by walking the events backwards from the balances after the block (the state before the
+/// block is gone by then).
+#[allow(clippy::type_complexity)]
+fn balances_after(
+    state: &State,
+    start: &[&Event],
+    events: &[Vec<Event>],
+) -> Result<(Vec<Amount>, Vec<Vec<Amount>>), StoreError> {
     let mut current: HashMap<(MemberId, Asset), Amount> = HashMap::new();
     let mut out: Vec<Vec<Amount>> = events.iter().map(|e| vec![Amount::ZERO; e.len()]).collect();
-    for (i, tx_events) in events.iter().enumerate().rev() {
-        for (j, event) in tx_events.iter().enumerate().rev() {
+    let mut start_out = vec![Amount::ZERO; start.len()];
+    let tx_lines = events.iter().enumerate().rev().flat_map(|(i, tx_events)| {
+        tx_events
+            .iter()
+            .enumerate()
+            .rev()
+            .map(move |(j, e)| (Some(i), j, e))
+    });
+    let start_lines = start.iter().enumerate().rev().map(|(j, e)| (None, j, *e));
+    for (i, j, event) in tx_lines.chain(start_lines) {
+        {
             let balance = match current.get(&(event.member, event.asset)) {
                 Some(b) => *b,
                 None => {
@@ -465,14 +533,17 @@ fn balances_after(state: &State, events: &[Vec<Event>]) -> Result<Vec<Vec<Amount
                     }
                 }
             };
-            out[i][j] = balance;
+            match i {
+                Some(i) => out[i][j] = balance,
+                None => start_out[j] = balance,
+            }
             let before = balance
                 .checked_sub(event.amount)
                 .map_err(|e| StoreError::Internal(format!("balance history: {e}")))?;
             current.insert((event.member, event.asset), before);
         }
     }
-    Ok(out)
+    Ok((start_out, out))
 }
 
 #[cfg(test)]
@@ -493,9 +564,16 @@ mod tests {
             .contribute(0, "work", "t2", "https://example.org", None)
             .expect("contribute")
             .1;
-        let after = balances_after(&state, &[e1, e2]).expect("balances");
+        let (start, after) =
+            balances_after(&state, &[], &[e1.clone(), e2.clone()]).expect("balances");
         // alice starts with 100 tokens and pays a fee of 1 twice.
+        assert!(start.is_empty());
         assert_eq!(after[0][0], Amount::from_int(99));
         assert_eq!(after[1][0], Amount::from_int(98));
+        // The same first change as the block's start (a settlement's, say): it comes first.
+        let first: Vec<&Event> = e1.iter().collect();
+        let (start, after) = balances_after(&state, &first, &[e2]).expect("balances");
+        assert_eq!(start, vec![Amount::from_int(99)]);
+        assert_eq!(after[0][0], Amount::from_int(98));
     }
 }

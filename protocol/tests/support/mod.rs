@@ -1,0 +1,3 @@
+//! Helpers of the protocol crate's integration tests.
+
+pub mod accounting;
