@@ -13,21 +13,29 @@
 //! | `chain` | `h ‖ height` | [`BlockHeader`] |
 //! | `chain` | `c ‖ height` | [`Certificate`] |
 //! | `chain` | `s ‖ height` | what the block's start did, `Vec<`[`BlockEvent`]`>` (absent when nothing) |
-//! | `chain` | `k ‖ height` | a checkpoint: the whole [`State`] after that block, every [`CHECKPOINT_INTERVAL`] blocks by default |
+//! | `chain` | `k ‖ height` | a checkpoint: the whole [`State`] after that block, every [`CHECKPOINT_INTERVAL`] blocks and every [`CHECKPOINT_TXS`] transactions by default |
 //! | `chain` | `t ‖ height ‖ index (u32)` | [`Transaction`] |
 //! | `chain` | `n ‖ block hash` | height (u64, big-endian) |
-//! | `chain` | `x ‖ tx hash` | [`TxRecord`] (where it is, and its events) |
+//! | `chain` | `x ‖ tx hash` | [`TxRecord`] (where it is) |
 //! | `chain` | `e ‖ height ‖ round (u32) ‖ offence (u8) ‖ offender` | [`pov_consensus::Evidence`] (the first proof kept per offence) |
 //! | `state` | `g` | [`GlobalRecord`] (chain id, genesis hash, height, parameters, `R`, token supply, governance) |
 //! | `state` | `m ‖ member id (u32)` | [`pov_protocol::Member`] (balances, nonce, referrer) |
 //! | `state` | `c ‖ contribution id (u64)` | [`pov_protocol::Contribution`] (with live evaluations) |
-//! | `history` | `m ‖ member ‖ height` | [`BlockLines`] of [`MemberActivity`] |
+//! | `history` | `m ‖ member ‖ height` | [`MemberBlock`]: the member's own lines, and how many balance changes |
 //! | `history` | `c ‖ contribution ‖ height` | [`BlockLines`] of [`ContributionActivity`] |
 //!
 //! History is grouped per block: one record holds all of a member's (or a contribution's)
 //! lines in one block. A busy block touches most members dozens of times each (every
 //! aligned evaluator gets a redistribution event), and sled's cost is per key: one key per
 //! event made commits ten times slower (measured, see `docs/storage.md`).
+//!
+//! Balance changes (events) are not stored (since format version 5): one evaluation
+//! changes the reputation of every earlier aligned evaluator, hundreds of events, which made
+//! them most of the bytes written. A block's events are recomputed on demand by executing it
+//! again on the state before it (the nearest checkpoint, with the blocks after it
+//! replayed): `store/effects.rs`. What is stored is which blocks changed a member's
+//! balances, and how many times, so history pages find them without a scan and a
+//! recomputation that disagrees is reported, never served.
 //!
 //! Within a block, lines are ordered by `(tx index, n)`, where `n` is 0 when the
 //! transaction created the member's account, 1 for the member's own transaction, `2 + i`
@@ -48,13 +56,24 @@ use serde::{Deserialize, Serialize};
 
 /// Version of this layout. Bumped on any incompatible change, so an old binary refuses a
 /// newer database instead of misreading it.
-pub const FORMAT_VERSION: u32 = 4;
+///
+/// 3: sealed evaluations (protocol 1.2): history lines of a block's start, commitments and
+/// reveals. 4: the state's chain-wide entry holds the genesis hash (protocol 1.2.1). 5: events
+/// are no longer stored (recomputed from the blocks), [`TxRecord`] lost its events and a
+/// member's history record became a [`MemberBlock`].
+pub const FORMAT_VERSION: u32 = 5;
 
 /// By default a checkpoint of the whole state is written with every block whose height is a
 /// multiple of this, so the state after any past block is rebuilt by replaying fewer blocks
 /// than this from the nearest checkpoint (reputation proofs of past heights:
 /// `docs/reputation-proofs.md`). [`crate::OpenOptions::checkpoint_interval`] changes it.
 pub const CHECKPOINT_INTERVAL: u64 = 1000;
+
+/// By default a checkpoint is also written once this many transactions were committed since
+/// the last one (and with the first block after the store is opened), so recomputing a past
+/// block's events replays at most about this many transactions, however full the blocks.
+/// [`crate::OpenOptions::checkpoint_txs`] changes it.
+pub const CHECKPOINT_TXS: u64 = 20_000;
 
 /// Keys of the `meta` tree.
 pub mod meta {
@@ -227,20 +246,18 @@ pub struct Head {
     pub time_ms: u64,
 }
 
-/// Where a transaction is and what it did.
+/// Where a transaction is.
 ///
 /// A finalized block holds only transactions that applied (spec section 5: a failing
 /// transaction makes its block invalid, and such a block is refused by
-/// [`crate::Store::commit`] with the transaction's index, hash and error), so the result
-/// stored here is always "applied, with these events".
+/// [`crate::Store::commit`] with the transaction's index, hash and error), so every
+/// transaction found here applied; its events are recomputed from its block.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TxRecord {
     /// The block's height.
     pub height: u64,
     /// The transaction's position in the block.
     pub index: u32,
-    /// Every balance change it made, in order.
-    pub events: Vec<Event>,
 }
 
 /// The chain-wide part of the state.
@@ -280,6 +297,17 @@ pub const START_LINES: u32 = u32::MAX;
 
 /// All of one member's (or contribution's) history lines in one block, in order.
 pub type BlockLines<T> = Vec<Line<T>>;
+
+/// A member's stored history in one block: its own lines ([`MemberActivity::Sent`] and
+/// [`MemberActivity::Joined`]), and the number of its balance changes in the block, whose
+/// [`MemberActivity::Balance`] lines are recomputed from the block when read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberBlock {
+    /// The member's own lines, in order.
+    pub lines: BlockLines<MemberActivity>,
+    /// How many of the block's events changed one of the member's balances.
+    pub balance_changes: u32,
+}
 
 /// What a transaction did, in a member's or contribution's history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -343,7 +371,7 @@ pub enum MemberActivity {
         /// Who admitted it, if anyone.
         referrer: Option<MemberId>,
     },
-    /// One of the member's balances changed.
+    /// One of the member's balances changed (recomputed from the block, never stored).
     Balance {
         /// The change, with the rule that made it.
         event: Event,

@@ -1,21 +1,23 @@
 //! Committing a finalized block: check its certificate, execute it, and write the block,
 //! its indexes and history, the changed state and the new head in one atomic batch, flushed
-//! before the block is reported final.
+//! before the block is reported final. The block's events are kept in memory for a while
+//! (`effects.rs`), not written.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Instant;
 
 use pov_crypto::Address;
 use pov_protocol::block::{Block, BlockOutcome, Certificate, MAX_BLOCK_BYTES, MAX_BLOCK_TXS};
-use pov_protocol::{
-    codec, Amount, Asset, BlockEvent, ContributionId, Event, MemberId, State, Transaction, TxBody,
-};
+use pov_protocol::{codec, BlockEvent, ContributionId, MemberId, Transaction, TxBody};
 
+use super::effects::Effects;
 use super::{CommitReceipt, CommitTimings, ExecutedBlock, Store};
 use crate::engine::{Tree, WriteBatch};
 use crate::error::StoreError;
 use crate::schema::{
-    self, Action, BlockLines, ContributionActivity, Head, Line, MemberActivity, TxRecord,
+    self, Action, BlockLines, ContributionActivity, Head, Line, MemberActivity, MemberBlock,
+    TxRecord,
 };
 use crate::state_io::Persisted;
 
@@ -177,15 +179,22 @@ impl Store {
             state_root: outcome.state_root,
             time_ms: block.header.time_ms,
         };
-        let built = self.block_batch(
-            block,
-            certificate,
-            &head,
-            &outcome,
-            members_before,
-            contributions_before,
-        );
-        let (batch, persisted) = match built {
+        let checkpoint = self.checkpoint_due(block);
+        let events = outcome.events.iter().map(Vec::len).sum();
+        let built = self
+            .block_batch(
+                block,
+                certificate,
+                &head,
+                &outcome,
+                members_before,
+                contributions_before,
+            )
+            .and_then(|b| {
+                let start = Effects::start_balance_events(&outcome.start);
+                Ok((b, Effects::new(&self.state, start, outcome.events)?))
+            });
+        let ((batch, persisted), effects) = match built {
             Ok(b) => b,
             Err(e) => return Err(self.poison(e)),
         };
@@ -206,6 +215,14 @@ impl Store {
         }
         self.head = Some(head);
         self.persisted = persisted;
+        self.txs_since_checkpoint = Some(if checkpoint {
+            0
+        } else {
+            self.txs_since_checkpoint
+                .unwrap_or(0)
+                .saturating_add(block.txs.len() as u64)
+        });
+        self.recent.insert(height, Arc::new(effects));
         let timings = CommitTimings {
             execute: executed - started,
             index: indexed - executed,
@@ -217,7 +234,7 @@ impl Store {
             hash,
             state_root: head.state_root,
             txs: block.txs.len(),
-            events: outcome.events.iter().map(Vec::len).sum(),
+            events,
             writes: batch.len(),
             bytes: batch.byte_size(),
             timings,
@@ -274,7 +291,7 @@ impl Store {
                 codec::encode(&outcome.start),
             );
         }
-        if height.is_multiple_of(self.checkpoint_interval) {
+        if self.checkpoint_due(block) {
             // `self.state` already holds the block (see `commit_with`).
             batch.put(
                 Tree::Chain,
@@ -298,17 +315,7 @@ impl Store {
             height.to_be_bytes().to_vec(),
         );
 
-        // Balance changes of the block's start (settlements of sealed contributions) come
-        // first, then each transaction's.
-        let start_events: Vec<&Event> = outcome
-            .start
-            .iter()
-            .filter_map(|e| match e {
-                BlockEvent::Balance(e) => Some(e),
-                _ => None,
-            })
-            .collect();
-        let (start_balances, balances_after) = balances_after(&self.state, &start_events, events)?;
+        let mut balance_changes: HashMap<MemberId, u32> = HashMap::new();
         let mut members: HashMap<MemberId, BlockLines<MemberActivity>> = HashMap::new();
         let mut contributions: HashMap<ContributionId, BlockLines<ContributionActivity>> =
             HashMap::new();
@@ -325,7 +332,6 @@ impl Store {
             let index = i as u32;
             let tx_bytes = tx.to_bytes();
             let tx_hash = pov_crypto::hash(&tx_bytes);
-            let tx_events = events.get(i).cloned().unwrap_or_default();
             batch.put(Tree::Chain, schema::chain::tx(height, index), tx_bytes);
 
             let sender = self.member_id(&tx.sender)?;
@@ -425,53 +431,49 @@ impl Store {
                 action,
             };
             member_line(sender, index, 1, sent);
-            for (j, event) in tx_events.iter().enumerate() {
-                let activity = MemberActivity::Balance {
-                    event: event.clone(),
-                    balance_after: balances_after[i][j],
-                };
-                member_line(event.member, index, 2 + j as u32, activity);
+            for event in events.get(i).into_iter().flatten() {
+                *balance_changes.entry(event.member).or_default() += 1;
             }
-            let record = TxRecord {
-                height,
-                index,
-                events: tx_events,
-            };
+            let record = TxRecord { height, index };
             batch.put(
                 Tree::Chain,
                 schema::chain::tx_hash(&tx_hash),
                 codec::encode(&record),
             );
         }
-        // The start's lines sort after the block's transactions (tx index `START_LINES`),
-        // although they ran before them: positions must stay unique and ordered.
-        for (j, event) in start_events.iter().enumerate() {
-            let activity = MemberActivity::Balance {
-                event: (*event).clone(),
-                balance_after: start_balances[j],
-            };
-            member_line(event.member, schema::START_LINES, j as u32, activity);
-        }
         for e in &outcome.start {
-            if let BlockEvent::Settled(s) = e {
-                let activity = ContributionActivity::Settled {
-                    committed: s.committed,
-                    revealed: s.revealed,
-                    forfeited: s.forfeited,
-                };
-                contributions.entry(s.contribution).or_default().push(Line {
-                    tx_index: schema::START_LINES,
-                    n: 0,
-                    activity,
-                });
+            match e {
+                BlockEvent::Balance(event) => {
+                    *balance_changes.entry(event.member).or_default() += 1;
+                }
+                BlockEvent::Settled(s) => {
+                    let activity = ContributionActivity::Settled {
+                        committed: s.committed,
+                        revealed: s.revealed,
+                        forfeited: s.forfeited,
+                    };
+                    contributions.entry(s.contribution).or_default().push(Line {
+                        tx_index: schema::START_LINES,
+                        n: 0,
+                        activity,
+                    });
+                }
+                _ => {}
             }
+        }
+        for member in balance_changes.keys() {
+            members.entry(*member).or_default();
         }
         for (member, mut lines) in members {
             lines.sort_by_key(|l| (l.tx_index, l.n));
+            let record = MemberBlock {
+                lines,
+                balance_changes: balance_changes.get(&member).copied().unwrap_or(0),
+            };
             batch.put(
                 Tree::History,
                 schema::history::member(member, height),
-                codec::encode(&lines),
+                codec::encode(&record),
             );
         }
         for (id, lines) in contributions {
@@ -487,6 +489,16 @@ impl Store {
         Ok((batch, persisted))
     }
 
+    /// Whether committing `block` writes a state checkpoint: every `checkpoint_interval`
+    /// blocks, once `checkpoint_txs` transactions were committed since the last one, and
+    /// with the first block after opening (when that count is not known).
+    fn checkpoint_due(&self, block: &Block) -> bool {
+        block.header.height.is_multiple_of(self.checkpoint_interval)
+            || self
+                .txs_since_checkpoint
+                .is_none_or(|n| n.saturating_add(block.txs.len() as u64) >= self.checkpoint_txs)
+    }
+
     fn member_id(&self, address: &Address) -> Result<MemberId, StoreError> {
         self.state
             .member_by_address(address)
@@ -496,84 +508,5 @@ impl Store {
                     "member {address} of an applied block is not in the state"
                 ))
             })
-    }
-}
-
-/// The balance after each event of a block, its start's and then each transaction's, found
-/// by walking the events backwards from the balances after the block (the state before the
-/// block is gone by then).
-#[allow(clippy::type_complexity)]
-fn balances_after(
-    state: &State,
-    start: &[&Event],
-    events: &[Vec<Event>],
-) -> Result<(Vec<Amount>, Vec<Vec<Amount>>), StoreError> {
-    let mut current: HashMap<(MemberId, Asset), Amount> = HashMap::new();
-    let mut out: Vec<Vec<Amount>> = events.iter().map(|e| vec![Amount::ZERO; e.len()]).collect();
-    let mut start_out = vec![Amount::ZERO; start.len()];
-    let tx_lines = events.iter().enumerate().rev().flat_map(|(i, tx_events)| {
-        tx_events
-            .iter()
-            .enumerate()
-            .rev()
-            .map(move |(j, e)| (Some(i), j, e))
-    });
-    let start_lines = start.iter().enumerate().rev().map(|(j, e)| (None, j, *e));
-    for (i, j, event) in tx_lines.chain(start_lines) {
-        {
-            let balance = match current.get(&(event.member, event.asset)) {
-                Some(b) => *b,
-                None => {
-                    let m = state.member(event.member).ok_or_else(|| {
-                        StoreError::Internal(format!("event names unknown member {}", event.member))
-                    })?;
-                    match event.asset {
-                        Asset::Reputation => m.reputation,
-                        Asset::Tokens => m.tokens,
-                    }
-                }
-            };
-            match i {
-                Some(i) => out[i][j] = balance,
-                None => start_out[j] = balance,
-            }
-            let before = balance
-                .checked_sub(event.amount)
-                .map_err(|e| StoreError::Internal(format!("balance history: {e}")))?;
-            current.insert((event.member, event.asset), before);
-        }
-    }
-    Ok((start_out, out))
-}
-
-#[cfg(test)]
-mod tests {
-    // The store's behaviour is tested in tests/store.rs against both engines; here only
-    // the pieces that are private.
-    use super::*;
-    use pov_protocol::genesis::Genesis;
-
-    #[test]
-    fn balances_after_walks_back_from_the_final_balances() {
-        let mut state = Genesis::dev().state().expect("dev genesis");
-        let e1 = state
-            .contribute(0, "work", "t", "https://example.org", None)
-            .expect("contribute")
-            .1;
-        let e2 = state
-            .contribute(0, "work", "t2", "https://example.org", None)
-            .expect("contribute")
-            .1;
-        let (start, after) =
-            balances_after(&state, &[], &[e1.clone(), e2.clone()]).expect("balances");
-        // alice starts with 100 tokens and pays a fee of 1 twice.
-        assert!(start.is_empty());
-        assert_eq!(after[0][0], Amount::from_int(99));
-        assert_eq!(after[1][0], Amount::from_int(98));
-        // The same first change as the block's start (a settlement's, say): it comes first.
-        let first: Vec<&Event> = e1.iter().collect();
-        let (start, after) = balances_after(&state, &first, &[e2]).expect("balances");
-        assert_eq!(start, vec![Amount::from_int(99)]);
-        assert_eq!(after[0][0], Amount::from_int(98));
     }
 }

@@ -4,10 +4,12 @@
 //! recovers the state (replaying from genesis when the stored state does not check out);
 //! [`commit`] executes a finalized block and writes it in one atomic, flushed batch;
 //! [`query`] reads blocks, transactions, accounts and history; [`verify`] replays the chain
-//! and compares it with what is stored (`povd replay`); [`evidence`] keeps proofs of
+//! and compares it with what is stored (`povd replay`); [`effects`] recomputes a past
+//! block's events (they are not stored); [`evidence`] keeps proofs of
 //! misbehaviour; [`types`] holds what they return.
 
 mod commit;
+mod effects;
 mod evidence;
 mod open;
 mod past;
@@ -52,6 +54,13 @@ pub struct Store {
     opened: OpenReport,
     /// Blocks between state checkpoints (see [`past`]).
     checkpoint_interval: u64,
+    /// Transactions between state checkpoints (see [`effects`]).
+    checkpoint_txs: u64,
+    /// Transactions committed since the last checkpoint this process wrote (`None` until
+    /// it wrote one: the first block after opening writes one).
+    txs_since_checkpoint: Option<u64>,
+    /// Events of the last blocks committed or recomputed.
+    recent: effects::Recent,
 }
 
 impl std::fmt::Debug for Store {

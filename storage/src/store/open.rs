@@ -181,6 +181,11 @@ impl Store {
             marker,
             poisoned: None,
             checkpoint_interval: options.checkpoint_interval.max(1),
+            checkpoint_txs: options.checkpoint_txs.max(1),
+            // At genesis the genesis state is the base; otherwise the count since the last
+            // checkpoint is unknown, so the next block writes one.
+            txs_since_checkpoint: (height == 0).then_some(0),
+            recent: Default::default(),
             opened: OpenReport {
                 height,
                 rebuilt,

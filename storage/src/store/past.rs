@@ -2,8 +2,9 @@
 //! heights, spec section 10).
 //!
 //! The store keeps only the head's state. Every `checkpoint_interval` blocks
-//! ([`CHECKPOINT_INTERVAL`], 1,000, by default), the commit also writes the whole state
-//! (`chain: k ‖ height`), so the state after block `h` is the nearest checkpoint at or below
+//! ([`CHECKPOINT_INTERVAL`], 1,000, by default), and whenever `checkpoint_txs` transactions
+//! were committed since the last one (20,000 by default, for recomputing events: see
+//! `effects.rs`), the commit also writes the whole state (`chain: k ‖ height`), so the state after block `h` is the nearest checkpoint at or below
 //! `h` (or the genesis state) with fewer than `checkpoint_interval` finalized blocks
 //! replayed on it. [`Store::rebuild`] reads what that needs under the caller's lock (one
 //! checkpoint, at most 999 blocks by default); [`Rebuild::run`] does the replay without the
@@ -79,6 +80,28 @@ impl Rebuild {
 }
 
 impl Store {
+    /// The nearest checkpoint at or below `height`: its height and bytes.
+    fn checkpoint_at_or_below(&self, height: u64) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        let start = schema::chain::checkpoint(0);
+        let end = schema::chain::checkpoint(height.saturating_add(1));
+        let found = self.engine.scan(Scan {
+            tree: Tree::Chain,
+            start: &start,
+            end: Some(&end),
+            reverse: true,
+            limit: 1,
+        })?;
+        Ok(found
+            .into_iter()
+            .next()
+            .map(|(key, bytes)| (schema::history::height(&key).unwrap_or(0), bytes)))
+    }
+
+    /// The height of the nearest checkpoint at or below `height` (0: the genesis state).
+    pub(crate) fn checkpoint_height(&self, height: u64) -> Result<u64, StoreError> {
+        Ok(self.checkpoint_at_or_below(height)?.map_or(0, |(at, _)| at))
+    }
+
     /// What rebuilding the state after block `height` takes (see the module docs). At the
     /// head, or for a height above it, there is nothing to rebuild: the caller uses
     /// [`Store::state`] or reports that the block is not final.
@@ -91,18 +114,8 @@ impl Store {
             )));
         }
         let engine = self.engine.as_ref();
-        let start = schema::chain::checkpoint(0);
-        let end = schema::chain::checkpoint(height.saturating_add(1));
-        let found = engine.scan(Scan {
-            tree: Tree::Chain,
-            start: &start,
-            end: Some(&end),
-            reverse: true,
-            limit: 1,
-        })?;
-        let (base, base_height) = match found.into_iter().next() {
-            Some((key, bytes)) => {
-                let at = schema::history::height(&key).unwrap_or(0);
+        let (base, base_height) = match self.checkpoint_at_or_below(height)? {
+            Some((at, bytes)) => {
                 let state: State = codec::decode_canonical(&bytes).map_err(|e| {
                     StoreError::corrupt(
                         &engine.location(),

@@ -2,6 +2,7 @@
 //! transactions by hash, accounts, and pages of member and contribution history, all from
 //! indexes (never a scan of the chain).
 
+use std::collections::HashMap;
 use std::ops::RangeInclusive;
 
 use pov_crypto::{Address, Hash};
@@ -16,7 +17,9 @@ use super::{
 use crate::engine::{prefix_end, Scan, Tree};
 use crate::error::StoreError;
 use crate::read::{self, StoredBlock};
-use crate::schema::{self, BlockLines, Head, MemberActivity, TxRecord};
+use crate::schema::{
+    self, BlockLines, ContributionActivity, Head, Line, MemberActivity, MemberBlock, TxRecord,
+};
 use crate::state_io;
 
 impl Store {
@@ -140,13 +143,27 @@ impl Store {
                 format!("block {} of transaction {hash} is missing", record.height),
             )
         })?;
+        let mut events = None;
+        self.for_each_effects(&[record.height], |_, effects| {
+            events = effects.events.get(record.index as usize).cloned();
+            Ok(())
+        })?;
+        let events = events.ok_or_else(|| {
+                StoreError::corrupt(
+                    &engine.location(),
+                    format!(
+                        "transaction {hash} is indexed at position {} of block {}, which has fewer transactions",
+                        record.index, record.height
+                    ),
+                )
+            })?;
         Ok(Some(TxInfo {
             tx,
             height: record.height,
             index: record.index,
             block_hash: header.hash(),
             time_ms: header.time_ms,
-            events: record.events,
+            events,
         }))
     }
 
@@ -161,17 +178,106 @@ impl Store {
     }
 
     /// A page of a member's history: its transactions, its account's creation, and every
-    /// change of its balances with the rule, contribution and balance after it.
+    /// change of its balances with the rule, contribution and balance after it (those are
+    /// recomputed from the blocks: only the blocks the page needs are).
     pub fn member_history(
         &self,
         member: MemberId,
         query: HistoryQuery,
     ) -> Result<Vec<HistoryEntry<MemberActivity>>, StoreError> {
-        self.history_page(
+        let engine = self.engine.as_ref();
+        let mut records: Vec<(u64, MemberBlock)> = Vec::new();
+        let mut lines = 0usize;
+        for (height, key, bytes) in self.history_records(
             &schema::history::member_prefix(member),
             |height| schema::history::member(member, height),
             query,
-        )
+        )? {
+            if lines >= query.limit {
+                break;
+            }
+            let record: MemberBlock =
+                read::decode(engine, Tree::History, &key, &bytes, "a history record")?;
+            // The block of `after` may hold lines on both sides of it: not counted.
+            if query.after.map(|p| p.height) != Some(height) {
+                lines = lines
+                    .saturating_add(record.lines.len())
+                    .saturating_add(record.balance_changes as usize);
+            }
+            records.push((height, record));
+        }
+        let changed: Vec<u64> = records
+            .iter()
+            .filter(|(_, r)| r.balance_changes > 0)
+            .map(|(h, _)| *h)
+            .collect();
+        // The member's balance lines of each block that changed its balances.
+        let mut balance_lines: HashMap<u64, BlockLines<MemberActivity>> = HashMap::new();
+        self.for_each_effects(&changed, |height, effects| {
+            let mut lines = Vec::new();
+            // The start's lines sort after the block's transactions (see `START_LINES`).
+            for (j, (event, balance)) in effects
+                .start
+                .iter()
+                .zip(&effects.start_balances)
+                .enumerate()
+            {
+                if event.member == member {
+                    lines.push(Line {
+                        tx_index: schema::START_LINES,
+                        n: j as u32,
+                        activity: MemberActivity::Balance {
+                            event: event.clone(),
+                            balance_after: *balance,
+                        },
+                    });
+                }
+            }
+            for (i, (events, balances)) in effects
+                .events
+                .iter()
+                .zip(&effects.balances_after)
+                .enumerate()
+            {
+                for (j, (event, balance)) in events.iter().zip(balances).enumerate() {
+                    if event.member == member {
+                        lines.push(Line {
+                            tx_index: i as u32,
+                            n: 2 + j as u32,
+                            activity: MemberActivity::Balance {
+                                event: event.clone(),
+                                balance_after: *balance,
+                            },
+                        });
+                    }
+                }
+            }
+            balance_lines.insert(height, lines);
+            Ok(())
+        })?;
+        let mut blocks = Vec::with_capacity(records.len());
+        for (height, record) in records {
+            let MemberBlock {
+                mut lines,
+                balance_changes,
+            } = record;
+            let recomputed = balance_lines.remove(&height).unwrap_or_default();
+            if recomputed.len() != balance_changes as usize {
+                return Err(StoreError::corrupt(
+                    &engine.location(),
+                    format!(
+                        "block {height} changed member {member}'s balances {balance_changes} times when committed, but {} times when recomputed",
+                        recomputed.len()
+                    ),
+                ));
+            }
+            if !recomputed.is_empty() {
+                lines.extend(recomputed);
+                lines.sort_by_key(|l| (l.tx_index, l.n));
+            }
+            blocks.push((height, lines));
+        }
+        Ok(page(blocks, query))
     }
 
     /// A contribution as it is now, with a page of its history (submission and every
@@ -184,30 +290,35 @@ impl Store {
         let Some(contribution) = self.state.contribution(id).cloned() else {
             return Ok(None);
         };
-        let history = self.history_page(
+        let engine = self.engine.as_ref();
+        let mut blocks = Vec::new();
+        for (height, key, bytes) in self.history_records(
             &schema::history::contribution_prefix(id),
             |height| schema::history::contribution(id, height),
             query,
-        )?;
+        )? {
+            let lines: BlockLines<ContributionActivity> =
+                read::decode(engine, Tree::History, &key, &bytes, "a history record")?;
+            blocks.push((height, lines));
+        }
+        let history = page(blocks, query);
         Ok(Some(ContributionInfo {
             contribution,
             history,
         }))
     }
 
-    /// Reads history records (one per block) under `prefix` and returns the query's lines.
-    fn history_page<T>(
+    /// The history records (one per block) under `prefix` that a page of `query` may need,
+    /// in the query's order, with their heights.
+    fn history_records(
         &self,
         prefix: &[u8],
         key_at: impl Fn(u64) -> Vec<u8>,
         query: HistoryQuery,
-    ) -> Result<Vec<HistoryEntry<T>>, StoreError>
-    where
-        T: serde::Serialize + serde::de::DeserializeOwned,
-    {
+    ) -> Result<Vec<HistoryRecord>, StoreError> {
         let all = prefix_end(prefix);
         // The block of `after` is scanned too (it may hold lines on both sides of it); lines
-        // are filtered below.
+        // are filtered by `page`.
         let (start, end) = match (query.after, query.newest_first) {
             (Some(p), false) => (key_at(p.height), all),
             (Some(p), true) => (prefix.to_vec(), prefix_end(&key_at(p.height))),
@@ -222,46 +333,18 @@ impl Store {
             reverse: query.newest_first,
             limit: query.limit.saturating_add(1),
         })?;
-        let engine = self.engine.as_ref();
-        let mut out = Vec::new();
-        for (key, bytes) in records {
-            let height = schema::history::height(&key).ok_or_else(|| {
-                StoreError::corrupt(
-                    &engine.location(),
-                    format!("history key {} is malformed", state_io::hex(&key)),
-                )
-            })?;
-            let lines: BlockLines<T> =
-                read::decode(engine, Tree::History, &key, &bytes, "a history record")?;
-            let mut entries: Vec<HistoryEntry<T>> = lines
-                .into_iter()
-                .map(|line| HistoryEntry {
-                    position: Position {
-                        height,
-                        tx_index: line.tx_index,
-                        n: line.n,
-                    },
-                    activity: line.activity,
-                })
-                .collect();
-            if query.newest_first {
-                entries.reverse();
-            }
-            for entry in entries {
-                let wanted = match query.after {
-                    None => true,
-                    Some(p) if query.newest_first => entry.position < p,
-                    Some(p) => entry.position > p,
-                };
-                if wanted {
-                    if out.len() == query.limit {
-                        return Ok(out);
-                    }
-                    out.push(entry);
-                }
-            }
-        }
-        Ok(out)
+        records
+            .into_iter()
+            .map(|(key, bytes)| {
+                let height = schema::history::height(&key).ok_or_else(|| {
+                    StoreError::corrupt(
+                        &self.engine.location(),
+                        format!("history key {} is malformed", state_io::hex(&key)),
+                    )
+                })?;
+                Ok((height, key, bytes))
+            })
+            .collect()
     }
 
     /// Bytes the database uses on disk.
@@ -278,4 +361,42 @@ impl Store {
             size_on_disk: self.size_on_disk()?,
         })
     }
+}
+
+/// A history record as read: its block's height, its key and its bytes.
+type HistoryRecord = (u64, Vec<u8>, Vec<u8>);
+
+/// The query's page of lines from per-block lines (in the query's block order).
+fn page<T>(blocks: Vec<(u64, BlockLines<T>)>, query: HistoryQuery) -> Vec<HistoryEntry<T>> {
+    let mut out = Vec::new();
+    for (height, lines) in blocks {
+        let mut entries: Vec<HistoryEntry<T>> = lines
+            .into_iter()
+            .map(|line| HistoryEntry {
+                position: Position {
+                    height,
+                    tx_index: line.tx_index,
+                    n: line.n,
+                },
+                activity: line.activity,
+            })
+            .collect();
+        if query.newest_first {
+            entries.reverse();
+        }
+        for entry in entries {
+            let wanted = match query.after {
+                None => true,
+                Some(p) if query.newest_first => entry.position < p,
+                Some(p) => entry.position > p,
+            };
+            if wanted {
+                if out.len() == query.limit {
+                    return out;
+                }
+                out.push(entry);
+            }
+        }
+    }
+    out
 }

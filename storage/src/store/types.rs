@@ -22,6 +22,10 @@ pub struct OpenOptions {
     /// Write a state checkpoint every this many blocks (at least 1): the most blocks
     /// [`Store::rebuild`](super::Store::rebuild) replays to rebuild a past state, less one.
     pub checkpoint_interval: u64,
+    /// Also write a state checkpoint once this many transactions were committed since the
+    /// last one (at least 1): about the most transactions recomputing a past block's events
+    /// replays.
+    pub checkpoint_txs: u64,
 }
 
 impl Default for OpenOptions {
@@ -30,6 +34,7 @@ impl Default for OpenOptions {
             verify: false,
             sled: SledOptions::default(),
             checkpoint_interval: crate::schema::CHECKPOINT_INTERVAL,
+            checkpoint_txs: crate::schema::CHECKPOINT_TXS,
         }
     }
 }
@@ -94,7 +99,7 @@ pub struct TxInfo {
     /// Time of its block, in milliseconds.
     pub time_ms: u64,
     /// Every balance change it made, in order (it applied: finalized blocks hold only
-    /// transactions that apply).
+    /// transactions that apply), recomputed from its block.
     pub events: Vec<Event>,
 }
 
