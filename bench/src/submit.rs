@@ -4,9 +4,9 @@
 //!
 //! Transaction `k` of the sequence is due at `start + k / rate`. A thread sends whatever is
 //! due (up to `--batch` at once); it never waits for finality. A node that answers "mempool
-//! full" gets the refused transaction and everything after it again a little later (a
-//! sender's later nonces cannot be admitted before it), which is the back-pressure a real
-//! client sees; the time a transaction counts from is its due time, so waiting for room is
+//! full" gets the refused transaction and everything after it again a little later, and
+//! later each time nothing got in (a sender's later nonces cannot be admitted before it),
+//! which is the back-pressure a real client sees; the time a transaction counts from is its due time, so waiting for room is
 //! part of its latency (no coordinated omission).
 
 use std::collections::HashMap;
@@ -18,6 +18,11 @@ use std::time::{Duration, Instant};
 use pov_crypto::Hash;
 
 use crate::workload::Signed;
+
+/// The first wait before sending again what a full mempool refused.
+const FULL_BACKOFF_MIN: Duration = Duration::from_millis(20);
+/// The longest wait, doubled up to while a full mempool takes nothing.
+const FULL_BACKOFF_MAX: Duration = Duration::from_millis(640);
 
 /// Offered load.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -169,6 +174,7 @@ fn run_lane(targets: &[&str], lane: &[(Instant, &Signed)], options: &SubmitOptio
     let mut out = Submitted::default();
     let mut next = 0;
     let mut transport_failures = 0;
+    let mut full_backoff = FULL_BACKOFF_MIN;
     while next < lane.len() {
         let now = Instant::now();
         let (due, _) = lane[next];
@@ -228,9 +234,16 @@ fn run_lane(targets: &[&str], lane: &[(Instant, &Signed)], options: &SubmitOptio
         }
         next += advanced;
         if advanced < chunk.len() {
-            // The pool is full: the refused one and those after it go again shortly.
+            // The pool is full: the refused one and those after it go again shortly, later
+            // each time nothing got in (up to about a block interval), so that clients
+            // polling a full pool do not take the CPU the nodes need to empty it.
             out.retried += (chunk.len() - advanced) as u64;
-            std::thread::sleep(Duration::from_millis(20));
+            full_backoff = if advanced > 0 {
+                FULL_BACKOFF_MIN
+            } else {
+                (full_backoff * 2).min(FULL_BACKOFF_MAX)
+            };
+            std::thread::sleep(full_backoff);
         }
     }
     out
