@@ -67,7 +67,7 @@ pub struct Args {
     #[arg(long, default_value_t = 1000)]
     pub max_block_txs: usize,
     /// The nodes' `mempool.max_txs`.
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, default_value_t = 3_000)]
     pub max_txs: usize,
     /// Extra `config.toml` lines for every node (`section.key=value`, repeatable), e.g.
     /// `storage.cache_mb=64`.

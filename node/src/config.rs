@@ -258,7 +258,10 @@ impl Default for ConsensusTiming {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MempoolConfig {
-    /// Most pending transactions; beyond, submissions get "mempool full".
+    /// Most pending transactions; beyond, submissions get "mempool full". After every block
+    /// each pending transaction is executed again on the new state, so a transaction waits
+    /// through at most `max_txs / max_block_txs` of these: 3 by default (at 10,000 it was
+    /// 10, most of a loaded node's CPU; `docs/performance.md`).
     pub max_txs: usize,
     /// Most transactions per block this node proposes (at most the protocol's
     /// `MAX_BLOCK_TXS`, 5,000; blocks are also cut at 4 MiB).
@@ -268,7 +271,7 @@ pub struct MempoolConfig {
 impl Default for MempoolConfig {
     fn default() -> Self {
         MempoolConfig {
-            max_txs: 10_000,
+            max_txs: 3_000,
             max_block_txs: 1_000,
         }
     }

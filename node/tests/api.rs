@@ -390,9 +390,9 @@ fn pending_transactions_next_nonce_and_a_full_mempool() {
     let text = std::fs::read_to_string(&config).expect("config");
     let text = text
         .replace("block_time_ms = 1000", "block_time_ms = 60000")
-        .replace("max_txs = 10000", "max_txs = 3");
+        .replace("max_txs = 3000", "max_txs = 3");
     assert!(
-        text.contains("block_time_ms = 60000") && text.contains("max_txs = 3"),
+        text.contains("block_time_ms = 60000") && text.contains("max_txs = 3\n"),
         "{text}"
     );
     std::fs::write(&config, text).expect("config");
