@@ -7,7 +7,10 @@
 //! a sender can never queue more than it can pay for. After each finalized block the pending
 //! state is rebuilt from the new state and the remaining transactions re-applied; those that
 //! no longer apply (they were included, or a competing transaction spent the tokens) are
-//! dropped. The pending state has begun the next block (parameter changes that passed in the
+//! dropped. Re-applying is skipped when the block held exactly the pool's first transactions,
+//! in order, on the state the pool built on (what a proposer reaps), and the rest cannot turn
+//! out differently one block later (see [`Mempool::after_block`]): the pending state then
+//! already is the new state with the rest applied. The pending state has begun the next block (parameter changes that passed in the
 //! last block are in force, and heights are the next block's), so a transaction is checked
 //! under the rules it will be applied with. Signatures are checked through the node's
 //! [`VerifiedTxs`] cache, which proposal checks, commits and sync share (spec section 7
@@ -24,7 +27,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use pov_crypto::{Address, Hash};
-use pov_protocol::{State, Transaction, TxError};
+use pov_protocol::{State, Transaction, TxBody, TxError};
 use thiserror::Error;
 
 use crate::verified::VerifiedTxs;
@@ -95,6 +98,8 @@ pub struct Mempool {
     /// Pending transactions of the senders in `without_reputation`.
     held_without_reputation: usize,
     verified: Arc<VerifiedTxs>,
+    /// Pending transactions re-applied by re-checks after blocks, since the pool was made.
+    reapplied: u64,
 }
 
 /// Whether `sender` holds no reputation in `state` (not a member yet, or a member with none).
@@ -124,6 +129,7 @@ impl Mempool {
             without_reputation: HashSet::new(),
             held_without_reputation: 0,
             verified,
+            reapplied: 0,
         }
     }
 
@@ -223,6 +229,12 @@ impl Mempool {
         self.txs.is_empty()
     }
 
+    /// How many pending transactions re-checks after blocks re-applied so far (each is one
+    /// more execution of a transaction that was already admitted).
+    pub fn reapplied(&self) -> u64 {
+        self.reapplied
+    }
+
     /// The state with every pending transaction applied (for `next_nonce`).
     pub fn pending_state(&self) -> &State {
         &self.pending
@@ -240,12 +252,85 @@ impl Mempool {
     /// `included` (their hashes); returns how many were dropped (included, or no longer
     /// valid). The included ones are dropped by hash, without executing them again; the rest
     /// are re-checked on the new state ([`Mempool::recheck`]).
+    ///
+    /// When the block held exactly the pool's first transactions in pool order, on the state
+    /// the pool built on, the pending state already is the new state with the rest applied,
+    /// but for the height they ran at. It is kept (with the next block begun) instead of
+    /// re-applying the rest, when that difference cannot matter: the next block's start does
+    /// nothing ([`State::start_is_empty`]) and none of the rest depends on the height (only
+    /// transfers, admissions and evaluations of contributions that are neither proposals nor
+    /// sealed; contributions, proposals, commitments and reveals record or check it).
     pub fn after_block(&mut self, finalized: &State, included: &[Hash]) -> usize {
         let before = self.txs.len();
+        if self.is_prefix(finalized, included) {
+            for (hash, _) in self.txs.drain(..included.len()) {
+                self.hashes.remove(&hash);
+            }
+            let dropped = before - self.txs.len();
+            if self.keep_pending(finalized) {
+                self.recount();
+                return dropped;
+            }
+            return dropped + self.recheck(finalized);
+        }
         let included: HashSet<&Hash> = included.iter().collect();
         self.txs.retain(|(hash, _)| !included.contains(hash));
         self.hashes.retain(|hash| !included.contains(hash));
         before - self.txs.len() + self.recheck(finalized)
+    }
+
+    /// Whether `finalized` is the state the pool built on with exactly the pool's first
+    /// transactions (`included`, in order) applied as the next block.
+    fn is_prefix(&self, finalized: &State, included: &[Hash]) -> bool {
+        finalized.height() == self.pending.height()
+            && included.len() <= self.txs.len()
+            && self.txs.iter().zip(included).all(|((h, _), i)| h == i)
+    }
+
+    /// After a block that held the pool's first transactions (already removed): moves the
+    /// pending state to the block after `finalized` and returns true when that gives what
+    /// re-applying the rest on `finalized` would; false otherwise (the caller re-applies).
+    fn keep_pending(&mut self, finalized: &State) -> bool {
+        let Some(next) = finalized.height().checked_add(1) else {
+            return false;
+        };
+        let pending = &self.pending;
+        let height_free = self.txs.iter().all(|(_, tx)| match &tx.body {
+            TxBody::Transfer { .. } | TxBody::Admit { .. } => true,
+            TxBody::Evaluate { contribution, .. } => pending
+                .contribution(*contribution)
+                .is_some_and(|c| c.proposal.is_none() && c.params.sealed.is_none()),
+            TxBody::Contribute { .. }
+            | TxBody::ProposeParams { .. }
+            | TxBody::Commit { .. }
+            | TxBody::Reveal { .. } => false,
+        });
+        // None of the rest can queue a proposal or a settlement, so when both states' next
+        // start is empty, beginning it on the pending state only moves its height.
+        if !height_free || !finalized.start_is_empty(next) || !pending.start_is_empty(next) {
+            return false;
+        }
+        self.pending
+            .begin_block(next)
+            .is_ok_and(|events| events.is_empty())
+    }
+
+    /// Counts the pending transactions per sender again after some left without a re-check.
+    /// A sender still pending keeps the class it was counted in (without reputation or not)
+    /// until the next full re-check or until none of its transactions is pending.
+    fn recount(&mut self) {
+        self.per_sender.clear();
+        for (_, tx) in &self.txs {
+            *self.per_sender.entry(tx.sender).or_insert(0) += 1;
+        }
+        let per_sender = &self.per_sender;
+        self.without_reputation
+            .retain(|sender| per_sender.contains_key(sender));
+        self.held_without_reputation = self
+            .without_reputation
+            .iter()
+            .map(|sender| per_sender.get(sender).copied().unwrap_or(0))
+            .sum();
     }
 
     /// Re-checks every pending transaction against a newly finalized state; returns how many
@@ -254,6 +339,7 @@ impl Mempool {
         let before = self.txs.len();
         let mut pending = next_block_state(finalized);
         let mut kept = VecDeque::with_capacity(before);
+        self.reapplied = self.reapplied.saturating_add(before as u64);
         self.per_sender.clear();
         self.without_reputation.clear();
         self.held_without_reputation = 0;
@@ -565,6 +651,127 @@ mod tests {
                 pool.pending_state(),
                 reference.pending_state(),
                 "block {block:?}"
+            );
+        }
+    }
+
+    fn evaluate(key: &Keypair, nonce: u64, contribution: u64, value: i64) -> Transaction {
+        Transaction::sign(
+            key,
+            "pov-devnet",
+            &Genesis::dev().hash(),
+            nonce,
+            TxBody::Evaluate {
+                contribution,
+                value,
+            },
+        )
+    }
+
+    /// After a block that held exactly the pool's first transactions, the pool keeps its
+    /// pending state without re-applying the rest when nothing about them depends on the
+    /// height, and re-applies them otherwise (a contribution among them, a passed proposal
+    /// taking effect, an evaluation of a proposal); in every case it ends equal to a pool
+    /// re-checked in full on the new state.
+    #[test]
+    fn a_block_of_the_pools_first_transactions_skips_the_recheck_only_when_that_is_exact() {
+        let (alice, bob, carol, dave) = (
+            Keypair::dev(0),
+            Keypair::dev(1),
+            Keypair::dev(2),
+            Keypair::dev(3),
+        );
+        // Block 1: alice's contribution 0, dave's proposal 1.
+        let mut base = Genesis::dev().state().expect("state");
+        let proposal = Transaction::sign(
+            &dave,
+            "pov-devnet",
+            &Genesis::dev().hash(),
+            1,
+            TxBody::ProposeParams {
+                title: "dearer work".into(),
+                uri: "https://example.org/why".into(),
+                changes: vec![
+                    pov_protocol::ParamChange::parse("types.work.fee", "2").expect("change")
+                ],
+            },
+        );
+        base.execute_txs(1, &[contribute(&alice, 1), proposal], &|_| true)
+            .expect("block 1");
+        let transfer_to_dave = transfer(&alice, 2, &dave, 5);
+        // (pool, transactions of the block: the pool's first ones, re-applied or not)
+        let cases: Vec<(&str, Vec<Transaction>, usize, bool)> = vec![
+            (
+                "evaluations and a transfer wait",
+                vec![
+                    evaluate(&bob, 1, 0, 3),
+                    evaluate(&carol, 1, 0, 3),
+                    transfer_to_dave.clone(),
+                    evaluate(&dave, 2, 0, 4),
+                ],
+                2,
+                false,
+            ),
+            (
+                "a contribution waits",
+                vec![evaluate(&bob, 1, 0, 3), contribute(&carol, 1)],
+                1,
+                true,
+            ),
+            (
+                "an evaluation of a proposal waits",
+                vec![evaluate(&bob, 1, 0, 3), evaluate(&carol, 1, 1, 1)],
+                1,
+                true,
+            ),
+            (
+                "the proposal passed in the block",
+                vec![
+                    evaluate(&alice, 2, 1, 1),
+                    evaluate(&bob, 1, 1, 1),
+                    evaluate(&carol, 1, 0, 3),
+                ],
+                2,
+                true,
+            ),
+            (
+                "the whole pool was included",
+                vec![evaluate(&bob, 1, 0, 3)],
+                1,
+                false,
+            ),
+        ];
+        for (what, txs, n, reapplies) in cases {
+            let mut pool = Mempool::new(&base, 10);
+            for tx in &txs {
+                pool.insert(tx.clone()).expect("admit");
+            }
+            let included = pool.reap(n);
+            let mut finalized = base.clone();
+            finalized
+                .execute_txs(2, &included, &|_| true)
+                .expect("block 2");
+            let mut reference = pool.clone();
+            reference.recheck(&finalized);
+            let hashes: Vec<Hash> = included.iter().map(Transaction::hash).collect();
+            assert_eq!(pool.after_block(&finalized, &hashes), n, "{what}");
+            assert_eq!(
+                pool.reapplied() > 0,
+                reapplies,
+                "{what}: re-applied {}",
+                pool.reapplied()
+            );
+            assert_eq!(pool.reap(10), reference.reap(10), "{what}");
+            assert_eq!(pool.per_sender, reference.per_sender, "{what}: shares");
+            assert_eq!(
+                pool.held_without_reputation, reference.held_without_reputation,
+                "{what}: shares"
+            );
+            assert_eq!(pool.pending_state(), reference.pending_state(), "{what}");
+            assert_eq!(
+                pool.pending_state().state_root(),
+                reference.pending_state().state_root(),
+                "{what}"
             );
         }
     }

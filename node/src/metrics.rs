@@ -40,6 +40,7 @@ pub struct Metrics {
     gossip_txs: Family<Vec<(String, String)>, Counter>,
     height: Gauge,
     mempool: Gauge,
+    mempool_reapplied: Counter,
     peers: Gauge,
     syncing: Gauge,
     db_bytes: Gauge,
@@ -74,6 +75,7 @@ impl Metrics {
             gossip_txs: Family::default(),
             height: Gauge::default(),
             mempool: Gauge::default(),
+            mempool_reapplied: Counter::default(),
             peers: Gauge::default(),
             syncing: Gauge::default(),
             db_bytes: Gauge::default(),
@@ -154,6 +156,11 @@ impl Metrics {
             "Pending transactions in the mempool",
             m.mempool.clone(),
         );
+        registry.register(
+            "mempool_reapplied",
+            "Pending transactions re-applied by the mempool's re-check after a block",
+            m.mempool_reapplied.clone(),
+        );
         registry.register("peers", "Connected peers", m.peers.clone());
         registry.register(
             "syncing",
@@ -228,7 +235,13 @@ impl Metrics {
             let size = store.size_on_disk().unwrap_or(0);
             self.db_bytes.set(size.min(i64::MAX as u64) as i64);
         }
-        self.mempool.set(lock(&shared.mempool).len() as i64);
+        {
+            let pool = lock(&shared.mempool);
+            self.mempool.set(pool.len() as i64);
+            let seen = self.mempool_reapplied.get();
+            self.mempool_reapplied
+                .inc_by(pool.reapplied().saturating_sub(seen));
+        }
         self.peers
             .set(shared.peers.load(Ordering::Relaxed).min(i64::MAX as usize) as i64);
         self.syncing
@@ -394,6 +407,7 @@ mod tests {
             "pov_api_txs_submitted_total{result=\"accepted\"} 1",
             "pov_gossip_txs_received_total{result=\"known\"} 1",
             "pov_mempool_txs",
+            "pov_mempool_reapplied_total",
             "pov_peers",
             "pov_tx_signature_checks_total",
             "pov_tx_executions_total",

@@ -514,6 +514,15 @@ impl State {
         Ok(events)
     }
 
+    /// Whether [`State::begin_block`] at `height` would change nothing but the height: no
+    /// passed proposal waits to take effect and no sealed contribution settles by then.
+    ///
+    /// A node's mempool asks this to keep, rather than rebuild, the state it computed for
+    /// the transactions still waiting when a block held exactly its first ones.
+    pub fn start_is_empty(&self, height: u64) -> bool {
+        self.governance.pending.is_empty() && self.due.range(..=height).next().is_none()
+    }
+
     /// Applies a signed transaction: chain id, signature, nonce, then its body.
     ///
     /// On error nothing changed. On success the events say what changed and why. The chain

@@ -318,6 +318,10 @@ fn a_proposal_passes_at_exactly_half_and_not_one_evaluation_earlier() {
         .all(|e| e.rule != Rule::ContributorReward));
     assert_eq!(chain.work().fee, Amount::ONE);
     assert_eq!(chain.state.governance().pending, vec![p]);
+    // The next block's start has something to do (a mempool may not skip it).
+    assert!(!chain.state.start_is_empty(height + 1));
+    chain.empty();
+    assert!(chain.state.start_is_empty(height + 2));
 }
 
 #[test]

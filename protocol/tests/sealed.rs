@@ -123,6 +123,8 @@ fn windows_and_phases_follow_the_inclusion_height() {
     assert_eq!((w.commit_end, w.reveal_end, w.settles_at), (3, 5, 6));
     let mut phases = Vec::new();
     for h in 1..=6 {
+        // Only the start of block 6 settles: it is the only one with work to do.
+        assert_eq!(state.start_is_empty(h), h != 6, "start of {h}");
         advance_to(&mut state, h);
         let c = state.contribution(0).expect("c");
         phases.push(c.windows(state.height()).expect("sealed").phase);
