@@ -14,14 +14,26 @@ use serde_json::Value;
 const VALIDATORS: usize = 4;
 const CONTRIBUTIONS_PER_MEMBER: u64 = 10;
 
+/// Submits `tx`, waiting while the node answers that the sender holds its share of the
+/// mempool (each member here sends more than a pool's per-sender share at once), as a
+/// wallet does: the share frees up as blocks take the sender's earlier transactions.
 fn submit(node: &NodeProcess, tx: &Transaction) {
     let body = serde_json::to_string(tx).expect("json");
-    match pov_tests::http::post_json(&format!("{}/tx", node.api), &body) {
-        Ok((202, _)) => {}
-        other => panic!(
-            "{} refused nonce {} from {}: {other:?}",
-            node.api, tx.nonce, tx.sender
-        ),
+    let start = Instant::now();
+    loop {
+        match pov_tests::http::post_json(&format!("{}/tx", node.api), &body) {
+            Ok((202, _)) => return,
+            Ok((503, answer))
+                if answer["error"]["code"] == "mempool_full"
+                    && start.elapsed() < Duration::from_secs(120) =>
+            {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            other => panic!(
+                "{} refused nonce {} from {}: {other:?}",
+                node.api, tx.nonce, tx.sender
+            ),
+        }
     }
 }
 
