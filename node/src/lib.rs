@@ -11,6 +11,8 @@
 
 pub mod api;
 pub mod config;
+#[cfg(test)]
+mod fuzz_seeds;
 pub mod genesis_wait;
 pub mod health;
 pub mod host;

@@ -2,10 +2,11 @@
 //! lookup, accounts with their history, contributions, blocks, and an SSE event stream.
 //!
 //! One file per resource group (`status`, `tx`, `accounts`, `contributions`, `proposals`,
-//! `blocks`, `events`, `evidence`, ...); this one holds what they share: the state handlers reach, errors, parameter
-//! parsing and the routes. Handlers read the shared store under a short read lock and never
-//! hold it across an `.await`. Amounts are strings (exact); addresses and hashes lowercase
-//! hex. Every error is `{"error": {"code", "message"}}` with a fitting status.
+//! `blocks`, `events`, `evidence`, ...); this one holds what they share: the state handlers
+//! reach, errors and the routes; [`request`] reads what clients send (bodies, parameters).
+//! Handlers read the shared store under a short read lock and never hold it across an
+//! `.await`. Amounts are strings (exact); addresses and hashes lowercase hex. Every error is
+//! `{"error": {"code", "message"}}` with a fitting status.
 
 mod accounts;
 mod blocks;
@@ -21,6 +22,7 @@ mod metrics;
 mod overview;
 mod proofs;
 mod proposals;
+pub mod request;
 mod serve;
 mod status;
 #[cfg(test)]
@@ -34,7 +36,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use pov_crypto::{Address, Hash};
 use pov_protocol::{Event, State};
 use serde_json::{json, Value};
 
@@ -42,6 +43,7 @@ use crate::health::StallPolicy;
 use crate::network::NetworkHandle;
 use crate::shared::Shared;
 
+use request::{param, parse_address, parse_hash, Params};
 pub use serve::{serve, with_limits, ApiLimits};
 
 /// What every handler can reach.
@@ -141,31 +143,6 @@ pub fn router(state: ApiState) -> Router {
             },
         )
         .with_state(state)
-}
-
-pub(crate) fn parse_hash(text: &str) -> Result<Hash, ApiError> {
-    text.parse()
-        .map_err(|e| ApiError::bad_request(format!("{text:?} is not a hash: {e}")))
-}
-
-pub(crate) fn parse_address(text: &str) -> Result<Address, ApiError> {
-    text.parse()
-        .map_err(|e| ApiError::bad_request(format!("{text:?} is not an address: {e}")))
-}
-
-/// Query parameters, parsed by hand so that a bad one gets a JSON error naming it.
-pub(crate) type Params = std::collections::HashMap<String, String>;
-
-pub(crate) fn param<T: std::str::FromStr>(
-    params: &Params,
-    name: &str,
-) -> Result<Option<T>, ApiError> {
-    match params.get(name) {
-        None => Ok(None),
-        Some(text) => text.parse().map(Some).map_err(|_| {
-            ApiError::bad_request(format!("query parameter {name}={text:?} is not valid"))
-        }),
-    }
 }
 
 /// A member's name, when it has one.

@@ -4,7 +4,7 @@
 use std::sync::atomic::Ordering;
 
 use axum::extract::{Path, State as AxState};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use pov_protocol::Transaction;
@@ -21,25 +21,7 @@ pub(crate) async fn submit(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let is_json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    let parsed = if is_json {
-        serde_json::from_slice::<Transaction>(&body)
-            .map_err(|e| format!("malformed transaction JSON: {e}"))
-    } else {
-        Transaction::from_bytes(&body).map_err(|e| {
-            // Without `Content-Type: application/json` the body is read as postcard bytes; a
-            // JSON body sent without the header is the usual reason those fail.
-            let hint = if body.first() == Some(&b'{') {
-                " (the body looks like JSON: send it with Content-Type: application/json)"
-            } else {
-                ""
-            };
-            format!("malformed transaction bytes: {e}{hint}")
-        })
-    };
+    let parsed = super::request::transaction(&body, super::request::is_json(&headers));
     let tx = match parsed {
         Ok(tx) => tx,
         Err(message) => {
@@ -132,29 +114,7 @@ pub(crate) async fn submit_batch(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let is_json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    // Each element is parsed on its own, so one malformed JSON transaction is answered in
-    // its place rather than failing the batch; postcard bytes parse whole or not at all.
-    let parsed: Result<Vec<Result<Transaction, String>>, String> = if is_json {
-        serde_json::from_slice::<Vec<Value>>(&body)
-            .map_err(|e| format!("malformed JSON: expected an array of transactions: {e}"))
-            .map(|items| {
-                items
-                    .into_iter()
-                    .map(|v| {
-                        serde_json::from_value::<Transaction>(v)
-                            .map_err(|e| format!("malformed transaction JSON: {e}"))
-                    })
-                    .collect()
-            })
-    } else {
-        pov_protocol::codec::decode_canonical::<Vec<Transaction>>(&body)
-            .map(|txs| txs.into_iter().map(Ok).collect())
-            .map_err(|e| format!("malformed transaction list bytes: {e}"))
-    };
+    let parsed = super::request::transactions(&body, super::request::is_json(&headers));
     let items = match parsed {
         Ok(items) if items.len() > MAX_BATCH_TXS => {
             return ApiError::new(
