@@ -739,3 +739,113 @@ fn gossiped_transactions_no_honest_node_relays_cost_the_relay_its_score() {
     );
     assert_eq!(gossip_txs(&mut host, vec![replayed]), Some(Verdict::Reject));
 }
+
+/// A validator's message of a height this node already decided is still compared with the
+/// one it saw for that slot: a conflict is evidence, a first one is relayed (so that a peer
+/// holding the other version can compare), a known one is ignored. Before, the engine
+/// dropped such messages unread (it had decided), and the simulation found double proposals
+/// no honest node recorded although one had received both versions, the second just after
+/// its decision (`two_faulty_of_seven_validators`, seed 209 of 300).
+#[test]
+fn a_conflicting_message_after_the_decision_is_still_evidence() {
+    let genesis = four_validators();
+    let store = Store::in_memory(genesis).expect("store");
+    let builder = dev_validator_key(1);
+    let (b, _) = store
+        .build_block(Vec::new(), builder.address(), NOW, &|_| true)
+        .expect("a block");
+    let (other, _) = store
+        .build_block(Vec::new(), builder.address(), NOW + 1, &|_| true)
+        .expect("another block");
+    assert_ne!(b.hash(), other.hash());
+    let me = dev_validator_key(0);
+    let shared = Arc::new(Shared::new(store, 100, Some(me.address())).expect("shared"));
+    let mut host: Host<usize> = Host::new(
+        shared.clone(),
+        Some(me),
+        Box::new(MemoryLog::new()),
+        HostConfig::from_node_config(&NodeConfig::default()),
+    );
+    let _ = host.start(NOW, Vec::new()).expect("start");
+    let proposal = |block: &pov_protocol::block::Block| {
+        let signed = pov_consensus::Proposal {
+            height: 1,
+            round: 0,
+            value: block.hash(),
+            pol_round: None,
+            proposer: builder.address(),
+        }
+        .sign(&builder)
+        .expect("own key");
+        ConsensusMessage::Proposal(Box::new(pov_node::wire::ProposalMessage {
+            proposal: signed,
+            block: block.clone(),
+        }))
+    };
+    let vote = |who: u32, kind, round, value| {
+        let key = dev_validator_key(who);
+        Vote {
+            kind,
+            height: 1,
+            round,
+            value,
+            validator: key.address(),
+        }
+        .sign(&key)
+        .expect("own key")
+    };
+    let mut nonce = 0;
+    let mut send = |host: &mut Host<usize>, message: ConsensusMessage| {
+        nonce += 1;
+        gossip(host, message, nonce)
+    };
+    send(&mut host, proposal(&b));
+    for kind in [VoteKind::Prevote, VoteKind::Precommit] {
+        for who in [1, 2, 3] {
+            let v = vote(who, kind, 0, NilOrVal::Val(b.hash()));
+            send(&mut host, ConsensusMessage::Vote(v));
+        }
+    }
+    assert_eq!(read(&shared.store).height(), 1, "height 1 is decided");
+    assert!(read(&shared.store)
+        .evidence(0, 10)
+        .expect("evidence")
+        .is_empty());
+
+    // A second prevote of validator 2 for the decided round: evidence.
+    let outputs = send(
+        &mut host,
+        ConsensusMessage::Vote(vote(2, VoteKind::Prevote, 0, NilOrVal::Nil)),
+    );
+    assert_eq!(verdict(&outputs), Some(Verdict::Accept), "{outputs:?}");
+    let found = published_evidence(&outputs);
+    assert_eq!(found.len(), 1, "{outputs:?}");
+    assert_eq!(found[0].offender(), dev_validator_key(2).address());
+    assert_eq!(found[0].verify(), Ok(()));
+
+    // A second proposal of the decided round, another block: evidence.
+    let outputs = send(&mut host, proposal(&other));
+    let found = published_evidence(&outputs);
+    assert_eq!(found.len(), 1, "{outputs:?}");
+    assert_eq!(found[0].offender(), builder.address());
+    assert_eq!(found[0].offence(), pov_consensus::Offence::Proposal);
+
+    // A first message of a slot this node never saw: relayed, once; then its twin is caught.
+    let late = vote(3, VoteKind::Precommit, 1, NilOrVal::Nil);
+    let outputs = send(&mut host, ConsensusMessage::Vote(late));
+    assert_eq!(verdict(&outputs), Some(Verdict::Accept), "relayed");
+    assert!(published_evidence(&outputs).is_empty());
+    let outputs = send(&mut host, ConsensusMessage::Vote(late));
+    assert_eq!(
+        verdict(&outputs),
+        Some(Verdict::Ignore),
+        "known: not relayed again"
+    );
+    let twin = vote(3, VoteKind::Precommit, 1, NilOrVal::Val(b.hash()));
+    let found = published_evidence(&send(&mut host, ConsensusMessage::Vote(twin)));
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].offender(), dev_validator_key(3).address());
+
+    let stored = read(&shared.store).evidence(0, 10).expect("evidence");
+    assert_eq!(stored.len(), 3, "{stored:?}");
+}

@@ -5,14 +5,16 @@
 use std::fmt::Debug;
 use std::sync::atomic::Ordering;
 
-use pov_consensus::Evidence;
+use pov_consensus::{Evidence, Message};
 
+use super::witness::Seen;
 use super::{Host, NodeError};
 use crate::network::Verdict;
 use crate::shared::{read, write};
 use crate::wire::ConsensusMessage;
 
-/// Evidence of this many heights below the current one is gossiped again.
+/// Evidence of this many heights below the current one is gossiped again, and messages of
+/// decided heights this recent are still compared with what this node saw there.
 pub const EVIDENCE_REGOSSIP_HEIGHTS: u64 = 10;
 /// At most this many pieces of evidence are gossiped again at a time.
 pub const EVIDENCE_REGOSSIP_MAX: usize = 16;
@@ -37,6 +39,39 @@ impl<P: Clone + Ord + Debug> Host<P> {
             }
             Err(error) => tracing::warn!(%error, "evidence unreadable; not gossiped again"),
         }
+    }
+
+    /// Remembers a validator's message (signature checked) of the height being decided or
+    /// the next, so that a conflicting one that arrives after the decision is still caught.
+    /// The engine compares the messages it is handed too; this also catches those it is
+    /// not (a next-height proposal whose block cannot be checked yet). Evidence both find is
+    /// recorded once.
+    pub(super) fn witness(&mut self, message: Message) -> Result<(), NodeError> {
+        if let Seen::Conflict(evidence) = self.witness.see(message) {
+            self.on_own_evidence(*evidence)?;
+        }
+        Ok(())
+    }
+
+    /// A validator's message (signature checked) of a height this node has already decided:
+    /// the engine drops it, but it can still prove equivocation. Compared with the message
+    /// this node saw for its slot: a conflict is evidence (stored and gossiped); the first
+    /// one seen is relayed, so that a peer that saw the other version can compare them (the
+    /// simulation found double proposals whose two versions reached different honest nodes
+    /// only around the decision, and no one recorded them); one already seen is ignored.
+    pub(super) fn on_late_message(&mut self, message: Message) -> Result<Verdict, NodeError> {
+        let recent = message.height().saturating_add(EVIDENCE_REGOSSIP_HEIGHTS);
+        if recent < self.consensus.height() {
+            return Ok(Verdict::Ignore);
+        }
+        Ok(match self.witness.see(message) {
+            Seen::Known => Verdict::Ignore,
+            Seen::New => Verdict::Accept,
+            Seen::Conflict(evidence) => {
+                self.on_own_evidence(*evidence)?;
+                Verdict::Accept
+            }
+        })
     }
 
     /// Evidence the engine found: stored and, if new, gossiped.

@@ -4,11 +4,12 @@
 //! Relay only what a validator signed: a vote must come from a validator and verify; a
 //! proposal must come from the round's proposer, carry the block it names, and verify. The
 //! proposal's block is checked once (the verdict is cached by hash) and only when its parent
-//! is this node's head.
+//! is this node's head. Messages of heights already decided go to the evidence check
+//! (`evidence.rs`, `witness.rs`), not to the engine, which would drop them unread.
 
 use std::fmt::Debug;
 
-use pov_consensus::{Effect, Evidence, Input};
+use pov_consensus::{Effect, Evidence, Input, Message};
 
 use super::blocks::MAX_ROUNDS_AHEAD;
 use super::{Host, NodeError};
@@ -86,6 +87,10 @@ impl<P: Clone + Ord + Debug> Host<P> {
                     return Ok((Verdict::Reject, Vec::new()));
                 }
                 lock(&self.shared.liveness).saw(v.validator, self.now_ms);
+                if v.height <= read(&self.shared.store).height() {
+                    let verdict = self.on_late_message(Message::Vote(vote))?;
+                    return Ok((verdict, Vec::new()));
+                }
                 if v.height > height.saturating_add(1) {
                     self.start_sync();
                     return Ok((Verdict::Ignore, Vec::new()));
@@ -93,6 +98,7 @@ impl<P: Clone + Ord + Debug> Host<P> {
                 if v.height.saturating_add(1) < height {
                     return Ok((Verdict::Ignore, Vec::new()));
                 }
+                self.witness(Message::Vote(vote))?;
                 Ok((Verdict::Accept, self.consensus.handle(Input::Vote(vote))))
             }
             ConsensusMessage::Proposal(message) => {
@@ -125,12 +131,17 @@ impl<P: Clone + Ord + Debug> Host<P> {
                     self.start_sync();
                     return Ok((Verdict::Ignore, Vec::new()));
                 }
+                let stored = read(&self.shared.store).height();
+                if p.height <= stored {
+                    let verdict = self.on_late_message(Message::Proposal(proposal))?;
+                    return Ok((verdict, Vec::new()));
+                }
                 if p.height < height {
                     return Ok((Verdict::Ignore, Vec::new()));
                 }
+                self.witness(Message::Proposal(proposal))?;
                 // A next-height proposal can be checked once this height's block is on
                 // disk; the engine buffers it until it enters that height.
-                let stored = read(&self.shared.store).height();
                 if p.height != stored + 1 {
                     return Ok((Verdict::Ignore, Vec::new()));
                 }

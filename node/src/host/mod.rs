@@ -16,6 +16,8 @@
 //!   verdict cache, so a re-broadcast proposal is executed once), commit a decided block.
 //! - `gossip.rs`: checks on gossip (transactions, proposals, votes) and their verdicts.
 //! - `evidence.rs`: evidence of misbehaviour, stored and gossiped.
+//! - `witness.rs`: the first message of each slot seen at recent heights, to catch
+//!   equivocation that shows only after a height is decided.
 //! - `sync_client.rs`: catching up from peers (status, then batches of certified blocks).
 //! - `sync_server.rs`: answering peers' sync requests from the store (a pure function of
 //!   the store, so it can move off the consensus loop).
@@ -29,6 +31,7 @@ mod evidence;
 mod gossip;
 mod sync_client;
 pub mod sync_server;
+mod witness;
 
 use std::fmt::Debug;
 use std::sync::atomic::Ordering;
@@ -48,7 +51,9 @@ use crate::wire::{ConsensusMessage, SyncRequest, SyncResponse};
 
 use blocks::BlockHost;
 pub use blocks::{MAX_BLOCKS_KEPT, MAX_CLOCK_DRIFT_MS, MAX_ROUNDS_AHEAD};
+pub use evidence::EVIDENCE_REGOSSIP_HEIGHTS;
 use sync_client::SyncClient;
+use witness::Witness;
 
 /// How often the engine's own messages of the height are sent again (the paper assumes
 /// reliable delivery; a real network drops messages and partitions heal).
@@ -221,6 +226,8 @@ pub struct Host<P> {
     /// Nothing this validator signs at this height or below leaves the process (see
     /// [`Host::sign_nothing_through`]); 0 for none.
     silent_through: u64,
+    /// Validators' messages of recent heights, to catch equivocation after a decision.
+    witness: Witness,
 }
 
 impl<P: Clone + Ord + Debug> Host<P> {
@@ -252,6 +259,7 @@ impl<P: Clone + Ord + Debug> Host<P> {
             height_started_ms: 0,
             out: Vec::new(),
             silent_through: 0,
+            witness: Witness::default(),
         }
     }
 
@@ -368,7 +376,8 @@ impl<P: Clone + Ord + Debug> Host<P> {
                 data,
             } => {
                 let (verdict, effects) = self.on_gossip_consensus(&data)?;
-                self.out.push(Output::Verdict(verdict));
+                // First, before what checking it published (evidence it proved).
+                self.out.insert(0, Output::Verdict(verdict));
                 self.carry_out(effects)?;
             }
             Input::SyncRequest { data } => {
@@ -452,6 +461,8 @@ impl<P: Clone + Ord + Debug> Host<P> {
             return Ok(());
         }
         self.blocks.keep_from(height);
+        self.witness
+            .keep_from(height.saturating_sub(evidence::EVIDENCE_REGOSSIP_HEIGHTS));
         let effects = self.consensus.start_height(height)?;
         self.carry_out(effects)
     }

@@ -58,7 +58,8 @@ impl Byzantine {
         Byzantine::SilentAfterProposing,
     ];
 
-    /// Whether honest nodes must end up holding evidence against this behaviour.
+    /// Whether this behaviour equivocates: its scenario must give the evidence check
+    /// something to check (an equivocation an honest node could prove) on some seed.
     pub fn leaves_evidence(self) -> bool {
         matches!(
             self,

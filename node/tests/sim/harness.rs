@@ -8,8 +8,9 @@
 //!   and never sends an own message it has not persisted in its consensus log;
 //! - **liveness** (at the end): every honest node reaches the goal height within the
 //!   stated bound after the network healed;
-//! - **evidence** (at the end): equivocation is recorded by the honest nodes, and evidence
-//!   never names an honest validator.
+//! - **evidence** (at the end): every equivocation that an honest node received both
+//!   messages of is recorded by every honest node, and evidence never names an honest
+//!   validator.
 //!
 //! A violation panics with the seed; the scenario runner turns that into the command that
 //! replays the run.
@@ -21,7 +22,7 @@ use std::sync::Arc;
 use pov_consensus::{Message, SignedVote};
 use pov_crypto::{Hash, Keypair};
 use pov_node::config::ConsensusTiming;
-use pov_node::host::{Host, HostConfig, Input, Output, Timer};
+use pov_node::host::{Host, HostConfig, Input, Output, Timer, EVIDENCE_REGOSSIP_HEIGHTS};
 use pov_node::network::{Topic, Verdict};
 use pov_node::shared::{lock, read, Shared};
 use pov_node::wal::{ConsensusLog, MemoryLog, Wal, WalError};
@@ -133,7 +134,24 @@ pub struct Outcome {
     pub crashes: usize,
     /// Evidence counted by honest nodes.
     pub evidence: usize,
+    /// Faulty validators whose equivocation an honest node could prove (it received two
+    /// different messages of theirs for one slot); every honest node held evidence of it.
+    pub caught: usize,
+    /// Faulty validators that signed two different messages for one slot that both reached
+    /// honest nodes, but never one node that could compare them (say, one version only
+    /// after that node was more than the evidence window past the height): no one can prove
+    /// that.
+    pub unproven: usize,
 }
+
+/// A message's slot: height, round, and kind (0 proposal, 1 prevote, 2 precommit).
+type Slot = (u64, u32, u8);
+
+/// Every honest node must hold evidence of an equivocation that one of them could prove
+/// this long before the end: the two messages meet at a node within a relay or two (5 to
+/// 150 ms each), and evidence is gossiped at once and again with every re-broadcast (2 s),
+/// so several re-broadcasts cover lost messages.
+const EVIDENCE_SPREAD_MS: u64 = 10_000;
 
 /// An engine over a shared in-memory database: the store of a crashed node is dropped, its
 /// "disk" is not, and the restarted node opens a new store over it.
@@ -315,6 +333,13 @@ pub struct Sim {
     /// Nodes that refused to start on a damaged consensus log, with the height its log was
     /// at.
     refused: BTreeMap<usize, Option<u64>>,
+    /// Faulty validators' messages that honest nodes received while they could compare them
+    /// with others of their slot (see [`Sim::expose`]): by honest node, its life, signer and
+    /// slot, each distinct content (signed bytes) with when it first arrived.
+    received: BTreeMap<(usize, u32, usize, Slot), BTreeMap<Hash, u64>>,
+    /// Faulty validators' messages that reached any honest node, by signer and slot: their
+    /// distinct contents.
+    reached: BTreeMap<(usize, Slot), BTreeSet<Hash>>,
 }
 
 /// Where the nodes' clocks start: ten seconds after the dev genesis.
@@ -413,6 +438,8 @@ impl Sim {
             fired: BTreeSet::new(),
             dir: tempfile::tempdir().unwrap_or_else(|e| panic!("a temporary directory: {e}")),
             refused: BTreeMap::new(),
+            received: BTreeMap::new(),
+            reached: BTreeMap::new(),
         };
         for &i in &sim.scenario.file_logs.clone() {
             sim.nodes[i].log_file = Some(sim.dir.path().join(format!("node{i}.wal")));
@@ -522,13 +549,33 @@ impl Sim {
             .filter(|n| !n.honest())
             .map(|n| n.key.address())
             .collect();
-        let must_catch: Vec<(usize, pov_crypto::Address)> = self
-            .scenario
-            .byzantine
+        // Evidence needs both messages in one place: an equivocation is provable when one
+        // honest node received two different messages for one slot while it could compare
+        // them. Each such one must be on record at every honest node.
+        let settled = self.now.saturating_sub(EVIDENCE_SPREAD_MS);
+        let mut must_catch: BTreeMap<usize, (Slot, usize, u64)> = BTreeMap::new();
+        for ((node, _, signer, slot), versions) in &self.received {
+            let mut times: Vec<u64> = versions.values().copied().collect();
+            times.sort_unstable();
+            if let Some(&both) = times.get(1) {
+                if both <= settled {
+                    must_catch.entry(*signer).or_insert((*slot, *node, both));
+                }
+            }
+        }
+        let equivocated: BTreeSet<usize> = self
+            .reached
             .iter()
-            .filter(|(_, kind)| kind.leaves_evidence())
-            .map(|(i, _)| (*i, self.nodes[*i].key.address()))
+            .filter(|(_, versions)| versions.len() > 1)
+            .map(|((signer, _), _)| *signer)
             .collect();
+        let provable: BTreeSet<usize> = self
+            .received
+            .iter()
+            .filter(|(_, versions)| versions.len() > 1)
+            .map(|((_, _, signer, _), _)| *signer)
+            .collect();
+        let unproven = equivocated.difference(&provable).count();
         for i in self.honest().collect::<Vec<_>>() {
             let Some(live) = &self.nodes[i].live else {
                 continue;
@@ -547,11 +594,14 @@ impl Sim {
                     "seed {seed}: node {i} kept bad evidence"
                 );
             }
-            for (culprit, address) in &must_catch {
+            for (culprit, (slot, witness, at)) in &must_catch {
+                let address = self.nodes[*culprit].key.address();
                 assert!(
-                    held.iter().any(|p| p.offender() == *address),
-                    "seed {seed}: EVIDENCE: validator {culprit} equivocated but honest node {i} \
-                     holds no evidence of it"
+                    held.iter().any(|p| p.offender() == address),
+                    "seed {seed}: EVIDENCE: validator {culprit} signed two different messages \
+                     for {slot:?} (height, round, kind), honest node {witness} had both at {at} \
+                     ms, but honest node {i} holds no evidence of it at {} ms",
+                    self.now
                 );
             }
             evidence += held.len();
@@ -563,6 +613,8 @@ impl Sim {
             highest: self.highest_honest(),
             crashes: self.crashes,
             evidence,
+            caught: must_catch.len(),
+            unproven,
         }
     }
 
@@ -897,8 +949,9 @@ impl Sim {
             live.seen.retain(|_, at| *at + window > now);
         }
         if topic == Topic::Consensus {
-            if let Some(faulty) = self.nodes[to].faulty.as_mut() {
-                faulty.observe(data);
+            match self.nodes[to].faulty.as_mut() {
+                Some(faulty) => faulty.observe(data),
+                None => self.expose(to, data),
             }
         }
         let outputs = self.step(
@@ -916,6 +969,47 @@ impl Sim {
             self.relay(to, from, topic, data);
         }
         self.carry_out(to, outputs, None);
+    }
+
+    /// Notes what honest node `to` is about to receive of a faulty validator's messages:
+    /// whether it reached an honest node at all, and whether this node can compare it with
+    /// others of its slot. It can while the message's height is at most one above its
+    /// engine's (a later one is dropped, and the node syncs) and at most
+    /// [`EVIDENCE_REGOSSIP_HEIGHTS`] below it (older ones are dropped unread), and within
+    /// one life of the node (what it saw is kept in memory).
+    fn expose(&mut self, to: usize, data: &[u8]) {
+        let Some(message) = Envelope::from_bytes(data)
+            .ok()
+            .and_then(|e| e.message.to_engine())
+        else {
+            return;
+        };
+        let Some(signer) = self
+            .nodes
+            .iter()
+            .position(|n| !n.honest() && n.key.address() == message.signer())
+        else {
+            return;
+        };
+        let slot = slot_of(&message);
+        let content = pov_crypto::hash(&message.sign_bytes());
+        self.reached
+            .entry((signer, slot))
+            .or_default()
+            .insert(content);
+        let Some(live) = self.nodes[to].live.as_ref() else {
+            return;
+        };
+        let height = live.host.consensus().height();
+        let h = message.height();
+        if h <= height.saturating_add(1) && h.saturating_add(EVIDENCE_REGOSSIP_HEIGHTS) >= height {
+            let life = self.nodes[to].incarnation;
+            self.received
+                .entry((to, life, signer, slot))
+                .or_default()
+                .entry(content)
+                .or_insert(self.now);
+        }
     }
 
     /// Node `i` forwards a message it accepted to its other peers.
@@ -1197,17 +1291,7 @@ impl Sim {
             lock(&node.recorder.ever).contains(&id),
             "seed {seed}: node {i} sent an own message it had not persisted: {message:?}"
         );
-        let slot = match &message {
-            Message::Proposal(p) => (p.proposal.height, p.proposal.round, 0),
-            Message::Vote(v) => (
-                v.vote.height,
-                v.vote.round,
-                match v.vote.kind {
-                    pov_consensus::VoteKind::Prevote => 1,
-                    pov_consensus::VoteKind::Precommit => 2,
-                },
-            ),
-        };
+        let slot = slot_of(&message);
         let first = *node.signed.entry(slot).or_insert(message);
         assert_eq!(
             first, message,
@@ -1265,6 +1349,21 @@ impl Sim {
                 }
             }
         }
+    }
+}
+
+/// The slot a message is for.
+fn slot_of(message: &Message) -> Slot {
+    match message {
+        Message::Proposal(p) => (p.proposal.height, p.proposal.round, 0),
+        Message::Vote(v) => (
+            v.vote.height,
+            v.vote.round,
+            match v.vote.kind {
+                pov_consensus::VoteKind::Prevote => 1,
+                pov_consensus::VoteKind::Precommit => 2,
+            },
+        ),
     }
 }
 
