@@ -58,14 +58,15 @@ impl<P: Clone + Ord + Debug> Host<P> {
     /// this node saw for its slot: a conflict is evidence (stored and gossiped); the first
     /// one seen is relayed, so that a peer that saw the other version can compare them (the
     /// simulation found double proposals whose two versions reached different honest nodes
-    /// only around the decision, and no one recorded them); one already seen is ignored.
+    /// only around the decision, and no one recorded them); one already seen, or one past
+    /// the witness's bounds, is ignored (not relayed).
     pub(super) fn on_late_message(&mut self, message: Message) -> Result<Verdict, NodeError> {
         let recent = message.height().saturating_add(EVIDENCE_REGOSSIP_HEIGHTS);
         if recent < self.consensus.height() {
             return Ok(Verdict::Ignore);
         }
         Ok(match self.witness.see(message) {
-            Seen::Known => Verdict::Ignore,
+            Seen::Known | Seen::Full => Verdict::Ignore,
             Seen::New => Verdict::Accept,
             Seen::Conflict(evidence) => {
                 self.on_own_evidence(*evidence)?;

@@ -26,8 +26,12 @@ type Slot = (u64, Address, u32, u8);
 /// What the witness made of a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Seen {
-    /// The first message of its slot this node saw (or one it could not keep).
+    /// The first message of its slot this node saw, now kept.
     New,
+    /// The first message of its slot, but not kept: its validator (at that height) or the
+    /// witness as a whole is at its bound. Not worth relaying either: a faulty validator
+    /// could sign endless messages of old rounds for every honest node to pass on.
+    Full,
     /// The message this node already holds for its slot, or one with the same content.
     Known,
     /// A different message for a slot this node holds: proof of equivocation.
@@ -61,9 +65,10 @@ impl Witness {
             .first
             .range((height, signer, 0, 0)..=(height, signer, u32::MAX, u8::MAX))
             .count();
-        if of_signer < WITNESS_PER_SIGNER && self.first.len() < WITNESS_MAX {
-            self.first.insert(slot, message);
+        if of_signer >= WITNESS_PER_SIGNER || self.first.len() >= WITNESS_MAX {
+            return Seen::Full;
         }
+        self.first.insert(slot, message);
         Seen::New
     }
 }
@@ -156,9 +161,10 @@ mod tests {
     #[test]
     fn one_validator_cannot_fill_the_witness() {
         let mut witness = Witness::default();
-        for round in 0..1_000 {
-            witness.see(vote(1, 5, round, NilOrVal::Nil));
+        for round in 0..WITNESS_PER_SIGNER as u32 {
+            assert_eq!(witness.see(vote(1, 5, round, NilOrVal::Nil)), Seen::New);
         }
+        assert_eq!(witness.see(vote(1, 5, 999, NilOrVal::Nil)), Seen::Full);
         assert_eq!(witness.first.len(), WITNESS_PER_SIGNER);
         // Another validator's messages are still kept and compared.
         witness.see(vote(2, 5, 900, NilOrVal::Nil));
