@@ -47,6 +47,6 @@ pub use replay::{ReplayOptions, ReplayReport};
 pub use schema::{Action, ContributionActivity, Head, MemberActivity, START_LINES};
 pub use store::{
     verify_dir, Account, CommitReceipt, CommitTimings, ContributionInfo, ExecutedBlock,
-    HistoryEntry, HistoryQuery, OpenOptions, OpenReport, Position, Rebuild, Store, StoreStatus,
-    TxInfo, Verification,
+    HistoryEntry, HistoryQuery, OpenOptions, OpenReport, Position, Rebuild, Snapshot, Store,
+    StoreStatus, TxInfo, Verification,
 };

@@ -1,13 +1,14 @@
 //! The state after a past block, from a checkpoint and a bounded replay: every height
 //! rebuilds to its header's state root, never replaying as many blocks as the checkpoint
 //! interval; a height above the head, a checkpoint gap larger than the bound and a damaged
-//! checkpoint are refused with the reason.
+//! checkpoint are refused with the reason; a snapshot reads past states, blocks and history
+//! as they were final when it was taken.
 
 use pov_protocol::genesis::Genesis;
 use pov_protocol::test_utils::Workload;
 use pov_storage::engine::{Engine, MemoryEngine, SledEngine, SledOptions, Tree, WriteBatch};
 use pov_storage::test_utils::commit_next;
-use pov_storage::{schema, OpenOptions, Store, StoreError};
+use pov_storage::{schema, HistoryQuery, OpenOptions, Store, StoreError};
 
 fn options(interval: u64) -> OpenOptions {
     OpenOptions {
@@ -111,4 +112,55 @@ fn a_damaged_checkpoint_is_reported_not_served() {
         assert!(matches!(err, StoreError::PastState { .. }), "{err}");
     }
     store.rebuild(9).expect("before it").run().expect("ok");
+}
+
+/// A snapshot shares the head state (no copy), and reads only what was final when it was
+/// taken while commits go on: blocks, headers, history and past states up to its head.
+#[test]
+fn a_snapshot_reads_what_was_final_when_it_was_taken() {
+    let mut store = Store::with_engine(Box::new(MemoryEngine::new()), Genesis::dev(), &options(5))
+        .expect("store");
+    grow(&mut store, 7);
+    let snapshot = store.snapshot();
+    assert!(
+        std::ptr::eq(snapshot.state().as_ref(), store.state()),
+        "the snapshot shares the store's state"
+    );
+    let alice = store
+        .state()
+        .member_by_address(&pov_crypto::Keypair::dev(0).address())
+        .expect("alice")
+        .0;
+    grow(&mut store, 4);
+    assert_eq!(snapshot.height(), 7);
+    assert_eq!(
+        snapshot.state().height(),
+        7,
+        "commits replace the state, never change it"
+    );
+    assert!(snapshot.block(7).expect("read").is_some());
+    assert!(snapshot.block(8).expect("read").is_none(), "8 came after");
+    assert!(snapshot.header(8).expect("read").is_none());
+    let rebuilt = snapshot.rebuild(7).expect("plan").run().expect("rebuilds");
+    assert_eq!(&rebuilt, snapshot.state().as_ref());
+    assert!(snapshot.rebuild(8).is_err(), "not final in the snapshot");
+    for newest_first in [false, true] {
+        let query = HistoryQuery {
+            after: None,
+            newest_first,
+            limit: 10_000,
+        };
+        let seen = snapshot.member_history(alice, query).expect("history");
+        let all = store.member_history(alice, query).expect("history");
+        let want: Vec<_> = all.iter().filter(|e| e.position.height <= 7).collect();
+        assert!(
+            all.len() > want.len(),
+            "alice's history grew after the snapshot"
+        );
+        assert_eq!(
+            seen.iter().collect::<Vec<_>>(),
+            want,
+            "newest first: {newest_first}"
+        );
+    }
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use axum::extract::{Path, Query, State as AxState};
 use axum::Json;
 use pov_protocol::{Amount, Transaction};
-use pov_storage::{HistoryQuery, MemberActivity, Position};
+use pov_storage::{HistoryQuery, MemberActivity, Position, Snapshot};
 use serde_json::{json, Value};
 
 use super::{event_json, name_of, param, parse_address, ApiError, ApiResult, ApiState, Params};
@@ -75,9 +75,9 @@ const HISTORY_PAGE_MAX: usize = 1_000;
 /// A member's balance changes, one page at a time:
 /// `?since=HEIGHT&after=CURSOR&limit=N&order=oldest|newest` (oldest first by default).
 ///
-/// The store's lock is taken once per chunk of the index read and once per block whose
-/// transaction hashes are needed, never across the whole page: a commit waits for at most
-/// one such read, however long the member's history.
+/// The store's lock is held only to find the member and take a [`Snapshot`]; the history
+/// index and the blocks (for transaction hashes) are read from the snapshot in a blocking
+/// task, so a commit never waits for them.
 pub(crate) async fn history(
     AxState(api): AxState<ApiState>,
     Path(address): Path<String>,
@@ -105,16 +105,16 @@ pub(crate) async fn history(
             ))
         })?),
     };
-    let id = {
+    let (id, snapshot) = {
         let store = read(&api.shared.store);
         let (id, _) = store
             .state()
             .member_by_address(&address)
             .ok_or_else(|| ApiError::not_found(format!("{address} is not a member")))?;
-        id
+        (id, store.snapshot())
     };
     // Where the page starts: the cursor, else `since` (oldest first only).
-    let mut cursor = after.or_else(|| {
+    let cursor = after.or_else(|| {
         (!newest_first)
             .then(|| since.checked_sub(1))
             .flatten()
@@ -124,75 +124,110 @@ pub(crate) async fn history(
                 n: u32::MAX,
             })
     });
-    // (position, event JSON without its transaction hash), at most `limit`.
-    let mut page: Vec<(Position, Value)> = Vec::new();
-    let mut more = true;
-    while page.len() < limit && more {
-        let query = HistoryQuery {
-            after: cursor,
-            newest_first,
-            limit,
-        };
-        let store = read(&api.shared.store);
-        let lines = store
-            .member_history(id, query)
-            .map_err(|e| ApiError::internal(e.to_string()))?;
-        more = lines.len() == limit;
-        if let Some(last) = lines.last() {
-            cursor = Some(last.position);
-        }
-        for entry in lines {
-            if page.len() == limit {
-                more = true;
-                break;
-            }
-            if newest_first && entry.position.height < since {
-                more = false;
-                break;
-            }
-            if let MemberActivity::Balance {
-                event,
-                balance_after,
-            } = entry.activity
-            {
-                let mut line = event_json(store.state(), &event);
-                if let Value::Object(map) = &mut line {
-                    map.insert("height".into(), json!(entry.position.height));
-                    map.insert("tx_index".into(), json!(entry.position.tx_index));
-                    // A settlement at the start of the block (no transaction made it).
-                    let start = entry.position.tx_index == pov_storage::START_LINES;
-                    map.insert("block_start".into(), json!(start));
-                    map.insert("balance_after".into(), json!(balance_after.to_string()));
-                }
-                page.push((entry.position, line));
-            }
-        }
-    }
-    // Transaction hashes: one block read (under a lock of its own) per height on the page.
-    let mut blocks: HashMap<u64, Option<Vec<Transaction>>> = HashMap::new();
-    let mut events = Vec::with_capacity(page.len());
-    for (position, mut line) in page.iter().cloned() {
-        let txs = blocks.entry(position.height).or_insert_with(|| {
-            let stored = read(&api.shared.store).block(position.height);
-            stored.ok().flatten().map(|b| b.block.txs)
-        });
-        let tx_hash = txs
-            .as_ref()
-            .and_then(|txs| txs.get(position.tx_index as usize))
-            .map(|tx| tx.hash().to_string());
-        if let Value::Object(map) = &mut line {
-            map.insert("tx_hash".into(), json!(tx_hash));
-        }
-        events.push(line);
-    }
-    let next = if more {
-        page.last().map(|(p, _)| cursor_text(p))
-    } else {
-        None
+    let page = HistoryPage {
+        id,
+        since,
+        limit,
+        newest_first,
+        cursor,
     };
+    let (events, next) = tokio::task::spawn_blocking(move || page.read(&snapshot))
+        .await
+        .map_err(|e| ApiError::internal(format!("reading the history failed: {e}")))?
+        .map_err(|e| ApiError::internal(e.to_string()))?;
     Ok(Json(
         json!({"address": address.to_string(), "events": events, "next": next}),
     ))
+}
+
+/// What one page of a member's history asks for.
+struct HistoryPage {
+    id: pov_protocol::MemberId,
+    since: u64,
+    limit: usize,
+    newest_first: bool,
+    cursor: Option<Position>,
+}
+
+impl HistoryPage {
+    /// The page's events (JSON) and the cursor of the next page, read from `snapshot`
+    /// (off the store's lock).
+    fn read(
+        self,
+        snapshot: &Snapshot,
+    ) -> Result<(Vec<Value>, Option<String>), pov_storage::StoreError> {
+        let HistoryPage {
+            id,
+            since,
+            limit,
+            newest_first,
+            mut cursor,
+        } = self;
+        // (position, event JSON without its transaction hash), at most `limit`.
+        let mut page: Vec<(Position, Value)> = Vec::new();
+        let mut more = true;
+        while page.len() < limit && more {
+            let query = HistoryQuery {
+                after: cursor,
+                newest_first,
+                limit,
+            };
+            let lines = snapshot.member_history(id, query)?;
+            more = lines.len() == limit;
+            if let Some(last) = lines.last() {
+                cursor = Some(last.position);
+            }
+            for entry in lines {
+                if page.len() == limit {
+                    more = true;
+                    break;
+                }
+                if newest_first && entry.position.height < since {
+                    more = false;
+                    break;
+                }
+                if let MemberActivity::Balance {
+                    event,
+                    balance_after,
+                } = entry.activity
+                {
+                    let mut line = event_json(snapshot.state(), &event);
+                    if let Value::Object(map) = &mut line {
+                        map.insert("height".into(), json!(entry.position.height));
+                        map.insert("tx_index".into(), json!(entry.position.tx_index));
+                        // A settlement at the start of the block (no transaction made it).
+                        let start = entry.position.tx_index == pov_storage::START_LINES;
+                        map.insert("block_start".into(), json!(start));
+                        map.insert("balance_after".into(), json!(balance_after.to_string()));
+                    }
+                    page.push((entry.position, line));
+                }
+            }
+        }
+        // Transaction hashes: one block read per height on the page.
+        let mut blocks: HashMap<u64, Option<Vec<Transaction>>> = HashMap::new();
+        let mut events = Vec::with_capacity(page.len());
+        for (position, mut line) in page.iter().cloned() {
+            let txs = blocks.entry(position.height).or_insert_with(|| {
+                let stored = snapshot.block(position.height);
+                stored.ok().flatten().map(|b| b.block.txs)
+            });
+            let tx_hash = txs
+                .as_ref()
+                .and_then(|txs| txs.get(position.tx_index as usize))
+                .map(|tx| tx.hash().to_string());
+            if let Value::Object(map) = &mut line {
+                map.insert("tx_hash".into(), json!(tx_hash));
+            }
+            events.push(line);
+        }
+        let next = if more {
+            page.last().map(|(p, _)| cursor_text(p))
+        } else {
+            None
+        };
+        Ok((events, next))
+    }
 }
 
 /// A history cursor as the API writes it: `HEIGHT.TX.LINE`.

@@ -1,5 +1,6 @@
 //! `GET /accounts/{address}/explain`: a member's balance changes grouped by contribution and
 //! rule, with totals that add up to its balance (`pov_protocol::explain` does the grouping).
+//! It reads a [`Snapshot`] in a blocking task, never under the store's lock.
 //!
 //! The answer's size is bounded by `limit` (contributions listed one by one; the rest are
 //! summed into one entry) and by the eight rules, whatever the member's history holds; the
@@ -7,10 +8,11 @@
 
 use axum::extract::{Path, Query, State as AxState};
 use axum::Json;
+use pov_crypto::Address;
 use pov_protocol::explain::{Balances, Explainer};
 use pov_protocol::Asset;
-use pov_storage::{HistoryQuery, MemberActivity, Position};
-use serde_json::json;
+use pov_storage::{HistoryQuery, MemberActivity, Position, Snapshot};
+use serde_json::{json, Value};
 
 use super::{name_of, param, parse_address, ApiError, ApiResult, ApiState, Params};
 use crate::shared::read;
@@ -33,8 +35,22 @@ pub(crate) async fn explain(
     let limit = param::<usize>(&q, "limit")?
         .unwrap_or(DEFAULT_LIMIT)
         .min(MAX_LIMIT);
-    let store = read(&api.shared.store);
-    let state = store.state();
+    let snapshot = read(&api.shared.store).snapshot();
+    tokio::task::spawn_blocking(move || explain_from(&snapshot, address, since, limit))
+        .await
+        .map_err(|e| ApiError::internal(format!("explaining failed: {e}")))?
+        .map(Json)
+}
+
+/// The explanation, read from `snapshot` (off the store's lock: the history index may hold
+/// tens of thousands of lines).
+fn explain_from(
+    snapshot: &Snapshot,
+    address: Address,
+    since: u64,
+    limit: usize,
+) -> Result<Value, ApiError> {
+    let state = snapshot.state();
     let (id, member) = state
         .member_by_address(&address)
         .ok_or_else(|| ApiError::not_found(format!("{address} is not a member")))?;
@@ -50,7 +66,9 @@ pub(crate) async fn explain(
     let mut opening: (Option<_>, Option<_>) = (None, None);
     let mut explainer = Explainer::new(id);
     loop {
-        let page = store.member_history(id, query).map_err(|e| internal(&e))?;
+        let page = snapshot
+            .member_history(id, query)
+            .map_err(|e| internal(&e))?;
         let full = page.len() == PAGE;
         query.after = page.last().map(|e| e.position).or(query.after);
         for entry in page {
@@ -88,10 +106,10 @@ pub(crate) async fn explain(
     body["address"] = json!(address.to_string());
     body["name"] = json!(name_of(state, id));
     body["since"] = json!(since);
-    body["height"] = json!(store.height());
+    body["height"] = json!(snapshot.height());
     body["balance"] = json!({
         "reputation": member.reputation.to_string(),
         "tokens": member.tokens.to_string(),
     });
-    Ok(Json(body))
+    Ok(body)
 }

@@ -3,9 +3,13 @@
 //! (`pov-proof/1`), which `pov prove` saves and `pov verify-proof` checks offline.
 //!
 //! Work is bounded (see [`crate::shared::ProofWork`]): one proof is built at a time (a
-//! request waits at most [`WAIT`] for its turn, then gets 503 `busy`); the state after a
-//! past block is rebuilt from the nearest storage checkpoint, replaying fewer blocks than the
-//! checkpoint interval, off the store lock; the last rebuilt state is reused.
+//! request waits at most [`WAIT`] for its turn, then gets 503 `busy`; the turn lasts until
+//! the proof is built, even when its client has gone); the state after a past block is
+//! rebuilt from the nearest storage checkpoint, replaying fewer blocks than the checkpoint
+//! interval; the last rebuilt state is reused. Nothing of it holds the store's lock, which
+//! commits need: the handler takes a [`pov_storage::Snapshot`] under the lock, and reads
+//! blocks, the checkpoint and the head state from that (the head state is shared, not
+//! copied).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -46,7 +50,9 @@ pub(crate) async fn proof(
 ) -> ApiResult {
     let asked: Option<u64> = param(&q, "height")?;
     let work = &api.shared.proofs;
-    let _permit = tokio::time::timeout(WAIT, work.permit.clone().acquire_owned())
+    // The permit goes with the work into the blocking task below: a client that gives up
+    // (or disconnects) does not free it while its proof is still being built.
+    let permit = tokio::time::timeout(WAIT, work.permit.clone().acquire_owned())
         .await
         .ok()
         .and_then(Result::ok)
@@ -58,8 +64,8 @@ pub(crate) async fn proof(
             )
         })?;
 
-    // Everything read from the store is read under one short lock.
-    let (address, height, stored, base) = {
+    // Under the store's lock: only the checks and a snapshot (nothing is read or copied).
+    let (address, height, snapshot) = {
         let store = read(&api.shared.store);
         let address = member(store.state(), &who)?;
         let head = store.height();
@@ -79,65 +85,50 @@ pub(crate) async fn proof(
                 "block {height} is not final yet (the last final block is {head})"
             )));
         }
-        let stored = store
-            .block(height)
-            .map_err(|e| ApiError::internal(e.to_string()))?
-            .ok_or_else(|| ApiError::internal(format!("block {height} is missing")))?;
-        let cached = lock(&work.last)
-            .as_ref()
-            .filter(|(h, _)| *h == height)
-            .map(|(_, s)| s.clone());
-        let base = if height == head {
-            Base::Ready(Arc::new(store.state().clone()))
-        } else if let Some(state) = cached {
-            Base::Ready(state)
-        } else {
-            Base::Rebuild(Box::new(
-                store
-                    .rebuild(height)
-                    .map_err(|e| ApiError::internal(e.to_string()))?,
-            ))
-        };
-        (address, height, stored, base)
+        (address, height, store.snapshot())
     };
 
     let genesis_hash = api.shared.genesis_hash;
-    let last = match &base {
-        Base::Rebuild(_) => true,
-        Base::Ready(_) => false,
-    };
+    let shared = api.shared.clone();
     let built = tokio::task::spawn_blocking(move || {
-        let state = match base {
-            Base::Ready(state) => state,
-            Base::Rebuild(rebuild) => Arc::new(rebuild.run().map_err(|e| e.to_string())?),
+        let _permit = permit;
+        let stored = snapshot
+            .block(height)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("block {height} is missing"))?;
+        let cached = lock(&shared.proofs.last)
+            .as_ref()
+            .filter(|(h, _)| *h == height)
+            .map(|(_, s)| s.clone());
+        let state = if height == snapshot.height() {
+            snapshot.state().clone()
+        } else if let Some(state) = cached {
+            state
+        } else {
+            let state = snapshot
+                .rebuild(height)
+                .and_then(|r| r.run())
+                .map_err(|e| e.to_string())?;
+            let state = Arc::new(state);
+            *lock(&shared.proofs.last) = Some((height, state.clone()));
+            state
         };
-        let proof = ReputationProof::new(
+        Ok::<_, String>(ReputationProof::new(
             genesis_hash,
             &stored.block.header,
             &stored.certificate,
             &state,
             &address,
-        );
-        Ok::<_, String>((state, proof))
+        ))
     })
     .await
     .map_err(|e| ApiError::internal(format!("building the proof failed: {e}")))?
     .map_err(ApiError::internal)?;
-    let (state, proof) = built;
-    if last {
-        *lock(&work.last) = Some((height, state));
-    }
-    match proof {
+    match built {
         Ok(proof) => serde_json::to_value(&proof)
             .map(Json)
             .map_err(|e| ApiError::internal(e.to_string())),
         Err(e @ ProveError::NotAMember { .. }) => Err(ApiError::not_found(e.to_string())),
         Err(e @ ProveError::WrongState { .. }) => Err(ApiError::internal(e.to_string())),
     }
-}
-
-/// The state a proof is made from: at hand, or to be rebuilt off the lock.
-enum Base {
-    Ready(Arc<State>),
-    Rebuild(Box<pov_storage::Rebuild>),
 }

@@ -2,15 +2,17 @@
 //! most `points` points (the explorer's chart), and its latest evaluations.
 //!
 //! Bounded whatever the member's history: the points are thinned to one per stretch of
-//! blocks (the balance at its end), and the evaluations are the latest `EVALUATIONS`.
+//! blocks (the balance at its end), and the evaluations are the latest `EVALUATIONS`. It
+//! reads a [`Snapshot`] in a blocking task, never under the store's lock.
 
 use std::collections::VecDeque;
 
 use axum::extract::{Path, Query, State as AxState};
 use axum::Json;
+use pov_crypto::Address;
 use pov_protocol::{Amount, Asset};
-use pov_storage::{Action, HistoryQuery, MemberActivity};
-use serde_json::json;
+use pov_storage::{Action, HistoryQuery, MemberActivity, Snapshot};
+use serde_json::{json, Value};
 
 use super::{param, parse_address, ApiError, ApiResult, ApiState, Params};
 use crate::shared::read;
@@ -34,8 +36,17 @@ pub(crate) async fn timeline(
     let points = param::<usize>(&q, "points")?
         .unwrap_or(DEFAULT_POINTS)
         .clamp(2, MAX_POINTS);
-    let store = read(&api.shared.store);
-    let state = store.state();
+    let snapshot = read(&api.shared.store).snapshot();
+    tokio::task::spawn_blocking(move || timeline_from(&snapshot, address, points))
+        .await
+        .map_err(|e| ApiError::internal(format!("reading the timeline failed: {e}")))?
+        .map(Json)
+}
+
+/// The timeline, read from `snapshot` (off the store's lock: the history index may hold tens
+/// of thousands of lines).
+fn timeline_from(snapshot: &Snapshot, address: Address, points: usize) -> Result<Value, ApiError> {
+    let state = snapshot.state();
     let (id, member) = state
         .member_by_address(&address)
         .ok_or_else(|| ApiError::not_found(format!("{address} is not a member")))?;
@@ -46,7 +57,9 @@ pub(crate) async fn timeline(
     let mut evaluations: VecDeque<serde_json::Value> = VecDeque::new();
     let mut query = HistoryQuery::oldest(PAGE);
     loop {
-        let page = store.member_history(id, query).map_err(|e| internal(&e))?;
+        let page = snapshot
+            .member_history(id, query)
+            .map_err(|e| internal(&e))?;
         let full = page.len() == PAGE;
         query.after = page.last().map(|e| e.position).or(query.after);
         for entry in page {
@@ -109,7 +122,7 @@ pub(crate) async fn timeline(
         full_series.push((height, reputation, tokens));
     }
     // Thin to `points`: the last point of each equal stretch of blocks.
-    let head = store.height().max(1);
+    let head = snapshot.height().max(1);
     let buckets = (points - 2) as u64;
     let mut out = vec![start];
     let mut last_bucket = None;
@@ -125,10 +138,10 @@ pub(crate) async fn timeline(
             last_bucket = Some(bucket);
         }
     }
-    Ok(Json(json!({
+    Ok(json!({
         "address": address.to_string(),
-        "height": store.height(),
+        "height": snapshot.height(),
         "points": out,
         "evaluations": evaluations,
-    })))
+    }))
 }

@@ -212,15 +212,19 @@ pub(crate) async fn tx(AxState(api): AxState<ApiState>, Path(hash): Path<String>
             json!({"hash": hash.to_string(), "status": "pending", "tx": tx}),
         ));
     }
-    let store = read(&api.shared.store);
-    let info = store
-        .tx(&hash)
+    // Its events may be recomputed by replaying blocks: from a snapshot, off the store's
+    // lock, in a blocking task.
+    let snapshot = read(&api.shared.store).snapshot();
+    let (info, snapshot) = tokio::task::spawn_blocking(move || (snapshot.tx(&hash), snapshot))
+        .await
+        .map_err(|e| ApiError::internal(format!("reading the transaction failed: {e}")))?;
+    let info = info
         .map_err(|e| ApiError::internal(e.to_string()))?
         .ok_or_else(|| ApiError::not_found(format!("no transaction {hash}")))?;
     let events: Vec<Value> = info
         .events
         .iter()
-        .map(|e| event_json(store.state(), e))
+        .map(|e| event_json(snapshot.state(), e))
         .collect();
     Ok(Json(json!({
         "hash": hash.to_string(),

@@ -95,7 +95,7 @@ impl Store {
     ) -> Result<(Block, ExecutedBlock), StoreError> {
         let parent = self.parent();
         let height = parent.height + 1;
-        let mut state = self.state.clone();
+        let mut state = pov_protocol::State::clone(&self.state);
         let start = state
             .begin_block(height)
             .map_err(|error| StoreError::InvalidBlock { height, error })?;
@@ -169,7 +169,7 @@ impl Store {
             contributions_before,
             ..
         } = executed;
-        self.state = state;
+        self.state = Arc::new(state);
 
         // The state now holds the block. From here on a failure leaves memory ahead of disk.
         let executed = Instant::now();
@@ -296,7 +296,7 @@ impl Store {
             batch.put(
                 Tree::Chain,
                 schema::chain::checkpoint(height),
-                codec::encode(&self.state),
+                codec::encode(self.state.as_ref()),
             );
         }
         batch.put(

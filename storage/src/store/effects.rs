@@ -5,7 +5,7 @@
 //! most of the bytes a node wrote, kilobytes per evaluation. Since format version 5 the
 //! store keeps only which blocks changed each member's balances (and how many times), and
 //! recomputes a block's events when asked: the state before the block is the nearest
-//! checkpoint with the blocks after it replayed ([`Store::rebuild`], at most
+//! checkpoint with the blocks after it replayed ([`Snapshot::rebuild`], at most
 //! [`CHECKPOINT_TXS`] transactions by default), and executing the block on it gives exactly
 //! the events its commit produced (execution is deterministic and checked against the
 //! block's state root).
@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex};
 use pov_protocol::block::{Block, Parent};
 use pov_protocol::{Amount, Asset, BlockEvent, Event, MemberId, State};
 
-use super::Store;
+use super::Snapshot;
 use crate::error::StoreError;
 
 /// Events of recently committed blocks kept in memory, at most about this many in all (a
@@ -109,7 +109,7 @@ impl Recent {
     }
 }
 
-impl Store {
+impl Snapshot {
     /// Calls `f` with the effects of each committed block at `heights`, in height order,
     /// from memory or recomputed; blocks that share a checkpoint are recomputed in one
     /// forward pass. One block's effects are held at a time (a busy block's are megabytes).

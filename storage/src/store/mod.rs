@@ -14,8 +14,11 @@ mod evidence;
 mod open;
 mod past;
 mod query;
+mod snapshot;
 mod types;
 mod verify;
+
+use std::sync::Arc;
 
 use pov_crypto::Hash;
 use pov_protocol::block::ValidatorSet;
@@ -28,6 +31,7 @@ use crate::schema::Head;
 use crate::state_io::Persisted;
 
 pub use past::Rebuild;
+pub use snapshot::Snapshot;
 pub use types::{
     Account, CommitReceipt, CommitTimings, ContributionInfo, ExecutedBlock, HistoryEntry,
     HistoryQuery, OpenOptions, OpenReport, Position, StoreStatus, TxInfo, Verification,
@@ -42,11 +46,14 @@ pub use verify::verify_dir;
 /// the engine. One writer: [`Store::commit`] takes `&mut self` (a node wraps the store in
 /// a lock).
 pub struct Store {
-    engine: Box<dyn Engine>,
-    genesis: Genesis,
-    validators: ValidatorSet,
+    /// Shared with every [`Snapshot`], which reads finalized blocks and history without the
+    /// store.
+    engine: Arc<dyn Engine>,
+    genesis: Arc<Genesis>,
+    validators: Arc<ValidatorSet>,
     genesis_root: Hash,
-    state: State,
+    /// Replaced, never changed in place, by a commit: a [`Snapshot`] shares it at no cost.
+    state: Arc<State>,
     head: Option<Head>,
     persisted: Persisted,
     marker: Option<Marker>,
@@ -59,8 +66,9 @@ pub struct Store {
     /// Transactions committed since the last checkpoint this process wrote (`None` until
     /// it wrote one: the first block after opening writes one).
     txs_since_checkpoint: Option<u64>,
-    /// Events of the last blocks committed or recomputed.
-    recent: effects::Recent,
+    /// Events of the last blocks committed or recomputed (shared with snapshots, which
+    /// recompute too).
+    recent: Arc<effects::Recent>,
 }
 
 impl std::fmt::Debug for Store {

@@ -3,6 +3,7 @@
 //! state, from the stored entries when their root checks out, else by replay from genesis.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use pov_crypto::Hash;
 use pov_protocol::block::BlockHeader;
@@ -171,11 +172,11 @@ impl Store {
         );
 
         Ok(Store {
-            engine,
-            validators: genesis.validator_set()?,
-            genesis,
+            engine: Arc::from(engine),
+            validators: Arc::new(genesis.validator_set()?),
+            genesis: Arc::new(genesis),
             genesis_root,
-            state,
+            state: Arc::new(state),
             head,
             persisted,
             marker,
@@ -185,7 +186,7 @@ impl Store {
             // At genesis the genesis state is the base; otherwise the count since the last
             // checkpoint is unknown, so the next block writes one.
             txs_since_checkpoint: (height == 0).then_some(0),
-            recent: Default::default(),
+            recent: Arc::default(),
             opened: OpenReport {
                 height,
                 rebuilt,

@@ -4,11 +4,13 @@
 //! The store keeps only the head's state. Every `checkpoint_interval` blocks
 //! ([`CHECKPOINT_INTERVAL`], 1,000, by default), and whenever `checkpoint_txs` transactions
 //! were committed since the last one (20,000 by default, for recomputing events: see
-//! `effects.rs`), the commit also writes the whole state (`chain: k ‖ height`), so the state after block `h` is the nearest checkpoint at or below
-//! `h` (or the genesis state) with fewer than `checkpoint_interval` finalized blocks
-//! replayed on it. [`Store::rebuild`] reads what that needs under the caller's lock (one
-//! checkpoint, at most 999 blocks by default); [`Rebuild::run`] does the replay without the
-//! store, so a node runs it off its store lock.
+//! `effects.rs`), the commit also writes the whole state (`chain: k ‖ height`), so the state
+//! after block `h` is the nearest checkpoint at or below `h` (or the genesis state) with
+//! fewer than `checkpoint_interval` finalized blocks replayed on it. [`Snapshot::rebuild`]
+//! reads what that needs (one checkpoint, at most 999 blocks by default) and
+//! [`Rebuild::run`] replays them, both without the store: a node takes the [`Snapshot`]
+//! under a short lock and does the rest off it, so a commit never waits for a past state to
+//! be read or replayed.
 //!
 //! A checkpoint costs one state's bytes per `checkpoint_interval` blocks on disk. Each
 //! replayed block's state root is checked against its header, so a damaged checkpoint or
@@ -17,7 +19,7 @@
 use pov_protocol::block::{Block, Parent, ValidatorSet};
 use pov_protocol::{codec, State};
 
-use super::Store;
+use super::{Snapshot, Store};
 use crate::engine::{Scan, Tree};
 use crate::error::StoreError;
 #[cfg(doc)]
@@ -79,7 +81,7 @@ impl Rebuild {
     }
 }
 
-impl Store {
+impl Snapshot {
     /// The nearest checkpoint at or below `height`: its height and bytes.
     fn checkpoint_at_or_below(&self, height: u64) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
         let start = schema::chain::checkpoint(0);
@@ -102,9 +104,9 @@ impl Store {
         Ok(self.checkpoint_at_or_below(height)?.map_or(0, |(at, _)| at))
     }
 
-    /// What rebuilding the state after block `height` takes (see the module docs). At the
-    /// head, or for a height above it, there is nothing to rebuild: the caller uses
-    /// [`Store::state`] or reports that the block is not final.
+    /// What rebuilding the state after block `height` takes (see the module docs), read
+    /// without the store: a node calls it off its lock on the store. A height above the
+    /// snapshot's head is refused as not final.
     pub fn rebuild(&self, height: u64) -> Result<Rebuild, StoreError> {
         let unavailable = |reason: String| StoreError::PastState { height, reason };
         if height > self.height() {
@@ -172,9 +174,17 @@ impl Store {
             base,
             parent,
             blocks,
-            validators: self.validators.clone(),
+            validators: ValidatorSet::clone(&self.validators),
             height,
             root,
         })
+    }
+}
+
+impl Store {
+    /// What rebuilding the state after block `height` takes: [`Snapshot::rebuild`] of the
+    /// current head. At the head the result is [`Store::state`] again.
+    pub fn rebuild(&self, height: u64) -> Result<Rebuild, StoreError> {
+        self.snapshot().rebuild(height)
     }
 }

@@ -11,7 +11,7 @@ use pov_protocol::genesis::Genesis;
 use pov_protocol::{BlockEvent, ContributionId, MemberId, State, Transaction};
 
 use super::{
-    Account, ContributionInfo, HistoryEntry, HistoryQuery, OpenReport, Position, Store,
+    Account, ContributionInfo, HistoryEntry, HistoryQuery, OpenReport, Position, Snapshot, Store,
     StoreStatus, TxInfo,
 };
 use crate::engine::{prefix_end, Scan, Tree};
@@ -120,7 +120,79 @@ impl Store {
         Ok(out)
     }
 
-    /// A transaction by hash, with its block, position and events.
+    /// A transaction by hash, with its block, position and events ([`Snapshot::tx`] of the
+    /// head).
+    pub fn tx(&self, hash: &Hash) -> Result<Option<TxInfo>, StoreError> {
+        self.snapshot().tx(hash)
+    }
+
+    /// A page of a member's history ([`Snapshot::member_history`] of the head).
+    pub fn member_history(
+        &self,
+        member: MemberId,
+        query: HistoryQuery,
+    ) -> Result<Vec<HistoryEntry<MemberActivity>>, StoreError> {
+        self.snapshot().member_history(member, query)
+    }
+
+    /// A member's current account, by address.
+    pub fn account(&self, address: &Address) -> Option<Account> {
+        self.state
+            .member_by_address(address)
+            .map(|(id, m)| Account {
+                id,
+                member: m.clone(),
+            })
+    }
+
+    /// A contribution as it is now, with a page of its history (submission and every
+    /// evaluation, including those later replaced by a re-vote).
+    pub fn contribution(
+        &self,
+        id: ContributionId,
+        query: HistoryQuery,
+    ) -> Result<Option<ContributionInfo>, StoreError> {
+        let Some(contribution) = self.state.contribution(id).cloned() else {
+            return Ok(None);
+        };
+        let engine = self.engine.as_ref();
+        let mut blocks = Vec::new();
+        for (height, key, bytes) in self.snapshot().history_records(
+            &schema::history::contribution_prefix(id),
+            |height| schema::history::contribution(id, height),
+            query,
+        )? {
+            let lines: BlockLines<ContributionActivity> =
+                read::decode(engine, Tree::History, &key, &bytes, "a history record")?;
+            blocks.push((height, lines));
+        }
+        let history = page(blocks, query);
+        Ok(Some(ContributionInfo {
+            contribution,
+            history,
+        }))
+    }
+
+    /// Bytes the database uses on disk.
+    pub fn size_on_disk(&self) -> Result<u64, StoreError> {
+        Ok(self.engine.size_on_disk()?)
+    }
+
+    /// Engine, location, head and size, for the node's status.
+    pub fn status(&self) -> Result<StoreStatus, StoreError> {
+        Ok(StoreStatus {
+            engine: self.engine.name(),
+            location: self.engine.location(),
+            head: self.head,
+            size_on_disk: self.size_on_disk()?,
+        })
+    }
+}
+
+impl Snapshot {
+    /// A transaction by hash, with its block, position and events; `None` when it is not in
+    /// a block at or below the snapshot's head. Its events are recomputed when they are no
+    /// longer in memory (see `effects.rs`).
     pub fn tx(&self, hash: &Hash) -> Result<Option<TxInfo>, StoreError> {
         let engine = self.engine.as_ref();
         let Some(record): Option<TxRecord> = read::get(
@@ -132,6 +204,9 @@ impl Store {
         else {
             return Ok(None);
         };
+        if record.height > self.height() {
+            return Ok(None);
+        }
         let key = schema::chain::tx(record.height, record.index);
         let what = format!("transaction {} of block {}", record.index, record.height);
         let tx: Transaction = read::get(engine, Tree::Chain, &key, &what)?.ok_or_else(|| {
@@ -165,16 +240,6 @@ impl Store {
             time_ms: header.time_ms,
             events,
         }))
-    }
-
-    /// A member's current account, by address.
-    pub fn account(&self, address: &Address) -> Option<Account> {
-        self.state
-            .member_by_address(address)
-            .map(|(id, m)| Account {
-                id,
-                member: m.clone(),
-            })
     }
 
     /// A page of a member's history: its transactions, its account's creation, and every
@@ -280,49 +345,23 @@ impl Store {
         Ok(page(blocks, query))
     }
 
-    /// A contribution as it is now, with a page of its history (submission and every
-    /// evaluation, including those later replaced by a re-vote).
-    pub fn contribution(
-        &self,
-        id: ContributionId,
-        query: HistoryQuery,
-    ) -> Result<Option<ContributionInfo>, StoreError> {
-        let Some(contribution) = self.state.contribution(id).cloned() else {
-            return Ok(None);
-        };
-        let engine = self.engine.as_ref();
-        let mut blocks = Vec::new();
-        for (height, key, bytes) in self.history_records(
-            &schema::history::contribution_prefix(id),
-            |height| schema::history::contribution(id, height),
-            query,
-        )? {
-            let lines: BlockLines<ContributionActivity> =
-                read::decode(engine, Tree::History, &key, &bytes, "a history record")?;
-            blocks.push((height, lines));
-        }
-        let history = page(blocks, query);
-        Ok(Some(ContributionInfo {
-            contribution,
-            history,
-        }))
-    }
-
     /// The history records (one per block) under `prefix` that a page of `query` may need,
-    /// in the query's order, with their heights.
-    fn history_records(
+    /// in the query's order, with their heights: only blocks at or below the snapshot's
+    /// head (records are written once, with their block, and never change).
+    pub(super) fn history_records(
         &self,
         prefix: &[u8],
         key_at: impl Fn(u64) -> Vec<u8>,
         query: HistoryQuery,
     ) -> Result<Vec<HistoryRecord>, StoreError> {
-        let all = prefix_end(prefix);
+        let head = self.height();
         // The block of `after` is scanned too (it may hold lines on both sides of it); lines
-        // are filtered by `page`.
+        // are filtered by `page`. Nothing above the head is.
         let (start, end) = match (query.after, query.newest_first) {
-            (Some(p), false) => (key_at(p.height), all),
-            (Some(p), true) => (prefix.to_vec(), prefix_end(&key_at(p.height))),
-            (None, _) => (prefix.to_vec(), all),
+            (Some(p), false) if p.height > head => return Ok(Vec::new()),
+            (Some(p), false) => (key_at(p.height), prefix_end(&key_at(head))),
+            (Some(p), true) => (prefix.to_vec(), prefix_end(&key_at(p.height.min(head)))),
+            (None, _) => (prefix.to_vec(), prefix_end(&key_at(head))),
         };
         // Every record holds at least one line, and at most one record (the block of
         // `after`) can be filtered away entirely: `limit + 1` records are enough.
@@ -345,21 +384,6 @@ impl Store {
                 Ok((height, key, bytes))
             })
             .collect()
-    }
-
-    /// Bytes the database uses on disk.
-    pub fn size_on_disk(&self) -> Result<u64, StoreError> {
-        Ok(self.engine.size_on_disk()?)
-    }
-
-    /// Engine, location, head and size, for the node's status.
-    pub fn status(&self) -> Result<StoreStatus, StoreError> {
-        Ok(StoreStatus {
-            engine: self.engine.name(),
-            location: self.engine.location(),
-            head: self.head,
-            size_on_disk: self.size_on_disk()?,
-        })
     }
 }
 
