@@ -244,7 +244,7 @@ fn metric(cluster: &Cluster, i: usize, name: &str) -> f64 {
 #[test]
 fn re_enveloped_votes_bad_transactions_and_bad_sync_requests_cost_only_the_attacker() {
     let options = Options {
-        extra_hosts: 5,
+        extra_hosts: 6,
         ..Options::validators(4)
     };
     let cluster = match Cluster::start(&options) {
@@ -272,20 +272,27 @@ fn re_enveloped_votes_bad_transactions_and_bad_sync_requests_cost_only_the_attac
     let garbage = attack(&cluster, 5, &["sync-bad", &target, &genesis, "garbage"]);
     let oversized = attack(&cluster, 6, &["sync-bad", &target, &genesis, "oversized"]);
     let foreign = attack(&cluster, 7, &["sync-bad", &target, &genesis, "foreign"]);
-    // And one that copies nothing, only sends the bad transactions and garbage.
+    // And one that copies nothing, only sends the bad transactions and garbage; and one that
+    // answers validator 0's sync requests with a frame over the message limit.
     let junk = attack(&cluster, 8, &["gossip", &target, &genesis, "0", "3"]);
+    let answer = attack(
+        &cluster,
+        9,
+        &["sync-answer-oversized", &target, &genesis, "20"],
+    );
     let junk = finish_attack(junk);
     let foreign = finish_attack(foreign);
     let garbage = finish_attack(garbage);
     let oversized = finish_attack(oversized);
     let gossip = finish_attack(gossip);
+    let answer = finish_attack(answer);
     let seconds = started.elapsed().as_secs();
     let during = cluster.height(0) - from;
     let dropped = metric(&cluster, 0, "pov_gossip_repeats_dropped_total") - dropped_before;
     let bans = metric(&cluster, 0, "pov_peer_bans_total") - bans_before;
     eprintln!(
-        "attackers: {gossip} | {junk} | {garbage} | {oversized} | {foreign}; validator 0: {during} blocks in \
-         {seconds} s, {dropped} repeats dropped unread, {bans} peers banned"
+        "attackers: {gossip} | {junk} | {garbage} | {oversized} | {foreign} | {answer}; validator 0: \
+         {during} blocks in {seconds} s, {dropped} repeats dropped unread, {bans} peers banned"
     );
 
     // The copies were dropped unread (not checked, not forwarded), most of them at least:
@@ -300,7 +307,10 @@ fn re_enveloped_votes_bad_transactions_and_bad_sync_requests_cost_only_the_attac
     assert_eq!(count(&gossip, "cut off while copying"), 1, "{gossip}");
     assert_eq!(count(&junk, "re-sent"), 0, "{junk}");
     assert!(count(&junk, "bad") >= 3, "{junk}");
-    for report in [&gossip, &junk, &garbage, &oversized] {
+    // Validator 0 asked the oversized answerer (sync polls go round the peers), refused its
+    // answer at the length prefix, and banned it.
+    assert!(count(&answer, "asked") >= 1, "{answer}");
+    for report in [&gossip, &junk, &garbage, &oversized, &answer] {
         assert_eq!(count(report, "closed"), 1, "{report}");
         assert_eq!(count(report, "redial refused"), 1, "{report}");
     }
@@ -309,7 +319,7 @@ fn re_enveloped_votes_bad_transactions_and_bad_sync_requests_cost_only_the_attac
     assert_eq!(count(&foreign, "closed"), 1, "{foreign}");
     assert_eq!(count(&garbage, "answered"), 0, "{garbage}");
     assert_eq!(count(&oversized, "answered"), 0, "{oversized}");
-    assert!(bans >= 4.0, "{bans} bans");
+    assert!(bans >= 5.0, "{bans} bans");
     assert!(
         during >= 5,
         "validator 0 finalized only {during} blocks in {seconds} s"

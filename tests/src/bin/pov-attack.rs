@@ -28,6 +28,10 @@
 //!   request that no honest node sends (bytes that do not decode, 64 KiB, or a valid request
 //!   sent at once by a peer of another genesis); prints whether it was answered, whether the
 //!   target closed the connection, and whether it refused a new one.
+//! - `sync-answer-oversized MULTIADDR GENESIS_HEX SECS`: connects as a peer of the chain that
+//!   serves block sync, and answers every sync request the target sends it with a frame of
+//!   17 MiB (over the 16 MiB message limit); prints how many requests it got and answered,
+//!   whether the target closed the connection, and whether it refused a new one.
 
 use std::collections::HashSet;
 use std::io::Read;
@@ -53,6 +57,7 @@ fn main() {
         Some("big-body") => big_body(&args[1..]),
         Some("gossip") => run_async(gossip_abuse(&args[1..])),
         Some("sync-bad") => run_async(sync_bad(&args[1..])),
+        Some("sync-answer-oversized") => run_async(sync_answer_oversized(&args[1..])),
         _ => {
             Err("usage: pov-attack tcp-hold|libp2p-hold|sync-flood ARGS... (see the source)".into())
         }
@@ -254,8 +259,16 @@ struct Attacker {
     sync: request_response::Behaviour<Frames>,
 }
 
-/// A swarm that claims to run the chain of `genesis_hex`.
+/// A swarm that claims to run the chain of `genesis_hex` (it only sends block-sync requests).
 fn swarm(genesis_hex: &str) -> Result<libp2p::Swarm<Attacker>> {
+    swarm_with(genesis_hex, request_response::ProtocolSupport::Outbound)
+}
+
+/// [`swarm`], taking block-sync requests too when `support` says so.
+fn swarm_with(
+    genesis_hex: &str,
+    support: request_response::ProtocolSupport,
+) -> Result<libp2p::Swarm<Attacker>> {
     if genesis_hex.len() != 64 {
         return Err("GENESIS_HEX must be 64 hex digits".into());
     }
@@ -269,7 +282,7 @@ fn swarm(genesis_hex: &str) -> Result<libp2p::Swarm<Attacker>> {
         )),
         sync: request_response::Behaviour::with_codec(
             Frames,
-            std::iter::once((protocol, request_response::ProtocolSupport::Outbound)),
+            std::iter::once((protocol, support)),
             request_response::Config::default().with_request_timeout(Duration::from_secs(30)),
         ),
     };
@@ -700,6 +713,53 @@ async fn sync_bad(args: &[String]) -> Result<()> {
     println!(
         "sync-bad {kind}: answered {}, closed {}, redial refused {}",
         u8::from(answered),
+        u8::from(closed),
+        u8::from(refused)
+    );
+    Ok(())
+}
+
+/// Answers the target's block-sync requests with a frame over its message limit.
+async fn sync_answer_oversized(args: &[String]) -> Result<()> {
+    let target: Multiaddr = arg(args, 0, "MULTIADDR")?;
+    let genesis: String = arg(args, 1, "GENESIS_HEX")?;
+    let secs: u64 = arg(args, 2, "SECS")?;
+    let mut swarm = swarm_with(&genesis, request_response::ProtocolSupport::Full)?;
+    swarm
+        .dial(DialOpts::unknown_peer_id().address(target.clone()).build())
+        .map_err(|e| format!("dial: {e}"))?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    // 17 MiB: one MiB over the default `max_message_bytes`.
+    let oversized = vec![0u8; 17 << 20];
+    let (mut asked, mut answered, mut closed) = (0u64, 0u64, false);
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep_until(deadline) => break,
+            event = swarm.select_next_some() => match event {
+                SwarmEvent::Behaviour(AttackerEvent::Sync(request_response::Event::Message {
+                    message: request_response::Message::Request { channel, .. }, ..
+                })) => {
+                    asked += 1;
+                    if swarm
+                        .behaviour_mut()
+                        .sync
+                        .send_response(channel, oversized.clone())
+                        .is_ok()
+                    {
+                        answered += 1;
+                    }
+                }
+                SwarmEvent::ConnectionClosed { num_established: 0, .. } if asked > 0 => {
+                    closed = true;
+                    break;
+                }
+                _ => {}
+            }
+        }
+    }
+    let refused = closed && redial_refused(&mut swarm, &target).await;
+    println!(
+        "sync-answer-oversized: asked {asked}, answered {answered}, closed {}, redial refused {}",
         u8::from(closed),
         u8::from(refused)
     );
