@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs many seeds of every simulation scenario (`node/tests/sim`), far more than CI does, in a
 # release build, and goes on past a failing seed: prints each failure's replay command and,
-# per scenario, the seeds run, the failing seeds and the wall and CPU time.
+# per scenario, the seeds run, the failing seeds and the wall and CPU time (on stdout), and
+# the runs' own summaries (slowest honest node after the heal, crashes, equivocators
+# caught; on stderr, with the failures).
 #
 #   scripts/sim-seeds.sh [runs] [first-seed] [scenario-filter]
 #
@@ -30,6 +32,12 @@ if [ -z "$scenarios" ]; then
   exit 1
 fi
 
+# The run's own summary (slowest honest node after the heal, crashes, equivocators caught
+# and unprovable), without the list of goal heights.
+summary() {
+  sed -n "s/^$1: \([0-9]* seeds from [0-9]*\), goal heights \[[0-9, ]*\], /  [$1] \1: /p" "$2" >&2
+}
+
 # One scenario: runs its seeds, restarting after each failing seed at the next one.
 one() {
   local scenario=$1 name=${1#scenarios::} seed=$first end=$((first + runs)) failed=""
@@ -37,7 +45,8 @@ one() {
   cpu_before=$(awk '{print $14 + $15 + $16 + $17}' /proc/$$/stat)
   while [ "$seed" -lt "$end" ]; do
     if POV_SIM_SEED=$seed POV_SIM_RUNS=$((end - seed)) nice -n 10 "$binary" "$scenario" \
-      --exact --test-threads 1 >"$out/$name.log" 2>&1; then
+      --exact --test-threads 1 --nocapture >"$out/$name.log" 2>&1; then
+      summary "$name" "$out/$name.log"
       break
     fi
     local bad
@@ -58,7 +67,7 @@ one() {
   printf '%s\t%s seeds from %s\tfailed:%s\twall %ss\tcpu %ss\n' "$name" "$runs" "$first" \
     "${failed:- none}" "$((SECONDS - start))" "$(((cpu_after - cpu_before) / ticks))"
 }
-export -f one
+export -f one summary
 export binary runs first out
 
 echo "$scenarios" | xargs -P 2 -I{} bash -c 'one "$@"' _ {}
