@@ -221,3 +221,49 @@ fn a_status_of_another_genesis_or_an_answer_of_the_wrong_kind_gets_a_ban() {
     );
     assert!(bans(&out).is_empty(), "{out:?}");
 }
+
+/// A certified block holding a transaction whose signature does not verify (its validators
+/// would have to be faulty): the batch's signatures are checked before the commits, and the
+/// forged one is vouched for by nothing, so the block is refused and its sender banned.
+#[test]
+fn a_certified_block_with_a_forged_signature_gets_its_sender_banned() {
+    use pov_protocol::test_utils::build_block;
+    let chain = chain();
+    let genesis = Genesis::dev();
+    let mut state = genesis.state().expect("genesis state");
+    state
+        .apply_block(
+            &chain[0].0,
+            &genesis.parent(),
+            &genesis.validator_set().expect("validators"),
+            &|_| false,
+        )
+        .expect("block 1");
+    let parent = pov_protocol::block::Parent {
+        height: 1,
+        hash: chain[0].0.hash(),
+        time_ms: chain[0].0.header.time_ms,
+    };
+    let mut txs = chain[1].0.txs.clone();
+    txs[0].signature.0[0] ^= 1;
+    let validator = dev_validator_key(0);
+    let forged = build_block(
+        &state,
+        &parent,
+        &genesis.validator_set().expect("validators"),
+        &validator,
+        chain[1].0.header.time_ms,
+        txs,
+        &|_| true,
+    )
+    .expect("built trusting every signature");
+    let certificate = certify(&forged, 0, &[&validator]);
+
+    let (mut host, shared) = node();
+    let _ = ask_for_blocks(&mut host);
+    let out = reply(&mut host, vec![chain[0].clone(), (forged, certificate)]);
+    let banned = bans(&out);
+    assert_eq!(banned.len(), 1, "{out:?}");
+    assert!(banned[0].contains("does not verify"), "{banned:?}");
+    assert_eq!(read(&shared.store).height(), 1, "the honest block stays");
+}

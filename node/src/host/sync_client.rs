@@ -263,6 +263,18 @@ impl<P: Clone + Ord + Debug> Host<P> {
         blocks: Vec<(Block, Certificate)>,
     ) -> Result<(), NodeError> {
         let mut applied = 0u64;
+        // The signatures of the whole batch first, over all cores (each checked once).
+        let checked = {
+            let height = read(&self.shared.store).height();
+            let txs: Vec<(&pov_protocol::Transaction, pov_crypto::Hash)> = blocks
+                .iter()
+                .filter(|(b, _)| b.header.height > height)
+                .flat_map(|(b, _)| &b.txs)
+                .map(|tx| (tx, tx.hash()))
+                .filter(|(_, hash)| !self.shared.verified.contains(hash))
+                .collect();
+            crate::verified::verify_in_parallel(&txs, &self.shared.genesis_hash)
+        };
         for (block, certificate) in &blocks {
             let result = {
                 let mut store = write(&self.shared.store);
@@ -290,7 +302,10 @@ impl<P: Clone + Ord + Debug> Host<P> {
                     continue;
                 }
                 let verified = &self.shared.verified;
-                store.commit_with(block, certificate, &|tx| verified.contains(&tx.hash()))
+                store.commit_with(block, certificate, &|tx| {
+                    let hash = tx.hash();
+                    checked.contains(&hash) || verified.contains(&hash)
+                })
             };
             match result {
                 Ok(receipt) => {
