@@ -84,7 +84,15 @@ pub struct Shared {
     pub metrics: Metrics,
     /// Bounds the work of building reputation proofs (`GET /proofs`).
     pub proofs: ProofWork,
+    /// Turns at API reads that may replay blocks to recompute events (a member's history,
+    /// `explain`, `timeline`, a final transaction): [`HISTORY_READS_AT_ONCE`] at a time.
+    pub history_reads: Arc<tokio::sync::Semaphore>,
 }
+
+/// API reads that may replay blocks (see [`Shared::history_reads`]) running at once: each
+/// may replay thousands of transactions, and the machine's cores are the consensus loop's
+/// first.
+pub const HISTORY_READS_AT_ONCE: usize = 2;
 
 /// What bounds the work reputation proofs cost a node: one proof is built at a time (each
 /// hashes the whole state, and one of a past height replays up to a checkpoint interval of
@@ -136,6 +144,7 @@ impl Shared {
             verified,
             metrics: Metrics::new(),
             proofs: ProofWork::default(),
+            history_reads: Arc::new(tokio::sync::Semaphore::new(HISTORY_READS_AT_ONCE)),
         })
     }
 }

@@ -105,6 +105,7 @@ pub(crate) async fn history(
             ))
         })?),
     };
+    let turn = super::history_turn(&api.shared).await?;
     let (id, snapshot) = {
         let store = read(&api.shared.store);
         let (id, _) = store
@@ -131,10 +132,13 @@ pub(crate) async fn history(
         newest_first,
         cursor,
     };
-    let (events, next) = tokio::task::spawn_blocking(move || page.read(&snapshot))
-        .await
-        .map_err(|e| ApiError::internal(format!("reading the history failed: {e}")))?
-        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let (events, next) = tokio::task::spawn_blocking(move || {
+        let _turn = turn;
+        page.read(&snapshot)
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("reading the history failed: {e}")))?
+    .map_err(|e| ApiError::internal(e.to_string()))?;
     Ok(Json(
         json!({"address": address.to_string(), "events": events, "next": next}),
     ))

@@ -35,11 +35,15 @@ pub(crate) async fn explain(
     let limit = param::<usize>(&q, "limit")?
         .unwrap_or(DEFAULT_LIMIT)
         .min(MAX_LIMIT);
+    let turn = super::history_turn(&api.shared).await?;
     let snapshot = read(&api.shared.store).snapshot();
-    tokio::task::spawn_blocking(move || explain_from(&snapshot, address, since, limit))
-        .await
-        .map_err(|e| ApiError::internal(format!("explaining failed: {e}")))?
-        .map(Json)
+    tokio::task::spawn_blocking(move || {
+        let _turn = turn;
+        explain_from(&snapshot, address, since, limit)
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("explaining failed: {e}")))?
+    .map(Json)
 }
 
 /// The explanation, read from `snapshot` (off the store's lock: the history index may hold

@@ -99,6 +99,28 @@ impl IntoResponse for ApiError {
 
 pub(crate) type ApiResult = Result<Json<Value>, ApiError>;
 
+/// A turn at the reads that may replay blocks ([`Shared::history_reads`]): waits at most
+/// [`proofs::WAIT`], then 503 `busy`. The caller moves the permit into the blocking task
+/// that reads, so a request that times out does not free its turn while its read goes on.
+pub(crate) async fn history_turn(
+    shared: &Shared,
+) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+    tokio::time::timeout(proofs::WAIT, shared.history_reads.clone().acquire_owned())
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                format!(
+                    "{} history reads are running (they may replay blocks); retry in a few seconds",
+                    crate::shared::HISTORY_READS_AT_ONCE
+                ),
+            )
+        })
+}
+
 /// The API's routes.
 pub fn router(state: ApiState) -> Router {
     Router::new()

@@ -22,7 +22,7 @@ use super::{router, with_limits, ApiLimits, ApiState};
 use crate::config::ConsensusTiming;
 use crate::health::StallPolicy;
 use crate::network::NetworkHandle;
-use crate::shared::{lock, read, Shared};
+use crate::shared::{lock, read, Shared, HISTORY_READS_AT_ONCE};
 
 #[test]
 fn a_stopping_node_refuses_transactions_with_503_and_keeps_answering_reads() {
@@ -114,30 +114,38 @@ struct Gate {
 
 #[derive(Default)]
 struct GateState {
-    /// The tree whose next read parks (one read only: later ones, the commit's included,
-    /// pass).
-    armed: Option<Tree>,
-    parked: bool,
+    /// The tree whose next reads park, and how many more of them may (later ones, the
+    /// commit's included, pass).
+    armed: Option<(Tree, usize)>,
+    parked: usize,
     open: bool,
 }
 
 impl Gate {
+    /// The next read of `tree` parks.
     fn arm(&self, tree: Tree) {
+        self.arm_many(tree, 1);
+    }
+
+    /// The next `count` reads of `tree` park.
+    fn arm_many(&self, tree: Tree, count: usize) {
         let mut s = self.state.lock().expect("gate");
         *s = GateState {
-            armed: Some(tree),
-            parked: false,
+            armed: Some((tree, count)),
+            parked: 0,
             open: false,
         };
     }
 
     fn pass(&self, tree: Tree) {
         let mut s = self.state.lock().expect("gate");
-        if s.armed != Some(tree) {
-            return;
+        match s.armed {
+            Some((armed, left)) if armed == tree && left > 0 => {
+                s.armed = Some((armed, left - 1));
+            }
+            _ => return,
         }
-        s.armed = None;
-        s.parked = true;
+        s.parked += 1;
         self.changed.notify_all();
         while !s.open {
             s = self.changed.wait(s).expect("gate");
@@ -146,12 +154,21 @@ impl Gate {
 
     /// Waits (at most 30 s, for a loaded machine) until a read is parked.
     fn wait_parked(&self) {
+        self.wait_parked_many(1);
+    }
+
+    /// Waits (at most 30 s) until `count` reads are parked.
+    fn wait_parked_many(&self, count: usize) {
         let s = self.state.lock().expect("gate");
         let (s, _) = self
             .changed
-            .wait_timeout_while(s, Duration::from_secs(30), |s| !s.parked)
+            .wait_timeout_while(s, Duration::from_secs(30), |s| s.parked < count)
             .expect("gate");
-        assert!(s.parked, "no request reached the store within 30 s");
+        assert!(
+            s.parked >= count,
+            "{} of {count} requests reached the store within 30 s",
+            s.parked
+        );
     }
 
     fn open(&self) {
@@ -370,4 +387,37 @@ fn a_commit_goes_through_while_a_final_transaction_is_read() {
         !body["events"].as_array().expect("events").is_empty(),
         "{body}"
     );
+}
+
+#[test]
+fn reads_that_may_replay_blocks_beyond_their_turns_get_503_busy() {
+    let (_shared, gate, url, _served) = gated_api(Duration::from_secs(30));
+    let alice = Keypair::dev(0).address();
+    // Every turn taken by a read held at the store.
+    gate.arm_many(Tree::History, HISTORY_READS_AT_ONCE);
+    let held: Vec<_> = (0..HISTORY_READS_AT_ONCE)
+        .map(|_| {
+            let asked = format!("{url}/accounts/{alice}/explain");
+            std::thread::spawn(move || pov_tests::http::get_with_status(&asked))
+        })
+        .collect();
+    gate.wait_parked_many(HISTORY_READS_AT_ONCE);
+    // One more waits for a turn (5 s) and is told to retry, whichever of them it is.
+    let (status, body) =
+        pov_tests::http::get_with_status(&format!("{url}/accounts/{alice}/timeline"))
+            .expect("answer");
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (503, Some("busy")),
+        "{body}"
+    );
+    gate.open();
+    for request in held {
+        let (status, body) = request.join().expect("thread").expect("answer");
+        assert_eq!(status, 200, "{body}");
+    }
+    let (status, body) =
+        pov_tests::http::get_with_status(&format!("{url}/accounts/{alice}/timeline"))
+            .expect("answer");
+    assert_eq!(status, 200, "a turn is free again: {body}");
 }

@@ -36,11 +36,15 @@ pub(crate) async fn timeline(
     let points = param::<usize>(&q, "points")?
         .unwrap_or(DEFAULT_POINTS)
         .clamp(2, MAX_POINTS);
+    let turn = super::history_turn(&api.shared).await?;
     let snapshot = read(&api.shared.store).snapshot();
-    tokio::task::spawn_blocking(move || timeline_from(&snapshot, address, points))
-        .await
-        .map_err(|e| ApiError::internal(format!("reading the timeline failed: {e}")))?
-        .map(Json)
+    tokio::task::spawn_blocking(move || {
+        let _turn = turn;
+        timeline_from(&snapshot, address, points)
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("reading the timeline failed: {e}")))?
+    .map(Json)
 }
 
 /// The timeline, read from `snapshot` (off the store's lock: the history index may hold tens

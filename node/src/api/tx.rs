@@ -214,10 +214,14 @@ pub(crate) async fn tx(AxState(api): AxState<ApiState>, Path(hash): Path<String>
     }
     // Its events may be recomputed by replaying blocks: from a snapshot, off the store's
     // lock, in a blocking task.
+    let turn = super::history_turn(&api.shared).await?;
     let snapshot = read(&api.shared.store).snapshot();
-    let (info, snapshot) = tokio::task::spawn_blocking(move || (snapshot.tx(&hash), snapshot))
-        .await
-        .map_err(|e| ApiError::internal(format!("reading the transaction failed: {e}")))?;
+    let (info, snapshot) = tokio::task::spawn_blocking(move || {
+        let _turn = turn;
+        (snapshot.tx(&hash), snapshot)
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("reading the transaction failed: {e}")))?;
     let info = info
         .map_err(|e| ApiError::internal(e.to_string()))?
         .ok_or_else(|| ApiError::not_found(format!("no transaction {hash}")))?;
