@@ -5,7 +5,10 @@
 //!
 //! Bounded: a page holds at most `MAX_LIMIT` evaluations; what later evaluations gave
 //! needs every evaluation's events, so it is computed only for contributions of at most
-//! `MAX_SCAN` evaluations (`received` is `null` beyond).
+//! `MAX_SCAN` evaluations (`received` is `null` beyond). Evaluations' events may be
+//! recomputed by replaying blocks, so the page takes a turn at such reads
+//! ([`crate::shared::Shared::history_reads`]) and reads a snapshot of the store off its
+//! lock.
 
 use std::collections::BTreeMap;
 
@@ -13,7 +16,7 @@ use axum::extract::{Path, Query, State as AxState};
 use axum::Json;
 use pov_crypto::Hash;
 use pov_protocol::{Amount, Asset, ContributionId, Event, MemberId, Rule};
-use pov_storage::{ContributionActivity, HistoryQuery};
+use pov_storage::{ContributionActivity, HistoryQuery, Snapshot};
 use serde_json::{json, Value};
 
 use super::{name_of, param, ApiError, ApiResult, ApiState, Params};
@@ -79,10 +82,29 @@ pub(crate) async fn page(
     let limit = param::<usize>(&q, "limit")?
         .unwrap_or(DEFAULT_LIMIT)
         .clamp(1, MAX_LIMIT);
-    let store = read(&api.shared.store);
-    let state = store.state();
+    // Each evaluation's events may be recomputed by replaying blocks: a turn at such reads,
+    // and a snapshot read in a blocking task, off the store's lock.
+    let turn = super::history_turn(&api.shared).await?;
+    let snapshot = read(&api.shared.store).snapshot();
+    tokio::task::spawn_blocking(move || {
+        let _turn = turn;
+        page_from(&snapshot, id, after, limit)
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("reading the evaluations failed: {e}")))?
+    .map(Json)
+}
+
+/// The page, read from `snapshot`.
+fn page_from(
+    snapshot: &Snapshot,
+    id: ContributionId,
+    after: Option<usize>,
+    limit: usize,
+) -> Result<Value, ApiError> {
+    let state = snapshot.state();
     let internal = |e: &dyn std::fmt::Display| ApiError::internal(e.to_string());
-    let info = store
+    let info = snapshot
         .contribution(id, HistoryQuery::oldest(MAX_HISTORY))
         .map_err(|e| internal(&e))?
         .ok_or_else(|| ApiError::not_found(format!("no contribution {id}")))?;
@@ -106,7 +128,7 @@ pub(crate) async fn page(
     let start = after.map_or(0, |a| a.saturating_add(1));
     let end = start.saturating_add(limit).min(entries.len());
     let events_of = |tx: &Hash| -> Result<Vec<Event>, ApiError> {
-        Ok(store
+        Ok(snapshot
             .tx(tx)
             .map_err(|e| internal(&e))?
             .map(|info| info.events)
@@ -157,10 +179,10 @@ pub(crate) async fn page(
         })
         .collect();
     let next = (end < entries.len()).then(|| end - 1);
-    Ok(Json(json!({
+    Ok(json!({
         "contribution": id,
         "total": entries.len(),
         "items": items,
         "next": next,
-    })))
+    }))
 }

@@ -335,29 +335,41 @@ fn a_proof_keeps_its_turn_after_its_client_is_answered_503() {
 }
 
 #[test]
-fn a_commit_goes_through_while_a_member_history_is_read() {
+fn a_commit_goes_through_while_a_member_or_contribution_history_is_read() {
     let (shared, gate, url, _served) = gated_api(Duration::from_secs(30));
     let alice = Keypair::dev(0).address();
-    for path in ["history?limit=1000", "explain", "timeline"] {
+    let member = |path: &str| format!("/accounts/{alice}/{path}");
+    for path in [
+        member("history?limit=1000"),
+        member("explain"),
+        member("timeline"),
+        "/contributions/0/evaluations".to_string(),
+    ] {
         let before = read(&shared.store).height();
         gate.arm(Tree::History);
-        let asked = format!("{url}/accounts/{alice}/{path}");
+        let asked = format!("{url}{path}");
         let request = std::thread::spawn(move || pov_tests::http::get_with_status(&asked));
         gate.wait_parked();
         commit_without_waiting(&shared);
         gate.open();
         let (status, body) = request.join().expect("thread").expect("answer");
         assert_eq!(status, 200, "{path}: {body}");
-        match path {
-            "explain" | "timeline" => assert_eq!(body["height"], before, "{path}: {body}"),
-            _ => {
-                let events = body["events"].as_array().expect("events");
-                assert!(!events.is_empty(), "{body}");
-                assert!(
-                    events.iter().all(|e| e["height"].as_u64() <= Some(before)),
-                    "only what was final when asked: {body}"
-                );
-            }
+        if path.contains("history") {
+            let events = body["events"].as_array().expect("events");
+            assert!(!events.is_empty(), "{body}");
+            assert!(
+                events.iter().all(|e| e["height"].as_u64() <= Some(before)),
+                "only what was final when asked: {body}"
+            );
+        } else if path.contains("evaluations") {
+            let items = body["items"].as_array().expect("items");
+            assert!(!items.is_empty(), "{body}");
+            assert!(
+                items.iter().all(|e| e["height"].as_u64() <= Some(before)),
+                "only what was final when asked: {body}"
+            );
+        } else {
+            assert_eq!(body["height"], before, "{path}: {body}");
         }
     }
 }

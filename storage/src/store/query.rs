@@ -145,32 +145,14 @@ impl Store {
             })
     }
 
-    /// A contribution as it is now, with a page of its history (submission and every
-    /// evaluation, including those later replaced by a re-vote).
+    /// A contribution as it is now, with a page of its history ([`Snapshot::contribution`]
+    /// of the head).
     pub fn contribution(
         &self,
         id: ContributionId,
         query: HistoryQuery,
     ) -> Result<Option<ContributionInfo>, StoreError> {
-        let Some(contribution) = self.state.contribution(id).cloned() else {
-            return Ok(None);
-        };
-        let engine = self.engine.as_ref();
-        let mut blocks = Vec::new();
-        for (height, key, bytes) in self.snapshot().history_records(
-            &schema::history::contribution_prefix(id),
-            |height| schema::history::contribution(id, height),
-            query,
-        )? {
-            let lines: BlockLines<ContributionActivity> =
-                read::decode(engine, Tree::History, &key, &bytes, "a history record")?;
-            blocks.push((height, lines));
-        }
-        let history = page(blocks, query);
-        Ok(Some(ContributionInfo {
-            contribution,
-            history,
-        }))
+        self.snapshot().contribution(id, query)
     }
 
     /// Bytes the database uses on disk.
@@ -190,6 +172,34 @@ impl Store {
 }
 
 impl Snapshot {
+    /// A contribution as it is now, with a page of its history (submission and every
+    /// evaluation, including those later replaced by a re-vote), up to the snapshot's head.
+    pub fn contribution(
+        &self,
+        id: ContributionId,
+        query: HistoryQuery,
+    ) -> Result<Option<ContributionInfo>, StoreError> {
+        let Some(contribution) = self.state().contribution(id).cloned() else {
+            return Ok(None);
+        };
+        let engine = self.engine.as_ref();
+        let mut blocks = Vec::new();
+        for (height, key, bytes) in self.history_records(
+            &schema::history::contribution_prefix(id),
+            |height| schema::history::contribution(id, height),
+            query,
+        )? {
+            let lines: BlockLines<ContributionActivity> =
+                read::decode(engine, Tree::History, &key, &bytes, "a history record")?;
+            blocks.push((height, lines));
+        }
+        let history = page(blocks, query);
+        Ok(Some(ContributionInfo {
+            contribution,
+            history,
+        }))
+    }
+
     /// A transaction by hash, with its block, position and events; `None` when it is not in
     /// a block at or below the snapshot's head. Its events are recomputed when they are no
     /// longer in memory (see `effects.rs`).
