@@ -298,6 +298,13 @@ fn all() -> Seeds {
         "dev.json",
         serde_json::to_vec_pretty(&genesis).expect("json"),
     );
+    let mut last = genesis.clone();
+    last.genesis_time_ms = pov_protocol::genesis::LAST_GENESIS_TIME_MS;
+    add(
+        "genesis",
+        "last-time.json",
+        serde_json::to_vec_pretty(&last).expect("json"),
+    );
     add(
         "genesis",
         "six-members.toml",

@@ -102,6 +102,10 @@ struct GenesisFile {
     validators: Vec<GenesisValidator>,
 }
 
+/// 9999-12-31T23:59:59.999Z in milliseconds since the Unix epoch: the last genesis time a
+/// genesis file can hold (a TOML datetime has a four-digit year).
+pub const LAST_GENESIS_TIME_MS: u64 = 253_402_300_799_999;
+
 /// One thing wrong with a genesis.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error("{field}: {message}")]
@@ -224,6 +228,19 @@ impl Genesis {
     pub fn validate(&self) -> Vec<Problem> {
         let mut out = Vec::new();
         validate_chain_id(&self.chain_id, &mut out);
+        if self.genesis_time_ms > LAST_GENESIS_TIME_MS {
+            // Only a genesis built in code or read from JSON can get here; its TOML could not
+            // be written.
+            problem(
+                &mut out,
+                "genesis_time",
+                format!(
+                    "{} ms after 1970 is later than 9999-12-31T23:59:59.999Z, the last time a \
+                     genesis file can hold",
+                    self.genesis_time_ms
+                ),
+            );
+        }
         check_params(&self.params, &mut out);
         let mut keys = BTreeSet::new();
         let mut names = BTreeSet::new();

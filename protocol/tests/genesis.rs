@@ -104,3 +104,30 @@ fn malformed_keys_and_empty_sets_are_rejected() {
         "{found:?}"
     );
 }
+
+/// Found by the `genesis` fuzz target's round-trip check (`fuzz/`): a genesis time later than
+/// any a genesis file can hold passed validation, and `to_toml` then wrote an empty file.
+#[test]
+fn a_genesis_time_no_genesis_file_can_hold_is_invalid() {
+    // 9999-12-31T23:59:59.999Z, the last time a TOML datetime can write.
+    let last = 253_402_300_799_999u64;
+    let mut genesis = Genesis::dev();
+    genesis.genesis_time_ms = last;
+    assert!(genesis.validate().is_empty(), "{:?}", genesis.validate());
+    let text = genesis.to_toml();
+    assert!(
+        text.contains("genesis_time = 9999-12-31T23:59:59.999Z"),
+        "{text}"
+    );
+    assert_eq!(Genesis::from_toml(&text).expect("reads back"), genesis);
+    for ms in [last + 1, u64::MAX] {
+        genesis.genesis_time_ms = ms;
+        let problems = genesis.validate();
+        assert!(
+            problems.iter().any(
+                |p| p.field == "genesis_time" && p.message.contains("9999-12-31T23:59:59.999Z")
+            ),
+            "{ms}: {problems:?}"
+        );
+    }
+}
