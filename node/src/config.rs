@@ -258,8 +258,9 @@ impl Default for ConsensusTiming {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MempoolConfig {
-    /// Most pending transactions; beyond, submissions get "mempool full". After every block
-    /// each pending transaction is executed again on the new state, so a transaction waits
+    /// Most pending transactions; beyond, submissions get "mempool full". After a block
+    /// from another proposer each pending transaction is executed again on the new state
+    /// (after this node's own blocks usually not: see the mempool), so a transaction waits
     /// through at most `max_txs / max_block_txs` of these: 3 by default (at 10,000 it was
     /// 10, most of a loaded node's CPU; `docs/performance.md`).
     pub max_txs: usize,
