@@ -35,7 +35,7 @@ fi
 # The run's own summary (slowest honest node after the heal, crashes, equivocators caught
 # and unprovable), without the list of goal heights.
 summary() {
-  sed -n "s/^$1: \([0-9]* seeds from [0-9]*\), goal heights \[[0-9, ]*\], /  [$1] \1: /p" "$2" >&2
+  sed -n "s/.*$1: \([0-9]* seeds from [0-9]*\), goal heights \[[0-9, ]*\], /  [$1] \1: /p" "$2" >&2
 }
 
 # One scenario: runs its seeds, restarting after each failing seed at the next one.
