@@ -7,7 +7,8 @@
 //! newcomer admitted by name, a full node joining from the genesis alone, and a stopped
 //! validator that the others report. No file is edited by hand.
 //!
-//! `docs/governance.md` runs the same way, on its own devnet.
+//! `docs/governance.md` runs the same way, on its own devnet; so do
+//! `docs/reputation-proofs.md` (on `povd --dev`) and `docs/sealed-evaluations.md`.
 //!
 //! `POV_DOC_UPDATE=1 cargo test -p pov-tests --test walkthrough` rewrites the docs' outputs
 //! with a fresh run's.
@@ -55,6 +56,49 @@ fn changing_the_rules_and_carrying_reputation_work_as_the_docs_say() {
     run.run_doc(&workspace.join("docs/governance.md"));
     eprintln!(
         "governance walk-through ran in {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
+}
+
+/// The ports of `docs/reputation-proofs.md`: `povd --dev`'s API 7280 and p2p 26780.
+const PROOF_PORTS: [u16; 2] = [7280, 26780];
+
+/// `docs/reputation-proofs.md` on a `povd --dev` node: bob's reputation earned on a
+/// contribution, his proof at the last final height and at height 1 checked offline against
+/// the development genesis, refused against another cooperative's (exit code 8), and a new
+/// genesis founded on the proof whose provenance re-checks.
+#[test]
+fn reputation_proofs_work_as_the_doc_says() {
+    let start = Instant::now();
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace");
+    let mut run = DocRun::new(&PROOF_PORTS, "proof passphrase, not secret");
+    run.run_doc(&workspace.join("docs/reputation-proofs.md"));
+    eprintln!(
+        "reputation-proofs walk-through ran in {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
+}
+
+/// The ports of `docs/sealed-evaluations.md`: the devnet's APIs 7270..7273, then p2p
+/// 26770..26773 (contiguous, as `pov devnet init` numbers them).
+const SEALED_PORTS: [u16; 8] = [7270, 7271, 7272, 7273, 26770, 26771, 26772, 26773];
+
+/// `docs/sealed-evaluations.md` on a 4-validator devnet whose `work` type is sealed: four
+/// hidden commitments (the last one's stake 0), an early reveal refused before signing,
+/// values hidden in the commit and reveal phases, three reveals, settlement in commitment
+/// order with dave's commitment forfeited, carol minted, and a late reveal refused.
+#[test]
+fn sealed_evaluations_work_as_the_doc_says() {
+    let start = Instant::now();
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace");
+    let mut run = DocRun::new(&SEALED_PORTS, "sealed passphrase, not secret");
+    run.run_doc(&workspace.join("docs/sealed-evaluations.md"));
+    eprintln!(
+        "sealed-evaluations walk-through ran in {:.1} s",
         start.elapsed().as_secs_f64()
     );
 }

@@ -13,7 +13,10 @@
 //!   waits until its log shows the lines the doc prints (in order, each may use `...`).
 //! - HTML comments `<!-- doc-test: VERB ARGS -->`, invisible once rendered, make the runner
 //!   do what the prose around them says a reader does or waits for: `wait-height N URL`,
-//!   `wait-stalled URL`, `wait-healthy URL`, `stop NODE_HOME`, `log-contains NODE_HOME TEXT`.
+//!   `wait-stalled URL`, `wait-healthy URL`, `stop NODE_HOME`, `log-contains NODE_HOME TEXT`,
+//!   and `wait-phase ID PHASE URL` (until sealed contribution `ID`'s `sealed.phase` in
+//!   `GET URL/contributions/ID` is `PHASE`: a sealed contribution's windows start at the
+//!   height that included it, which differs from run to run).
 //!
 //! How outputs are compared, since keys and times differ from run to run:
 //! - Paths under `/tmp/povdoc` and the ports the doc uses are mapped to the run's temporary
@@ -22,8 +25,10 @@
 //!   the run's, the pair is learned, and the doc's value in a later command is replaced by the
 //!   run's (so `pov genesis add-member <address cleo sent>` uses cleo's real address). A doc
 //!   value met again with another run value fails the test.
-//! - Heights (a number after "block " or "height "), block times and sizes, peer counts and
-//!   libp2p peer ids are not compared; `...`
+//! - Heights (a number after "block ", "height ", "until " or "settles at "), counts of
+//!   blocks left ("N blocks left"), block times (a `time` line too) and sizes, peer counts,
+//!   libp2p peer ids and
+//!   16-digit hex ids (a sealed commitment's file names) are not compared; `...`
 //!   on a line of its own skips any lines, and inside a line any text. Runs of spaces count as
 //!   one (table columns widen with their contents).
 //!
@@ -150,6 +155,7 @@ fn canon(line: &str, in_height_table: bool) -> (String, Vec<HexToken>) {
     for key in [
         "height",
         "block time",
+        "time",
         "last block",
         "peers",
         "mempool",
@@ -195,6 +201,11 @@ fn canon(line: &str, in_height_table: bool) -> (String, Vec<HexToken>) {
                 k += 64;
                 continue;
             }
+            if run == 16 && boundary {
+                out.push_str("<id>");
+                k += 16;
+                continue;
+            }
             if run == 8 && after == Some('…') {
                 tokens.push(HexToken {
                     text: chars[k..k + 9].iter().collect(),
@@ -220,13 +231,15 @@ fn canon(line: &str, in_height_table: bool) -> (String, Vec<HexToken>) {
     (collapsed, tokens)
 }
 
-/// `line` with the number after every "block " and "height " replaced by `N` (a height;
-/// not a hash that starts with digits).
+/// `line` with the number after every "block ", "height ", "until " and "settles at "
+/// replaced by `N` (a height; not a hash that starts with digits), and the count of every
+/// "N blocks left" too.
 fn blank_heights(line: &str) -> String {
+    let line = blank_blocks_left(line);
     let mut out = String::new();
-    let mut rest = line;
+    let mut rest = line.as_str();
     loop {
-        let next = ["block ", "height "]
+        let next = ["block ", "height ", "until ", "settles at "]
             .iter()
             .filter_map(|w| rest.find(w).map(|at| at + w.len()))
             .min();
@@ -246,6 +259,25 @@ fn blank_heights(line: &str) -> String {
             rest = &rest[digits..];
         }
     }
+}
+
+/// `line` with the number before every " blocks left" replaced by `N`.
+fn blank_blocks_left(line: &str) -> String {
+    const LEFT: &str = " blocks left";
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(at) = rest.find(LEFT) {
+        let head = &rest[..at];
+        let digits = head.chars().rev().take_while(char::is_ascii_digit).count();
+        out.push_str(&head[..head.len() - digits]);
+        if digits > 0 {
+            out.push('N');
+        }
+        out.push_str(LEFT);
+        rest = &rest[at + LEFT.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Canonical forms of an output's lines, knowing which follow a `HEIGHT` table header.
@@ -707,6 +739,18 @@ impl DocRun {
                     })
                 });
             }
+            Some("wait-phase") => {
+                let id: u64 = words
+                    .get(1)
+                    .and_then(|w| w.parse().ok())
+                    .unwrap_or_else(|| panic!("{at}: wait-phase ID PHASE URL"));
+                let phase = words.get(2).cloned().unwrap_or_default();
+                let url = arg(3);
+                self.wait(&at, &format!("contribution {id} in phase {phase}"), || {
+                    crate::http::get_json(&format!("{url}/contributions/{id}"))
+                        .is_some_and(|c| c["sealed"]["phase"] == phase.as_str())
+                });
+            }
             Some("stop") => {
                 let home = words.get(1).cloned().unwrap_or_default();
                 let mut daemon = self
@@ -856,6 +900,10 @@ mod tests {
         );
         assert_eq!(canon("peers         3", false).0, "peers *");
         assert_eq!(
+            canon("time          2026-11-30T12:28:25.527Z", false).0,
+            "time *"
+        );
+        assert_eq!(
             canon("     15  admission  tokens  +5", true).0,
             "N admission tokens +5"
         );
@@ -884,6 +932,31 @@ mod tests {
             (c.as_str(), t.len()),
             ("height N, block <hex>", 1),
             "a hash after block is not a height"
+        );
+        assert_eq!(
+            canon(
+                "sealed  commit: 6 blocks left to commit (until height 15), then reveal until 25",
+                false
+            )
+            .0,
+            "sealed commit: N blocks left to commit (until height N), then reveal until N"
+        );
+        assert_eq!(
+            canon(
+                "reveal: 7 blocks left (until height 25), settles at 26",
+                false
+            )
+            .0,
+            "reveal: N blocks left (until height N), settles at N"
+        );
+        let (c, t) = canon(
+            "kept in /tmp/povdoc/k/seals/87fbe6a019b1f0ac/0-7bd87192fde6e24e.json",
+            false,
+        );
+        assert_eq!(
+            (c.as_str(), t.len()),
+            ("kept in /tmp/povdoc/k/seals/<id>/0-<id>.json", 0),
+            "16-digit ids are not compared nor learned"
         );
         assert_eq!(
             replace_number("a:7171 b/7171/c 17171", 7171, 5),
