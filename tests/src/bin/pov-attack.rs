@@ -343,6 +343,15 @@ async fn libp2p_hold(args: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// The postcard bytes of `SyncRequest::Blocks { from: 1, to: u64::MAX }` (variant 1, two
+/// varints): the widest range a peer can ask for.
+fn widest_blocks_request() -> Vec<u8> {
+    let mut request = vec![1u8];
+    request.extend(varint(1));
+    request.extend(varint(u64::MAX));
+    request
+}
+
 /// Block-sync requests as fast as they are answered.
 async fn sync_flood(args: &[String]) -> Result<()> {
     let target: Multiaddr = arg(args, 0, "MULTIADDR")?;
@@ -353,9 +362,7 @@ async fn sync_flood(args: &[String]) -> Result<()> {
     swarm
         .dial(DialOpts::unknown_peer_id().address(target.clone()).build())
         .map_err(|e| format!("dial: {e}"))?;
-    // postcard of SyncRequest::Blocks { from: 1, to: u64::MAX }: variant 1, two varints.
-    let mut request = vec![1u8, 1];
-    request.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
+    let request = widest_blocks_request();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
     let started = Instant::now();
     let mut peer = None;
@@ -726,7 +733,6 @@ async fn sync_bad(args: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// Answers the target's block-sync requests with a frame over its message limit.
 /// A sync reply stuffed with heights the target already holds: the target's own blocks
 /// (real, certified, cheap to send) given back as the answer to a request for heights above
 /// its head. An honest node never sends one; checking it block by block would cost the target
@@ -735,18 +741,13 @@ async fn sync_answer_stuffed(args: &[String]) -> Result<()> {
     let target: Multiaddr = arg(args, 0, "MULTIADDR")?;
     let genesis: String = arg(args, 1, "GENESIS_HEX")?;
     let secs: u64 = arg(args, 2, "SECS")?;
-    let genesis_bytes = (0..32)
-        .map(|i| u8::from_str_radix(&genesis[2 * i..2 * i + 2], 16))
-        .collect::<std::result::Result<Vec<u8>, _>>()
-        .map_err(|e| format!("GENESIS_HEX: {e}"))?;
+    let genesis_hash: pov_crypto::Hash = arg(args, 1, "GENESIS_HEX")?;
     // postcard of SyncResponse::Status { genesis, height: 2^40 }: variant 0, the hash's 32
     // bytes, the height as a varint.
     let mut status = vec![0u8];
-    status.extend_from_slice(&genesis_bytes);
+    status.extend_from_slice(&genesis_hash.0);
     status.extend_from_slice(&varint(1 << 40));
-    // postcard of SyncRequest::Blocks { from: 1, to: u64::MAX }, as in `sync_flood`.
-    let mut fetch = vec![1u8, 1];
-    fetch.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
+    let fetch = widest_blocks_request();
     let mut swarm = swarm_with(&genesis, request_response::ProtocolSupport::Full)?;
     swarm
         .dial(DialOpts::unknown_peer_id().address(target.clone()).build())
@@ -810,6 +811,7 @@ async fn sync_answer_stuffed(args: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// Answers the target's block-sync requests with a frame over its message limit.
 async fn sync_answer_oversized(args: &[String]) -> Result<()> {
     let target: Multiaddr = arg(args, 0, "MULTIADDR")?;
     let genesis: String = arg(args, 1, "GENESIS_HEX")?;
